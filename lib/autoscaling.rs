@@ -1,0 +1,99 @@
+//! The autoscaling/v2 HorizontalPodAutoscaler of each app: one `Pods`
+//! metric, named as the adapter serves it, with an `AverageValue` target.
+//!
+//! ```
+//! use custom_metrics_manifests::{autoscaling, config::Config, spec::Spec};
+//!
+//! let spec = Spec::from_yaml(
+//!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+//!     "spec.yaml",
+//! ).unwrap();
+//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
+//! let hpa = autoscaling::horizontal_pod_autoscaler(&config.apps[0]);
+//! let metric = &hpa.spec.unwrap().metrics.unwrap()[0];
+//! assert_eq!(metric.pods.as_ref().unwrap().metric.name, "http_requests_per_second");
+//! ```
+
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget,
+    PodsMetricSource,
+};
+
+use crate::config::App;
+use crate::meta::{self, object_meta};
+use crate::spec::{BehaviorSpec, PolicyKind, ScalingRulesSpec, SelectPolicy};
+
+/// The HPA scaling `app.deployment` on `app.metric`.
+pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
+    HorizontalPodAutoscaler {
+        metadata: object_meta(
+            app.name.as_str(),
+            Some(app.namespace.as_str()),
+            meta::labels([(meta::NAME, app.name.as_str()), (meta::MANAGED_BY, meta::TOOL)]),
+        ),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: app.deployment.to_string(),
+            },
+            min_replicas: Some(app.min_replicas as i32),
+            max_replicas: app.max_replicas as i32,
+            metrics: Some(vec![MetricSpec {
+                type_: "Pods".into(),
+                pods: Some(PodsMetricSource {
+                    metric: MetricIdentifier {
+                        name: app.metric.clone(),
+                        selector: None,
+                    },
+                    target: MetricTarget {
+                        type_: "AverageValue".into(),
+                        average_value: Some(app.target_average_value.to_k8s()),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            }]),
+            behavior: app.behavior.as_ref().map(behavior),
+        }),
+        ..HorizontalPodAutoscaler::default()
+    }
+}
+
+fn behavior(spec: &BehaviorSpec) -> HorizontalPodAutoscalerBehavior {
+    HorizontalPodAutoscalerBehavior {
+        scale_up: spec.scale_up.as_ref().map(scaling_rules),
+        scale_down: spec.scale_down.as_ref().map(scaling_rules),
+    }
+}
+
+fn scaling_rules(rules: &ScalingRulesSpec) -> HPAScalingRules {
+    HPAScalingRules {
+        stabilization_window_seconds: rules.stabilization_window_seconds.map(|s| s as i32),
+        select_policy: rules.select_policy.map(|policy| {
+            match policy {
+                SelectPolicy::Max => "Max",
+                SelectPolicy::Min => "Min",
+                SelectPolicy::Disabled => "Disabled",
+            }
+            .to_owned()
+        }),
+        policies: (!rules.policies.is_empty()).then(|| {
+            rules
+                .policies
+                .iter()
+                .map(|policy| HPAScalingPolicy {
+                    type_: match policy.kind {
+                        PolicyKind::Pods => "Pods",
+                        PolicyKind::Percent => "Percent",
+                    }
+                    .into(),
+                    value: policy.value.get() as i32,
+                    period_seconds: policy.period_seconds.get() as i32,
+                })
+                .collect()
+        }),
+        ..HPAScalingRules::default()
+    }
+}

@@ -1,0 +1,489 @@
+//! The resolved configuration: a preset with the spec's overrides applied
+//! and every cross-field rule checked. Builders read only this type, so no
+//! object is built from a half-valid input.
+//!
+//! ```
+//! use custom_metrics_manifests::{config::Config, spec::Spec};
+//!
+//! let spec = Spec::from_yaml(
+//!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+//!     "spec.yaml",
+//! ).unwrap();
+//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
+//! assert_eq!(config.apps[0].metric, "http_requests_per_second");
+//! // The app's namespace gets Prometheus' Role without being listed.
+//! assert_eq!(config.prometheus.namespaces[0].as_str(), "shop");
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::adapter_config::AdapterConfig;
+use crate::naming::served_metric;
+use crate::preset::Preset;
+use crate::spec::{
+    AppSpec, BehaviorSpec, IssuerRefSpec, ResourcesSpec, Spec, SpecError, TlsMode, TolerationSpec,
+};
+use crate::values::{Duration, Image, Labels, Name, Quantity};
+
+/// The series an app without an explicit `metric` is scaled on: the
+/// request counter of `prometheus-fastapi-instrumentator`.
+pub const DEFAULT_SERIES: &str = "http_requests_total";
+
+/// Prometheus Operator's scrape interval when a ServiceMonitor sets none.
+pub const DEFAULT_SCRAPE_INTERVAL: &str = "30s";
+
+/// Everything the builders need, fully resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The preset this configuration started from.
+    pub preset: Preset,
+    /// The adapter's objects.
+    pub adapter: Adapter,
+    /// The adapter's `config.yaml`.
+    pub adapter_config: AdapterConfig,
+    /// kube-prometheus' Prometheus and the namespaces it may read.
+    pub prometheus: Prometheus,
+    /// Apps with their ServiceMonitor and HPA.
+    pub apps: Vec<App>,
+}
+
+/// The adapter deployment's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adapter {
+    /// Name of the ServiceAccount, ConfigMap, Deployment and Service.
+    pub name: Name,
+    /// Namespace.
+    pub namespace: Name,
+    /// Prefix of the cluster-scoped RBAC objects' names.
+    pub rbac_name_prefix: Name,
+    /// Container image.
+    pub image: Image,
+    /// Pod count.
+    pub replicas: u32,
+    /// Prometheus URL.
+    pub prometheus_url: String,
+    /// Series re-discovery interval.
+    pub metrics_relist_interval: Duration,
+    /// klog verbosity.
+    pub log_level: u8,
+    /// Whether `--logtostderr=true` is passed.
+    pub log_to_stderr: bool,
+    /// Container resources.
+    pub resources: ResourcesSpec,
+    /// The user's extra labels for every adapter object.
+    pub labels: BTreeMap<String, String>,
+    /// TLS trust between the API server and the adapter.
+    pub tls: Tls,
+    /// Pod priority class.
+    pub priority_class_name: Option<Name>,
+    /// Node selector.
+    pub node_selector: BTreeMap<String, String>,
+    /// Tolerations.
+    pub tolerations: Vec<TolerationSpec>,
+    /// The preset's conventions for labels, probes and security context,
+    /// which are not spec fields.
+    pub preset: Preset,
+}
+
+/// Resolved TLS settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tls {
+    /// The trust mode.
+    pub mode: TlsMode,
+    /// Serving-certificate Secret (modes `caBundle` and `certManager`).
+    pub secret_name: Name,
+    /// CA PEM (mode `caBundle`).
+    pub ca_bundle: Option<String>,
+    /// An existing issuer (mode `certManager`); `None` creates a self-signed one.
+    pub issuer_ref: Option<IssuerRefSpec>,
+}
+
+/// kube-prometheus' Prometheus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prometheus {
+    /// Namespaces that get the `prometheus-k8s` Role and RoleBinding, in
+    /// the order first named, without repeats.
+    pub namespaces: Vec<Name>,
+    /// `app.kubernetes.io/version` of the Role items.
+    pub version: String,
+    /// Prometheus' ServiceAccount.
+    pub service_account: Name,
+    /// Prometheus' namespace.
+    pub namespace: Name,
+    /// The scrape interval, when the spec or preset states one.
+    pub scrape_interval: Option<Duration>,
+}
+
+impl Prometheus {
+    /// kube-prometheus' defaults (`prometheus-k8s` in `monitoring`, version
+    /// label as in the guide).
+    pub fn kube_prometheus(scrape_interval: Option<Duration>) -> Self {
+        Prometheus {
+            namespaces: Vec::new(),
+            version: "2.44.0".into(),
+            service_account: "prometheus-k8s".parse().expect("valid name"),
+            namespace: "monitoring".parse().expect("valid name"),
+            scrape_interval,
+        }
+    }
+}
+
+/// One resolved app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct App {
+    /// HPA and ServiceMonitor name.
+    pub name: Name,
+    /// Namespace.
+    pub namespace: Name,
+    /// The Deployment the HPA scales.
+    pub deployment: Name,
+    /// The app Service's labels, which the ServiceMonitor selects.
+    pub selector: BTreeMap<String, String>,
+    /// Service port name to scrape.
+    pub port: String,
+    /// Metrics path.
+    pub path: String,
+    /// Scrape interval.
+    pub interval: Duration,
+    /// The custom metric the HPA reads, as the adapter serves it.
+    pub metric: String,
+    /// Target per-pod average.
+    pub target_average_value: Quantity,
+    /// Minimum replicas.
+    pub min_replicas: u32,
+    /// Maximum replicas.
+    pub max_replicas: u32,
+    /// Scaling behavior, if set.
+    pub behavior: Option<BehaviorSpec>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Preset::Documented.config()
+    }
+}
+
+impl Config {
+    /// Applies `spec` over its preset and checks the rules that span
+    /// fields. `origin` names the spec file in errors.
+    pub fn from_spec(spec: Spec, origin: &str) -> Result<Config, SpecError> {
+        let mut config = spec.preset.unwrap_or_default().config();
+        let error = |line: Option<u64>, column: Option<u64>, field: &str, message: String| SpecError {
+            origin: origin.to_owned(),
+            line,
+            column,
+            field: field.to_owned(),
+            message,
+        };
+
+        let adapter = &mut config.adapter;
+        let overrides = spec.adapter;
+        let renamed = overrides.name.is_some();
+        set(&mut adapter.name, overrides.name);
+        if renamed && overrides.rbac_name_prefix.is_none() {
+            adapter.rbac_name_prefix = adapter.name.clone();
+        }
+        if renamed && overrides.tls.as_ref().is_none_or(|tls| tls.secret_name.is_none()) {
+            adapter.tls.secret_name = format!("{}-tls", truncate(adapter.name.as_str(), 59))
+                .parse()
+                .expect("a name plus -tls is a name");
+        }
+        set(&mut adapter.namespace, overrides.namespace);
+        set(&mut adapter.rbac_name_prefix, overrides.rbac_name_prefix);
+        set(&mut adapter.image, overrides.image);
+        set(&mut adapter.replicas, overrides.replicas.map(|r| r.get()));
+        set(&mut adapter.prometheus_url, overrides.prometheus_url);
+        set(&mut adapter.metrics_relist_interval, overrides.metrics_relist_interval);
+        set(&mut adapter.log_level, overrides.log_level);
+        set(&mut adapter.log_to_stderr, overrides.log_to_stderr);
+        set(&mut adapter.resources, overrides.resources);
+        set(&mut adapter.labels, overrides.labels.map(|Labels(map)| map));
+        set(&mut adapter.node_selector, overrides.node_selector);
+        set(&mut adapter.tolerations, overrides.tolerations);
+        if overrides.priority_class_name.is_some() {
+            adapter.priority_class_name = overrides.priority_class_name;
+        }
+        if let Some(tls) = overrides.tls {
+            adapter.tls.mode = tls.mode;
+            set(&mut adapter.tls.secret_name, tls.secret_name);
+            adapter.tls.ca_bundle = tls.ca_bundle;
+            adapter.tls.issuer_ref = tls.issuer_ref;
+            if tls.mode == TlsMode::CaBundle && adapter.tls.ca_bundle.as_deref().is_none_or(str::is_empty) {
+                return Err(error(
+                    None,
+                    None,
+                    "adapter.tls.caBundle",
+                    "mode caBundle needs the PEM of the CA that signed the serving certificate".into(),
+                ));
+            }
+        }
+
+        set(&mut config.adapter_config.rules, spec.rules);
+        if spec.resource_rules.is_some() {
+            config.adapter_config.resource_rules = spec.resource_rules;
+        }
+        if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none() {
+            return Err(error(
+                None,
+                None,
+                "rules",
+                "the adapter would serve no metric: give at least one rule".into(),
+            ));
+        }
+
+        let prometheus = &mut config.prometheus;
+        let overrides = spec.prometheus;
+        set(&mut prometheus.namespaces, overrides.namespaces);
+        set(&mut prometheus.version, overrides.version);
+        set(&mut prometheus.service_account, overrides.service_account);
+        set(&mut prometheus.namespace, overrides.namespace);
+        if overrides.scrape_interval.is_some() {
+            prometheus.scrape_interval = overrides.scrape_interval;
+        }
+
+        for (index, spanned) in spec.apps.into_iter().enumerate() {
+            let line = Some(spanned.referenced.line());
+            let column = Some(spanned.referenced.column());
+            config
+                .add_app(spanned.value)
+                .map_err(|(name, message)| error(line, column, &format!("apps[{index}].{name}"), message))?;
+        }
+        let mut unique = BTreeSet::new();
+        config.prometheus.namespaces.retain(|namespace| unique.insert(namespace.clone()));
+        Ok(config)
+    }
+}
+
+impl Config {
+    /// Resolves `app` against the rules and adds it, with its namespace
+    /// joining Prometheus' namespaces. The error names the app field at
+    /// fault.
+    pub fn add_app(&mut self, app: AppSpec) -> Result<(), (&'static str, String)> {
+        if self
+            .apps
+            .iter()
+            .any(|existing| existing.name == app.name && existing.namespace == app.namespace)
+        {
+            return Err((
+                "name",
+                format!("app `{}` appears twice in namespace `{}`", app.name, app.namespace),
+            ));
+        }
+        let served = served_metrics(&self.adapter_config).map_err(|message| ("metric", message))?;
+        let resolved = resolve_app(app, &self.prometheus, &served)?;
+        if !self.prometheus.namespaces.contains(&resolved.namespace) {
+            self.prometheus.namespaces.push(resolved.namespace.clone());
+        }
+        self.apps.push(resolved);
+        Ok(())
+    }
+}
+
+/// Adds one app given on the command line (`gen-manifests app`) to `config`.
+pub fn quick_app(
+    mut config: Config,
+    namespace: &str,
+    deployment: &str,
+    target: &str,
+    min_replicas: u32,
+    max_replicas: u32,
+) -> Result<Config, crate::Error> {
+    let usage = |flag: &str, message: String| crate::Error::Usage(format!("--{flag}: {message}"));
+    let namespace: Name = namespace.parse().map_err(|m| usage("namespace", m))?;
+    let name: Name = deployment.parse().map_err(|m| usage("deployment", m))?;
+    let target: Quantity = target.parse().map_err(|m| usage("target", m))?;
+    let min = std::num::NonZeroU32::new(min_replicas).ok_or_else(|| usage("min", "must be at least 1".into()))?;
+    let max = std::num::NonZeroU32::new(max_replicas).ok_or_else(|| usage("max", "must be at least 1".into()))?;
+    let app = AppSpec {
+        name,
+        namespace,
+        deployment: None,
+        selector: None,
+        port: None,
+        path: None,
+        interval: None,
+        metric: None,
+        target_average_value: target,
+        min_replicas: Some(min),
+        max_replicas: max,
+        behavior: None,
+    };
+    config.add_app(app).map_err(|(field, message)| {
+        let flag = match field {
+            "minReplicas" => "min",
+            "targetAverageValue" => "target",
+            other => other,
+        };
+        usage(flag, message)
+    })?;
+    Ok(config)
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    text[..text.len().min(max)].trim_end_matches('-')
+}
+
+/// A metric the adapter will serve: its name, the series it comes from
+/// and the index of the rule that serves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedMetric {
+    /// The metric name on `custom.metrics.k8s.io`.
+    pub name: String,
+    /// The Prometheus series it is computed from.
+    pub series: String,
+    /// Index into the rules.
+    pub rule: usize,
+}
+
+/// The metrics the rules serve for the series they name and for the
+/// request counter ([`DEFAULT_SERIES`]). Rules that select series by a
+/// `__name__` regex are checked against the request counter only: their
+/// other series are unknown until the adapter asks Prometheus.
+pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric>, String> {
+    let mut served = Vec::new();
+    for (index, rule) in adapter_config.rules.iter().enumerate() {
+        let mut candidates = vec![DEFAULT_SERIES.to_owned()];
+        let query = rule.series_query.trim();
+        let end = query
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(query.len());
+        if end > 0 && query[..end] != *DEFAULT_SERIES {
+            candidates.push(query[..end].to_owned());
+        }
+        for series in candidates {
+            let name = served_metric(rule, &series).map_err(|message| format!("rules[{index}]: {message}"))?;
+            if let Some(name) = name {
+                served.push(ServedMetric { name, series, rule: index });
+            }
+        }
+    }
+    Ok(served)
+}
+
+fn resolve_app(
+    app: AppSpec,
+    prometheus: &Prometheus,
+    served: &[ServedMetric],
+) -> Result<App, (&'static str, String)> {
+    let served_names = || {
+        let names: BTreeSet<&str> = served.iter().map(|metric| metric.name.as_str()).collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    };
+    let metric = match app.metric {
+        Some(metric) => {
+            if !served.iter().any(|served| served.name == metric) {
+                return Err((
+                    "metric",
+                    format!(
+                        "no adapter rule serves metric `{metric}` for app `{}`; the rules serve: {}",
+                        app.name,
+                        served_names()
+                    ),
+                ));
+            }
+            metric
+        }
+        None => match served.iter().find(|served| served.series == DEFAULT_SERIES) {
+            Some(served) => served.name.clone(),
+            None => {
+                return Err((
+                    "metric",
+                    format!(
+                        "no adapter rule serves `{DEFAULT_SERIES}`, so app `{}` needs an explicit metric; \
+                         the rules serve: {}",
+                        app.name,
+                        served_names()
+                    ),
+                ))
+            }
+        },
+    };
+    let min_replicas = app.min_replicas.map_or(1, |r| r.get());
+    let max_replicas = app.max_replicas.get();
+    if min_replicas > max_replicas {
+        return Err((
+            "minReplicas",
+            format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
+        ));
+    }
+    if let Some(behavior) = &app.behavior {
+        for (direction, rules) in [("scaleUp", &behavior.scale_up), ("scaleDown", &behavior.scale_down)] {
+            let Some(rules) = rules else { continue };
+            if rules.stabilization_window_seconds.is_some_and(|s| s > 3600) {
+                return Err((
+                    "behavior",
+                    format!("{direction}.stabilizationWindowSeconds must be at most 3600"),
+                ));
+            }
+            if rules.policies.iter().any(|policy| policy.period_seconds.get() > 1800) {
+                return Err(("behavior", format!("{direction}.policies[].periodSeconds must be at most 1800")));
+            }
+        }
+    }
+    if let Some(port) = &app.port {
+        if port.is_empty() || port.len() > 15 || crate::values::check_dns1123_label(port).is_err() {
+            return Err((
+                "port",
+                format!("`{port}` is not a port name: at most 15 lower-case letters, digits and `-`"),
+            ));
+        }
+    }
+    if let Some(path) = &app.path {
+        if !path.starts_with('/') {
+            return Err(("path", format!("`{path}` must start with `/`")));
+        }
+    }
+    if app.target_average_value.as_f64() <= 0.0 {
+        return Err(("targetAverageValue", "the target must be greater than zero".into()));
+    }
+    let default_interval = prometheus
+        .scrape_interval
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SCRAPE_INTERVAL.parse().expect("valid duration"));
+    Ok(App {
+        deployment: app.deployment.unwrap_or_else(|| app.name.clone()),
+        selector: app
+            .selector
+            .map(|Labels(map)| map)
+            .unwrap_or_else(|| BTreeMap::from([("app".to_owned(), app.name.to_string())])),
+        port: app.port.unwrap_or_else(|| "http".into()),
+        path: app.path.unwrap_or_else(|| "/metrics".into()),
+        interval: app.interval.unwrap_or(default_interval),
+        metric,
+        target_average_value: app.target_average_value,
+        min_replicas,
+        max_replicas,
+        behavior: app.behavior,
+        name: app.name,
+        namespace: app.namespace,
+    })
+}
+
+
+/// Reads the spec at `path` (or none) and resolves it. `preset`, when
+/// given, replaces the spec's own `preset` key.
+pub fn load(path: Option<&std::path::Path>, preset: Option<Preset>) -> Result<Config, crate::Error> {
+    let Some(path) = path else {
+        return Ok(preset.unwrap_or_default().config());
+    };
+    let bytes = std::fs::read(path).map_err(|source| crate::Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let origin = path.display().to_string();
+    let mut spec = Spec::from_bytes(&bytes, &origin)?;
+    if preset.is_some() {
+        spec.preset = preset;
+    }
+    Ok(Config::from_spec(spec, &origin)?)
+}

@@ -1,0 +1,38 @@
+//! The library's error type: one variant per failure, each carrying the
+//! path or field it is about.
+
+use std::path::PathBuf;
+
+use crate::output::WriteError;
+use crate::spec::SpecError;
+
+/// Everything that can go wrong between reading input and writing output.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A spec or manifest file is malformed or invalid; located.
+    #[error("{0}")]
+    Spec(#[from] SpecError),
+    /// An output file could not be written; nothing was.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A command-line value is invalid.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code the CLI uses: every error here is bad input or
+    /// an environment failure, so 2.
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}

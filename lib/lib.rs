@@ -1,0 +1,65 @@
+//! Kubernetes manifests for autoscaling a service on a Prometheus custom
+//! metric with prometheus-adapter, built from typed objects; and the
+//! checks that catch what breaks such setups.
+//!
+//! The pipeline is: read a [`Spec`](spec::Spec) (or none), resolve it over
+//! a [`Preset`](preset::Preset) into a [`Config`](config::Config), build the
+//! objects with [`render::manifests`], write them with
+//! [`render::to_yaml`] or [`render::to_json`].
+//!
+//! ```
+//! use custom_metrics_manifests::{generate, preset::Preset, OutputFormat};
+//!
+//! let yaml = generate(&Preset::Documented.config(), OutputFormat::Yaml);
+//! assert!(yaml.contains("kind: APIService"));
+//! ```
+//!
+//! The library does not choose a Kubernetes API version for you: turn off
+//! the default `cli` feature and enable the `k8s-openapi` version feature
+//! (`v1_33` ... `v1_37`) your program targets.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod adapter_config;
+pub mod autoscaling;
+pub mod config;
+pub mod error;
+pub mod kube_prometheus;
+pub mod meta;
+pub mod monitoring;
+pub mod naming;
+pub mod output;
+pub mod network;
+pub mod preset;
+pub mod rbac;
+pub mod render;
+pub mod spec;
+pub mod tls;
+pub mod values;
+pub mod workload;
+
+pub use config::Config;
+pub use error::Error;
+pub use preset::Preset;
+pub use render::Manifest;
+pub use spec::{Spec, SpecError};
+
+/// The output encodings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Multi-document YAML.
+    #[default]
+    Yaml,
+    /// A JSON `v1 List`.
+    Json,
+}
+
+/// Every object of `config`, encoded as `format`.
+pub fn generate(config: &Config, format: OutputFormat) -> String {
+    let manifests = render::manifests(config);
+    match format {
+        OutputFormat::Yaml => render::to_yaml(&manifests),
+        OutputFormat::Json => render::to_json(&manifests),
+    }
+}

@@ -1,0 +1,241 @@
+//! Turning a [`Config`] into the ordered list of objects, and the objects
+//! into the exact bytes written: multi-document YAML or a JSON `v1 List`.
+//!
+//! The order is the guide's (ServiceAccount and RBAC, ConfigMap,
+//! Deployment, Service, APIService last among the adapter's objects), then
+//! Prometheus' Role items, then each app's ServiceMonitor and HPA. Output is
+//! byte-for-byte deterministic: every map is a `BTreeMap`.
+//!
+//! ```
+//! use custom_metrics_manifests::{preset::Preset, render};
+//!
+//! let manifests = render::manifests(&Preset::Documented.config());
+//! assert_eq!(manifests.len(), 11);
+//! let yaml = render::to_yaml(&manifests);
+//! assert!(yaml.starts_with("apiVersion: v1\nkind: ServiceAccount\n"));
+//! assert_eq!(yaml, render::to_yaml(&render::manifests(&Preset::Documented.config())));
+//! ```
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+use k8s_openapi::{List, Resource};
+use serde::{Serialize, Serializer};
+
+use crate::config::Config;
+use crate::monitoring::ServiceMonitor;
+use crate::tls::{Certificate, Issuer};
+use crate::{adapter_config, autoscaling, monitoring, network, rbac, tls, workload};
+
+/// One emitted object.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum Manifest {
+    /// The adapter's ServiceAccount.
+    ServiceAccount(ServiceAccount),
+    /// A ClusterRole.
+    ClusterRole(ClusterRole),
+    /// A ClusterRoleBinding.
+    ClusterRoleBinding(ClusterRoleBinding),
+    /// A RoleBinding.
+    RoleBinding(RoleBinding),
+    /// The adapter's ConfigMap.
+    ConfigMap(ConfigMap),
+    /// cert-manager Issuer.
+    Issuer(Issuer),
+    /// cert-manager Certificate.
+    Certificate(Certificate),
+    /// The adapter's Deployment.
+    Deployment(Deployment),
+    /// The adapter's PodDisruptionBudget.
+    PodDisruptionBudget(PodDisruptionBudget),
+    /// The adapter's Service.
+    Service(Service),
+    /// The custom metrics APIService.
+    APIService(APIService),
+    /// Prometheus' RoleBindings, as kube-prometheus lists them.
+    RoleBindingList(List<RoleBinding>),
+    /// Prometheus' Roles, as kube-prometheus lists them.
+    RoleList(List<Role>),
+    /// An app's ServiceMonitor.
+    ServiceMonitor(ServiceMonitor),
+    /// An app's HPA.
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+}
+
+macro_rules! each_variant {
+    ($value:expr, $object:ident => $body:expr) => {
+        match $value {
+            Manifest::ServiceAccount($object) => $body,
+            Manifest::ClusterRole($object) => $body,
+            Manifest::ClusterRoleBinding($object) => $body,
+            Manifest::RoleBinding($object) => $body,
+            Manifest::ConfigMap($object) => $body,
+            Manifest::Issuer($object) => $body,
+            Manifest::Certificate($object) => $body,
+            Manifest::Deployment($object) => $body,
+            Manifest::PodDisruptionBudget($object) => $body,
+            Manifest::Service($object) => $body,
+            Manifest::APIService($object) => $body,
+            Manifest::RoleBindingList($object) => $body,
+            Manifest::RoleList($object) => $body,
+            Manifest::ServiceMonitor($object) => $body,
+            Manifest::HorizontalPodAutoscaler($object) => $body,
+        }
+    };
+}
+
+fn kind_of<T: Resource>(_: &T) -> &'static str {
+    T::KIND
+}
+
+fn api_version_of<T: Resource>(_: &T) -> &'static str {
+    T::API_VERSION
+}
+
+impl Manifest {
+    /// The object's `kind`.
+    pub fn kind(&self) -> &'static str {
+        each_variant!(self, object => kind_of(object))
+    }
+
+    /// The object's `apiVersion`.
+    pub fn api_version(&self) -> &'static str {
+        each_variant!(self, object => api_version_of(object))
+    }
+
+    /// The object's metadata; `None` for the two lists.
+    pub fn metadata(&self) -> Option<&ObjectMeta> {
+        match self {
+            Manifest::RoleBindingList(_) | Manifest::RoleList(_) => None,
+            Manifest::ServiceAccount(o) => Some(&o.metadata),
+            Manifest::ClusterRole(o) => Some(&o.metadata),
+            Manifest::ClusterRoleBinding(o) => Some(&o.metadata),
+            Manifest::RoleBinding(o) => Some(&o.metadata),
+            Manifest::ConfigMap(o) => Some(&o.metadata),
+            Manifest::Issuer(o) => Some(&o.metadata),
+            Manifest::Certificate(o) => Some(&o.metadata),
+            Manifest::Deployment(o) => Some(&o.metadata),
+            Manifest::PodDisruptionBudget(o) => Some(&o.metadata),
+            Manifest::Service(o) => Some(&o.metadata),
+            Manifest::APIService(o) => Some(&o.metadata),
+            Manifest::ServiceMonitor(o) => Some(&o.metadata),
+            Manifest::HorizontalPodAutoscaler(o) => Some(&o.metadata),
+        }
+    }
+
+    /// The object's name (empty for lists).
+    pub fn name(&self) -> &str {
+        self.metadata().and_then(|m| m.name.as_deref()).unwrap_or("")
+    }
+
+    /// The object's namespace, if namespaced.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().and_then(|m| m.namespace.as_deref())
+    }
+
+    /// `Kind namespace/name`, for messages.
+    pub fn display_name(&self) -> String {
+        match (self.metadata(), self.namespace()) {
+            (None, _) => self.kind().to_owned(),
+            (Some(_), Some(namespace)) => format!("{} {namespace}/{}", self.kind(), self.name()),
+            (Some(_), None) => format!("{} {}", self.kind(), self.name()),
+        }
+    }
+}
+
+impl Serialize for Manifest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        each_variant!(self, object => object.serialize(serializer))
+    }
+}
+
+/// Every object `config` describes, in apply order.
+pub fn manifests(config: &Config) -> Vec<Manifest> {
+    let adapter = &config.adapter;
+    let (issuer, certificate) = tls::cert_manager_objects(adapter);
+    let mut out = vec![
+        Manifest::ServiceAccount(rbac::service_account(adapter)),
+        Manifest::ClusterRoleBinding(rbac::auth_delegator_binding(adapter)),
+        Manifest::ClusterRoleBinding(rbac::resource_reader_binding(adapter)),
+        Manifest::ClusterRole(rbac::resource_reader_role(adapter)),
+        Manifest::RoleBinding(rbac::auth_reader_binding(adapter)),
+        Manifest::ConfigMap(adapter_config::config_map(adapter, &config.adapter_config)),
+    ];
+    out.extend(issuer.map(Manifest::Issuer));
+    out.extend(certificate.map(Manifest::Certificate));
+    out.push(Manifest::Deployment(workload::deployment(adapter, &config.adapter_config)));
+    out.extend(workload::pod_disruption_budget(adapter).map(Manifest::PodDisruptionBudget));
+    out.extend([
+        Manifest::Service(network::service(adapter)),
+        Manifest::ClusterRole(rbac::server_resources_role(adapter)),
+        Manifest::ClusterRoleBinding(rbac::hpa_controller_binding(adapter)),
+        Manifest::APIService(network::api_service(adapter)),
+    ]);
+    out.extend(app_manifests(config));
+    out
+}
+
+/// Prometheus' RoleBindingList and RoleList, or nothing without namespaces.
+pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest> {
+    if prometheus.namespaces.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Manifest::RoleBindingList(rbac::prometheus_role_binding_list(prometheus)),
+        Manifest::RoleList(rbac::prometheus_role_list(prometheus)),
+    ]
+}
+
+/// What the apps need beyond the adapter: Prometheus' Role items, then
+/// each app's ServiceMonitor and HPA.
+pub fn app_manifests(config: &Config) -> Vec<Manifest> {
+    let mut out = prometheus_access(&config.prometheus);
+    for app in &config.apps {
+        out.push(Manifest::ServiceMonitor(monitoring::service_monitor(app)));
+        out.push(Manifest::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(app)));
+    }
+    out
+}
+
+/// The YAML writer's options: multi-line strings (`config.yaml`) as literal
+/// blocks, nothing folded, YAML 1.1 look-alikes (`yes`, `on`, `0755`) quoted.
+fn yaml_options() -> serde_saphyr::SerializerOptions {
+    serde_saphyr::ser_options! {
+        prefer_block_scalars: true,
+        folded_wrap_chars: usize::MAX,
+    }
+}
+
+/// One YAML document.
+pub fn to_yaml_document<T: Serialize>(object: &T) -> String {
+    serde_saphyr::to_string_with_options(object, yaml_options()).expect("manifests serialize to YAML")
+}
+
+/// A multi-document YAML stream, documents separated by `---`.
+pub fn to_yaml(manifests: &[Manifest]) -> String {
+    manifests.iter().map(to_yaml_document).collect::<Vec<_>>().join("---\n")
+}
+
+/// A `v1` `List` holding the objects, as pretty JSON with a final newline.
+pub fn to_json(manifests: &[Manifest]) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ObjectList<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        items: &'a [Manifest],
+    }
+    let list = ObjectList {
+        api_version: "v1",
+        kind: "List",
+        items: manifests,
+    };
+    let mut json = serde_json::to_string_pretty(&list).expect("manifests serialize to JSON");
+    json.push('\n');
+    json
+}

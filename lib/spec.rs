@@ -1,0 +1,397 @@
+//! The spec file: what the user writes. Every field is optional and
+//! overrides the chosen [`Preset`]; unknown keys are refused at every level
+//! (k8s-openapi's own types silently drop them, so a typo would vanish).
+//!
+//! Reading a spec never panics on input: malformed YAML, a wrong type, an
+//! unknown key or an invalid value gives a [`SpecError`] naming the file,
+//! the line and column, and the field path.
+//!
+//! ```
+//! use custom_metrics_manifests::spec::Spec;
+//!
+//! let spec = Spec::from_yaml("preset: recommended\nadapter:\n  replicas: 3\n", "spec.yaml").unwrap();
+//! assert_eq!(spec.adapter.replicas.map(|r| r.get()), Some(3));
+//!
+//! let error = Spec::from_yaml("adapter:\n  replica: 3\n", "spec.yaml").unwrap_err();
+//! assert_eq!(error.line, Some(2));
+//! assert_eq!(error.field, "adapter.replica");
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroU32;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::adapter_config::{ResourceRules, Rule};
+use crate::preset::Preset;
+use crate::values::{Duration, Image, Labels, Name, Quantity};
+
+/// Largest spec file read, in bytes. Specs are a few kilobytes; this stops
+/// a runaway file before it costs memory.
+pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+
+/// The whole spec file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spec {
+    /// The preset the spec starts from (default `documented`).
+    pub preset: Option<Preset>,
+    /// The adapter's own objects.
+    #[serde(default)]
+    pub adapter: AdapterSpec,
+    /// Discovery rules; replaces the preset's list as a whole.
+    pub rules: Option<Vec<Rule>>,
+    /// Resource rules; replaces the preset's as a whole.
+    pub resource_rules: Option<ResourceRules>,
+    /// Prometheus (kube-prometheus) access to the apps' namespaces.
+    #[serde(default)]
+    pub prometheus: PrometheusSpec,
+    /// The apps to scale, each with its ServiceMonitor and HPA.
+    #[serde(default)]
+    pub apps: Vec<Spanned<AppSpec>>,
+}
+
+/// The `adapter` section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdapterSpec {
+    /// Name of the ServiceAccount, ConfigMap, Deployment and Service.
+    pub name: Option<Name>,
+    /// Namespace the adapter runs in.
+    pub namespace: Option<Name>,
+    /// Prefix of the ClusterRole/ClusterRoleBinding/RoleBinding names
+    /// (default: the adapter's name).
+    pub rbac_name_prefix: Option<Name>,
+    /// Container image.
+    pub image: Option<Image>,
+    /// Number of adapter pods (at least 1).
+    pub replicas: Option<NonZeroU32>,
+    /// URL of Prometheus, with scheme and port.
+    pub prometheus_url: Option<String>,
+    /// How often the adapter re-discovers series.
+    pub metrics_relist_interval: Option<Duration>,
+    /// klog verbosity (`--v`).
+    pub log_level: Option<u8>,
+    /// Pass `--logtostderr=true` (crashes adapter images v0.11 and later).
+    pub log_to_stderr: Option<bool>,
+    /// Container resources.
+    pub resources: Option<ResourcesSpec>,
+    /// Extra labels on every adapter object.
+    pub labels: Option<Labels>,
+    /// How the API server trusts the adapter's serving certificate.
+    pub tls: Option<TlsSpec>,
+    /// Pod priority class.
+    pub priority_class_name: Option<Name>,
+    /// Node selector for the adapter pods.
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Tolerations for the adapter pods.
+    pub tolerations: Option<Vec<TolerationSpec>>,
+}
+
+/// Container resource requests and limits.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSpec {
+    /// Limits by resource name (`cpu`, `memory`).
+    #[serde(default)]
+    pub limits: BTreeMap<String, Quantity>,
+    /// Requests by resource name.
+    #[serde(default)]
+    pub requests: BTreeMap<String, Quantity>,
+}
+
+/// TLS between the API server and the adapter.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsSpec {
+    /// `insecure`, `caBundle` or `certManager`.
+    pub mode: TlsMode,
+    /// The `kubernetes.io/tls` Secret holding the serving certificate
+    /// (default `<adapter name>-tls`).
+    pub secret_name: Option<Name>,
+    /// PEM of the CA that signed the serving certificate (`caBundle` mode).
+    pub ca_bundle: Option<String>,
+    /// An existing cert-manager issuer to use instead of a self-signed one.
+    pub issuer_ref: Option<IssuerRefSpec>,
+}
+
+/// How the APIService trusts the adapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TlsMode {
+    /// `insecureSkipTLSVerify: true`, as in the guide.
+    Insecure,
+    /// A CA bundle on the APIService and a mounted serving-cert Secret.
+    CaBundle,
+    /// cert-manager issues the certificate and injects its CA.
+    CertManager,
+}
+
+/// A cert-manager issuer reference.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IssuerRefSpec {
+    /// Issuer name.
+    pub name: Name,
+    /// `Issuer` or `ClusterIssuer`.
+    #[serde(default = "default_issuer_kind")]
+    pub kind: IssuerKind,
+}
+
+fn default_issuer_kind() -> IssuerKind {
+    IssuerKind::Issuer
+}
+
+/// cert-manager issuer kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IssuerKind {
+    /// A namespaced issuer in the adapter's namespace.
+    Issuer,
+    /// A cluster-wide issuer.
+    ClusterIssuer,
+}
+
+/// A pod toleration.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TolerationSpec {
+    /// Taint key.
+    pub key: Option<String>,
+    /// `Exists` or `Equal`.
+    pub operator: Option<String>,
+    /// Taint value.
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: Option<String>,
+    /// For `NoExecute`: how long the pod stays bound.
+    pub toleration_seconds: Option<i64>,
+}
+
+/// The `prometheus` section: who Prometheus is, and where it may discover pods.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrometheusSpec {
+    /// Namespaces that get a `prometheus-k8s` Role and RoleBinding.
+    pub namespaces: Option<Vec<Name>>,
+    /// kube-prometheus' Prometheus version label (`app.kubernetes.io/version`).
+    pub version: Option<String>,
+    /// Prometheus' ServiceAccount.
+    pub service_account: Option<Name>,
+    /// Prometheus' namespace.
+    pub namespace: Option<Name>,
+    /// The scrape interval the apps are scraped at.
+    pub scrape_interval: Option<Duration>,
+}
+
+/// One app to autoscale.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppSpec {
+    /// App name: the HPA's and ServiceMonitor's name.
+    pub name: Name,
+    /// The app's namespace.
+    pub namespace: Name,
+    /// The Deployment to scale (default: the app's name).
+    pub deployment: Option<Name>,
+    /// Labels of the app's Service (default `app: <name>`).
+    pub selector: Option<Labels>,
+    /// Name of the Service port that serves metrics (default `http`).
+    pub port: Option<String>,
+    /// Metrics path (default `/metrics`).
+    pub path: Option<String>,
+    /// Scrape interval (default: `prometheus.scrapeInterval`, else 30s).
+    pub interval: Option<Duration>,
+    /// The custom metric to scale on (default: what the rules make of
+    /// `http_requests_total`).
+    pub metric: Option<String>,
+    /// Target per-pod average of the metric, e.g. `"10"` or `"500m"`.
+    pub target_average_value: Quantity,
+    /// Lower replica bound (default 1).
+    pub min_replicas: Option<NonZeroU32>,
+    /// Upper replica bound.
+    pub max_replicas: NonZeroU32,
+    /// autoscaling/v2 scaling behavior.
+    pub behavior: Option<BehaviorSpec>,
+}
+
+/// autoscaling/v2 `behavior`, read strictly.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BehaviorSpec {
+    /// Rules for scaling up.
+    pub scale_up: Option<ScalingRulesSpec>,
+    /// Rules for scaling down.
+    pub scale_down: Option<ScalingRulesSpec>,
+}
+
+/// autoscaling/v2 `HPAScalingRules`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScalingRulesSpec {
+    /// Seconds of past recommendations considered (0..=3600).
+    pub stabilization_window_seconds: Option<u32>,
+    /// `Max`, `Min` or `Disabled`.
+    pub select_policy: Option<SelectPolicy>,
+    /// Step limits.
+    #[serde(default)]
+    pub policies: Vec<ScalingPolicySpec>,
+}
+
+/// How several policies combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SelectPolicy {
+    /// The policy allowing the largest change.
+    Max,
+    /// The policy allowing the smallest change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+/// One scaling policy.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScalingPolicySpec {
+    /// `Pods` or `Percent`.
+    #[serde(rename = "type")]
+    pub kind: PolicyKind,
+    /// Pods or percent per period (at least 1).
+    pub value: NonZeroU32,
+    /// Period length in seconds (1..=1800).
+    pub period_seconds: NonZeroU32,
+}
+
+/// A scaling policy's unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyKind {
+    /// A number of pods.
+    Pods,
+    /// A percentage of the current replicas.
+    Percent,
+}
+
+/// A spec that could not be read: where, which field, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    /// The file (or `<stdin>`), as given.
+    pub origin: String,
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// 1-based column, when known.
+    pub column: Option<u64>,
+    /// Dotted field path, such as `apps[0].maxReplicas` (empty for syntax errors
+    /// at the top).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+impl Spec {
+    /// Reads a spec from YAML text; `origin` names the file in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Spec, SpecError> {
+        read_yaml(text, origin)
+    }
+
+    /// Reads a spec from raw bytes, refusing non-UTF-8 and oversized input
+    /// with a located error.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Spec, SpecError> {
+        let text = checked_text(bytes, origin)?;
+        Spec::from_yaml(text, origin)
+    }
+}
+
+/// Checks size and UTF-8 before any YAML parsing.
+pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, SpecError> {
+    if bytes.len() > MAX_SPEC_BYTES {
+        return Err(SpecError {
+            origin: origin.to_owned(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: format!(
+                "the file is {} bytes; specs are limited to {MAX_SPEC_BYTES} bytes",
+                bytes.len()
+            ),
+        });
+    }
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = &bytes[..error.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+        SpecError {
+            origin: origin.to_owned(),
+            line: Some(line),
+            column: Some(column),
+            field: String::new(),
+            message: format!("the file is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
+        }
+    })
+}
+
+/// Strict YAML reading shared by every input the tool takes: duplicate keys
+/// refused, aliases bounded (a "billion laughs" file fails fast), the field
+/// path of any failure recorded.
+pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) -> Result<T, SpecError> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        with_snippet: false,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 10_000,
+            max_replay_stack_depth: 16,
+            max_alias_expansions_per_anchor: 100,
+        },
+        budget: serde_saphyr::budget! {
+            max_depth: 64,
+            max_aliases: 1_000,
+            max_nodes: 1_000_000,
+        },
+    };
+    let path = std::cell::RefCell::new(String::new());
+    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |deserializer| {
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            *path.borrow_mut() = error.path().to_string();
+            error.into_inner()
+        })
+    });
+    result.map_err(|error| {
+        let location = error.location();
+        let field = path.into_inner();
+        SpecError {
+            origin: origin.to_owned(),
+            line: location.map(|l| l.line()),
+            column: location.map(|l| l.column()),
+            field: if field == "." { String::new() } else { field },
+            message: clean_message(&error.without_snippet().to_string()),
+        }
+    })
+}
+
+/// serde-saphyr appends " at line L column C" to some messages; the location
+/// is already in front, so drop the repetition.
+fn clean_message(message: &str) -> String {
+    let message = message.lines().next().unwrap_or(message).trim();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].trim_end_matches(':').to_owned(),
+        None => message.to_owned(),
+    }
+}
