@@ -183,7 +183,7 @@ impl Config {
         if renamed && overrides.rbac_name_prefix.is_none() {
             adapter.rbac_name_prefix = adapter.name.clone();
         }
-        if renamed && overrides.tls.as_ref().is_none_or(|tls| tls.secret_name.is_none()) {
+        if renamed && overrides.tls.as_ref().is_none_or(|tls| tls.value.secret_name.is_none()) {
             adapter.tls.secret_name = format!("{}-tls", truncate(adapter.name.as_str(), 59))
                 .parse()
                 .expect("a name plus -tls is a name");
@@ -203,33 +203,46 @@ impl Config {
         if overrides.priority_class_name.is_some() {
             adapter.priority_class_name = overrides.priority_class_name;
         }
-        if let Some(tls) = overrides.tls {
+        if let Some(spanned) = overrides.tls {
+            let (line, column) = (Some(spanned.referenced.line()), Some(spanned.referenced.column()));
+            let tls = spanned.value;
             adapter.tls.mode = tls.mode;
             set(&mut adapter.tls.secret_name, tls.secret_name);
             adapter.tls.ca_bundle = tls.ca_bundle;
             adapter.tls.issuer_ref = tls.issuer_ref;
             if tls.mode == TlsMode::CaBundle && adapter.tls.ca_bundle.as_deref().is_none_or(str::is_empty) {
                 return Err(error(
-                    None,
-                    None,
+                    line,
+                    column,
                     "adapter.tls.caBundle",
                     "mode caBundle needs the PEM of the CA that signed the serving certificate".into(),
                 ));
             }
         }
 
-        set(&mut config.adapter_config.rules, spec.rules);
+        let mut rule_lines = vec![None; config.adapter_config.rules.len()];
+        let mut rules_line = None;
+        if let Some(rules) = spec.rules {
+            rules_line = Some((rules.referenced.line(), rules.referenced.column()));
+            rule_lines = rules.value.iter().map(|rule| Some((rule.referenced.line(), rule.referenced.column()))).collect();
+            config.adapter_config.rules = rules.value.into_iter().map(|rule| rule.value).collect();
+        }
         if spec.resource_rules.is_some() {
             config.adapter_config.resource_rules = spec.resource_rules;
         }
         if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none() {
             return Err(error(
-                None,
-                None,
+                rules_line.map(|(line, _)| line),
+                rules_line.map(|(_, column)| column),
                 "rules",
                 "the adapter would serve no metric: give at least one rule".into(),
             ));
         }
+
+        check_rules(&config.adapter_config).map_err(|(index, field, message)| {
+            let at = rule_lines.get(index).copied().flatten();
+            error(at.map(|(line, _)| line), at.map(|(_, column)| column), &field, message)
+        })?;
 
         let prometheus = &mut config.prometheus;
         let overrides = spec.prometheus;
@@ -327,6 +340,26 @@ fn set<T>(target: &mut T, value: Option<T>) {
 
 fn truncate(text: &str, max: usize) -> &str {
     text[..text.len().min(max)].trim_end_matches('-')
+}
+
+/// Checks what the adapter would refuse at start-up: invalid regexes in
+/// `name.matches` and `seriesFilters`, and an `as` it cannot default.
+fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, String)> {
+    for (index, rule) in adapter_config.rules.iter().enumerate() {
+        crate::naming::name_mapping(rule).map_err(|message| (index, format!("rules[{index}].name"), message))?;
+        for (filter_index, filter) in rule.series_filters.iter().enumerate() {
+            for pattern in filter.is.iter().chain(&filter.is_not) {
+                regex::Regex::new(pattern).map_err(|error| {
+                    (
+                        index,
+                        format!("rules[{index}].seriesFilters[{filter_index}]"),
+                        format!("`{pattern}` is not a valid regex: {error}"),
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A metric the adapter will serve: its name, the series it comes from
@@ -431,10 +464,14 @@ fn resolve_app(
         }
     }
     if let Some(port) = &app.port {
-        if port.is_empty() || port.len() > 15 || crate::values::check_dns1123_label(port).is_err() {
+        let has_letter = port.bytes().any(|b| b.is_ascii_lowercase());
+        if port.len() > 15 || !has_letter || crate::values::check_dns1123_label(port).is_err() {
             return Err((
                 "port",
-                format!("`{port}` is not a port name: at most 15 lower-case letters, digits and `-`"),
+                format!(
+                    "`{port}` is not a port name: the ServiceMonitor names the Service port, \
+                     at most 15 lower-case letters, digits and `-`, with at least one letter"
+                ),
             ));
         }
     }

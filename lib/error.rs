@@ -19,7 +19,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A spec or manifest file is malformed or invalid; located.
-    #[error("{0}")]
+    #[error(transparent)]
     Spec(#[from] SpecError),
     /// An output file could not be written; nothing was.
     #[error(transparent)]

@@ -42,7 +42,7 @@ pub struct Spec {
     #[serde(default)]
     pub adapter: AdapterSpec,
     /// Discovery rules; replaces the preset's list as a whole.
-    pub rules: Option<Vec<Rule>>,
+    pub rules: Option<Spanned<Vec<Spanned<Rule>>>>,
     /// Resource rules; replaces the preset's as a whole.
     pub resource_rules: Option<ResourceRules>,
     /// Prometheus (kube-prometheus) access to the apps' namespaces.
@@ -67,6 +67,7 @@ pub struct AdapterSpec {
     /// Container image.
     pub image: Option<Image>,
     /// Number of adapter pods (at least 1).
+    #[serde(default, deserialize_with = "positive_opt")]
     pub replicas: Option<NonZeroU32>,
     /// URL of Prometheus, with scheme and port.
     pub prometheus_url: Option<String>,
@@ -81,7 +82,7 @@ pub struct AdapterSpec {
     /// Extra labels on every adapter object.
     pub labels: Option<Labels>,
     /// How the API server trusts the adapter's serving certificate.
-    pub tls: Option<TlsSpec>,
+    pub tls: Option<Spanned<TlsSpec>>,
     /// Pod priority class.
     pub priority_class_name: Option<Name>,
     /// Node selector for the adapter pods.
@@ -209,8 +210,10 @@ pub struct AppSpec {
     /// Target per-pod average of the metric, e.g. `"10"` or `"500m"`.
     pub target_average_value: Quantity,
     /// Lower replica bound (default 1).
+    #[serde(default, deserialize_with = "positive_opt")]
     pub min_replicas: Option<NonZeroU32>,
     /// Upper replica bound.
+    #[serde(deserialize_with = "positive")]
     pub max_replicas: NonZeroU32,
     /// autoscaling/v2 scaling behavior.
     pub behavior: Option<BehaviorSpec>,
@@ -258,8 +261,10 @@ pub struct ScalingPolicySpec {
     #[serde(rename = "type")]
     pub kind: PolicyKind,
     /// Pods or percent per period (at least 1).
+    #[serde(deserialize_with = "positive")]
     pub value: NonZeroU32,
     /// Period length in seconds (1..=1800).
+    #[serde(deserialize_with = "positive")]
     pub period_seconds: NonZeroU32,
 }
 
@@ -270,6 +275,23 @@ pub enum PolicyKind {
     Pods,
     /// A percentage of the current replicas.
     Percent,
+}
+
+/// Reads a whole number of at least 1, with a message a user understands
+/// (serde's own says "invalid u32").
+fn positive<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NonZeroU32, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let Some(number) = value.as_i64() else {
+        return Err(serde::de::Error::custom(format!("expected a whole number, found `{value}`")));
+    };
+    u32::try_from(number)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{number}` is out of range: give a whole number from 1 to {}", u32::MAX)))
+}
+
+fn positive_opt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NonZeroU32>, D::Error> {
+    positive(deserializer).map(Some)
 }
 
 /// A spec that could not be read: where, which field, and why.
@@ -380,18 +402,40 @@ pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) 
             origin: origin.to_owned(),
             line: location.map(|l| l.line()),
             column: location.map(|l| l.column()),
-            field: if field == "." { String::new() } else { field },
+            field: clean_path(&field),
             message: clean_message(&error.without_snippet().to_string()),
         }
     })
+}
+
+/// serde_path_to_error writes `.` for the root and `?` for a key it could
+/// not name (a duplicate key, for one); neither helps a reader.
+fn clean_path(path: &str) -> String {
+    let path = path.trim_end_matches(".?").trim_end_matches('?');
+    if path == "." {
+        return String::new();
+    }
+    // `Spanned` list items add a `value` level that is not in the file.
+    let mut cleaned = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find("].value") {
+        cleaned.push_str(&rest[..at + 1]);
+        rest = &rest[at + "].value".len()..];
+    }
+    cleaned.push_str(rest);
+    cleaned.replace("rules.value", "rules").replace("tls.value", "tls")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location
 /// is already in front, so drop the repetition.
 fn clean_message(message: &str) -> String {
     let message = message.lines().next().unwrap_or(message).trim();
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].trim_end_matches(':').to_owned(),
-        None => message.to_owned(),
-    }
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].trim_end_matches(':'),
+        None => message,
+    };
+    // Library advice meant for the program, not for the user.
+    message
+        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+        .to_owned()
 }

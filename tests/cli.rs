@@ -1,0 +1,152 @@
+//! What the CLI prints, byte for byte: one snapshot per fixture spec, per
+//! preset and per bad input (its error message), all under `snapshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn gen_manifests(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("gen-manifests runs")
+}
+
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(ROOT).unwrap().display().to_string()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+#[test]
+fn presets() {
+    settings().bind(|| {
+        insta::assert_snapshot!("preset-documented", stdout(&gen_manifests(&[])));
+        insta::assert_snapshot!("preset-recommended", stdout(&gen_manifests(&["--preset", "recommended"])));
+        insta::assert_snapshot!(
+            "preset-recommended-json",
+            stdout(&gen_manifests(&["--preset", "recommended", "--format", "json"]))
+        );
+    });
+}
+
+#[test]
+fn fixture_specs() {
+    settings().bind(|| {
+        insta::glob!("../fixtures", "specs/*.yaml", |path| {
+            let output = gen_manifests(&["-c", &relative(path)]);
+            insta::assert_snapshot!(stdout(&output));
+        });
+    });
+}
+
+#[test]
+fn bad_inputs_exit_2_name_the_place_and_write_nothing() {
+    let scratch = scratch_dir("bad");
+    settings().bind(|| {
+        insta::glob!("../fixtures", "bad/*.yaml", |path| {
+            let target = scratch.join(path.file_name().unwrap());
+            let started = std::time::Instant::now();
+            let output = gen_manifests(&["-c", &relative(path), "-o", target.to_str().unwrap()]);
+            let elapsed = started.elapsed();
+            assert_eq!(output.status.code(), Some(2), "{}", relative(path));
+            assert!(output.stdout.is_empty(), "nothing on stdout");
+            assert!(!target.exists(), "{} wrote {}", relative(path), target.display());
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert!(
+                stderr.starts_with(&format!("error: {}", relative(path))),
+                "the message names the file: {stderr}"
+            );
+            // A generous bound: each case is refused in milliseconds; this only
+            // catches a parser that expands an alias bomb or loops.
+            assert!(elapsed.as_secs() < 5, "{} took {elapsed:?}", relative(path));
+            insta::assert_snapshot!(stderr);
+        });
+    });
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+#[test]
+fn a_missing_spec_file_is_bad_input() {
+    let output = gen_manifests(&["-c", "fixtures/does-not-exist.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    settings().bind(|| insta::assert_snapshot!("missing-spec", String::from_utf8(output.stderr).unwrap()));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [&["--format", "xml"][..], &["--preset", "best"], &["roles"], &["--bogus"]] {
+        let output = gen_manifests(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn output_file_is_written_whole_and_equals_stdout() {
+    let scratch = scratch_dir("out");
+    let target = scratch.join("custom-metrics.yaml");
+    let output = gen_manifests(&["-o", target.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+    assert_eq!(std::fs::read(&target).unwrap(), gen_manifests(&[]).stdout);
+    let leftovers: Vec<_> = std::fs::read_dir(&scratch).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+#[test]
+fn output_to_a_directory_fails_and_leaves_it_alone() {
+    let scratch = scratch_dir("dir");
+    let output = gen_manifests(&["-o", scratch.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a directory"));
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+#[test]
+fn roles_and_app_commands() {
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "roles-two-namespaces",
+            stdout(&gen_manifests(&["roles", "--namespace", "my-app", "--namespace", "shop"]))
+        );
+        insta::assert_snapshot!(
+            "app-quick-path",
+            stdout(&gen_manifests(&[
+                "--preset", "recommended", "app", "--namespace", "shop", "--deployment", "api", "--target", "10",
+                "--min", "2", "--max", "8",
+            ]))
+        );
+    });
+    let bad = gen_manifests(&["roles", "--namespace", "Not_OK"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--namespace: `Not_OK` is not a DNS-1123 label"));
+    let bad = gen_manifests(&["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--min", "5", "--max", "2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--min: minReplicas 5 is greater than maxReplicas 2"));
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gen-manifests-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
