@@ -10,8 +10,9 @@
 //! ).unwrap();
 //! let config = Config::from_spec(spec, "spec.yaml").unwrap();
 //! let hpa = autoscaling::horizontal_pod_autoscaler(&config.apps[0]);
-//! let metric = &hpa.spec.unwrap().metrics.unwrap()[0];
-//! assert_eq!(metric.pods.as_ref().unwrap().metric.name, "http_requests_per_second");
+//! let json = serde_json::to_value(&hpa).unwrap();
+//! let metric = &json["spec"]["metrics"][0];
+//! assert_eq!(metric["pods"]["metric"]["name"], "http_requests_per_second");
 //! ```
 
 use k8s_openapi::api::autoscaling::v2::{
@@ -32,7 +33,7 @@ pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
             Some(app.namespace.as_str()),
             meta::labels([(meta::NAME, app.name.as_str()), (meta::MANAGED_BY, meta::TOOL)]),
         ),
-        spec: Some(HorizontalPodAutoscalerSpec {
+        spec: meta::versioned(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
                 kind: "Deployment".into(),

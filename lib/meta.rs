@@ -101,3 +101,28 @@ pub fn adapter_meta(adapter: &Adapter, name: &str) -> ObjectMeta {
 pub fn adapter_cluster_meta(adapter: &Adapter, name: &str) -> ObjectMeta {
     object_meta(name, None, adapter_labels(adapter))
 }
+
+/// Fills a k8s-openapi field that is `T` in some Kubernetes versions and
+/// `Option<T>` in others (`RoleRef.apiGroup`, `HorizontalPodAutoscaler.spec`
+/// became required or optional between 1.35 and 1.36), so the library
+/// compiles for whichever version its user enables.
+pub(crate) trait VersionedField<T> {
+    fn from_value(value: T) -> Self;
+}
+
+impl<T> VersionedField<T> for T {
+    fn from_value(value: T) -> Self {
+        value
+    }
+}
+
+impl<T> VersionedField<T> for Option<T> {
+    fn from_value(value: T) -> Self {
+        Some(value)
+    }
+}
+
+/// See [`VersionedField`].
+pub(crate) fn versioned<T, F: VersionedField<T>>(value: T) -> F {
+    F::from_value(value)
+}

@@ -41,7 +41,7 @@ fn adapter_subject(adapter: &Adapter) -> Subject {
 
 fn role_ref(kind: &str, name: &str) -> RoleRef {
     RoleRef {
-        api_group: RBAC_GROUP.into(),
+        api_group: meta::versioned(RBAC_GROUP.to_owned()),
         kind: kind.into(),
         name: name.into(),
     }

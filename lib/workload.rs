@@ -213,7 +213,7 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
     });
     Deployment {
         metadata,
-        spec: Some(DeploymentSpec {
+        spec: meta::versioned(DeploymentSpec {
             replicas: Some(adapter.replicas as i32),
             selector: LabelSelector {
                 match_labels: Some(selector),

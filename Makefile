@@ -1,0 +1,65 @@
+# gen-manifests: build, test, generate. `make test` installs what it needs
+# (a Python venv under target/) and runs every check; see README.md.
+
+CARGO   ?= cargo
+VENV    := target/venv
+PY      := $(VENV)/bin/python
+BIN     := target/release/gen-manifests
+K8S     := 1.33.0
+OUT     := target/validate
+PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0
+
+.PHONY: all build test unit validate gen snapshots clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+gen: build
+	$(BIN) > custom-metrics.yaml
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_DEPS)
+	touch $@
+
+test: unit validate
+
+# Unit, snapshot, CLI and doc tests. INSTA_UPDATE=no: a snapshot that
+# differs fails instead of being rewritten.
+unit:
+	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
+	INSTA_UPDATE=no $(CARGO) test --locked --doc
+	# The library builds with the Kubernetes version its user picks.
+	$(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36
+
+# Independent checks: kubernetes-validate --strict, the CRD schemas, and a
+# YAML 1.1 reader, over every preset and fixture spec.
+validate: build $(VENV)/.installed
+	rm -rf $(OUT) && mkdir -p $(OUT)
+	$(BIN) > $(OUT)/preset-documented.yaml
+	$(BIN) --preset recommended > $(OUT)/preset-recommended.yaml
+	$(BIN) --preset recommended --format json > $(OUT)/preset-recommended.json
+	for spec in fixtures/specs/*.yaml; do \
+	  $(BIN) -c $$spec > $(OUT)/spec-$$(basename $$spec) || exit 1; \
+	done
+	$(BIN) roles --namespace my-app --namespace shop > $(OUT)/roles.yaml
+	$(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels $(OUT)/*
+	# The validator must reject known-bad objects, or it proves nothing.
+	! $(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels fixtures/validator-canary/broken.yaml > $(OUT)/canary.log
+	grep -q "4 failures" $(OUT)/canary.log
+
+# Re-run the snapshot tests writing .snap.new files for changed output;
+# review them with `cargo insta review` (cargo install cargo-insta) or
+# accept all with `make snapshots ACCEPT=1`.
+snapshots:
+ifeq ($(ACCEPT),1)
+	INSTA_UPDATE=always $(CARGO) test --all-targets
+else
+	INSTA_UPDATE=new INSTA_FORCE_PASS=1 $(CARGO) test --all-targets
+	@find . -path ./target -prune -o -name '*.snap.new' -print
+endif
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,84 @@
+"""Independent checks of gen-manifests' output by other programs' readers.
+
+- Every built-in object passes `kubernetes-validate --strict` (the API
+  server's OpenAPI schemas, unknown fields rejected). Items of a
+  RoleList/RoleBindingList are validated one by one.
+- ServiceMonitors are validated against the ServiceMonitor CRD's schema,
+  cert-manager objects against theirs, with the `jsonschema` validator.
+- The files are read with PyYAML, a YAML 1.1 reader like kubectl's: with
+  --string-labels, every label value must come back as a string (an
+  unquoted `yes` or `on` would come back as a bool).
+
+Usage: validate_manifests.py [--k8s-version V] [--string-labels] FILE...
+Exit 0 when everything passes, 1 with a line per failure.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMAS = {
+    "monitoring.coreos.com/v1": "servicemonitor.schema.json",
+    "cert-manager.io/v1": "cert-manager.schema.json",
+}
+
+
+def objects(path):
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    documents = json.loads(text)["items"] if path.endswith(".json") else list(yaml.safe_load_all(text))
+    for document in documents:
+        if document is None:
+            continue
+        if document["kind"].endswith("List") and "items" in document:
+            yield from document["items"]
+        else:
+            yield document
+
+
+def label_values(obj):
+    metadata = obj.get("metadata", {})
+    yield from (metadata.get("labels") or {}).items()
+    template = obj.get("spec", {}).get("template", {}).get("metadata", {})
+    yield from (template.get("labels") or {}).items()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--k8s-version", default="1.33.0")
+    parser.add_argument("--string-labels", action="store_true")
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args()
+
+    failures, checked = [], 0
+    for path in args.files:
+        for obj in objects(path):
+            name = f"{path}: {obj['kind']} {obj.get('metadata', {}).get('name')}"
+            schema_file = SCHEMAS.get(obj["apiVersion"])
+            try:
+                if schema_file:
+                    with open(os.path.join(ROOT, "fixtures", "schemas", schema_file)) as handle:
+                        jsonschema.validate(obj, json.load(handle))
+                else:
+                    kubernetes_validate.validate(obj, args.k8s_version, strict=True)
+                checked += 1
+            except Exception as error:  # each validator raises its own type
+                failures.append(f"{name}: {error}".splitlines()[0])
+            if args.string_labels:
+                for key, value in label_values(obj):
+                    if not isinstance(value, str):
+                        failures.append(f"{name}: label {key} read as {type(value).__name__} {value!r}")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"{checked} objects validated, {len(failures)} failures")
+    return 1 if failures or checked == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
