@@ -63,3 +63,7 @@ endif
 
 clean:
 	$(CARGO) clean
+
+.PHONY: bench
+bench: build
+	bash bench/run.sh

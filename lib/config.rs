@@ -254,12 +254,28 @@ impl Config {
             prometheus.scrape_interval = overrides.scrape_interval;
         }
 
+        // Rules are compiled once, and apps checked for repeats in a set:
+        // a spec of 10,000 apps stays linear.
+        let served = served_metrics(&config.adapter_config).map_err(|message| error(None, None, "rules", message))?;
+        let mut seen: BTreeSet<(Name, Name)> =
+            config.apps.iter().map(|app| (app.namespace.clone(), app.name.clone())).collect();
+        let mut namespaces: BTreeSet<Name> = config.prometheus.namespaces.iter().cloned().collect();
         for (index, spanned) in spec.apps.into_iter().enumerate() {
             let line = Some(spanned.referenced.line());
             let column = Some(spanned.referenced.column());
-            config
-                .add_app(spanned.value)
-                .map_err(|(name, message)| error(line, column, &format!("apps[{index}].{name}"), message))?;
+            let at = |name: &str, message: String| error(line, column, &format!("apps[{index}].{name}"), message);
+            let app = spanned.value;
+            if !seen.insert((app.namespace.clone(), app.name.clone())) {
+                return Err(at(
+                    "name",
+                    format!("app `{}` appears twice in namespace `{}`", app.name, app.namespace),
+                ));
+            }
+            let resolved = resolve_app(app, &config.prometheus, &served).map_err(|(name, message)| at(name, message))?;
+            if namespaces.insert(resolved.namespace.clone()) {
+                config.prometheus.namespaces.push(resolved.namespace.clone());
+            }
+            config.apps.push(resolved);
         }
         let mut unique = BTreeSet::new();
         config.prometheus.namespaces.retain(|namespace| unique.insert(namespace.clone()));

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make bench: whole-process timings of gen-manifests (hyperfine, median of
+# many runs) and peak memory (GNU time), for the default bundle, the
+# recommended preset, and generated specs of 100, 1,000 and 10,000 apps.
+# Not part of `make test`: timings depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=target/release/gen-manifests
+WORK=target/bench
+mkdir -p "$WORK"
+command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install -y hyperfine"; exit 2; }
+[ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install -y time"; exit 2; }
+
+for n in 100 1000 10000; do
+  {
+    echo "preset: recommended"
+    echo "apps:"
+    for i in $(seq 1 "$n"); do
+      printf -- "- name: app-%d\n  namespace: ns-%d\n  targetAverageValue: \"10\"\n  maxReplicas: 10\n" "$i" $((i % 50))
+    done
+  } > "$WORK/apps-$n.yaml"
+done
+
+median_ms() { python3 -c "import json,sys; print('%.2f' % (json.load(open(sys.argv[1]))['results'][0]['median']*1000))" "$1"; }
+peak_mb() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
+
+printf "%-28s %12s %12s\n" "case" "median ms" "peak MB"
+run() {
+  local name=$1; shift
+  hyperfine --style none --warmup 5 --min-runs 30 --export-json "$WORK/$name.json" -N "$*" >/dev/null 2>&1 \
+    || hyperfine --style none --warmup 5 --min-runs 30 --export-json "$WORK/$name.json" "$* > /dev/null" >/dev/null
+  printf "%-28s %12s %12s\n" "$name" "$(median_ms "$WORK/$name.json")" "$(peak_mb "$@")"
+}
+run default-bundle "$BIN"
+run recommended "$BIN" --preset recommended
+for n in 100 1000 10000; do
+  run "apps-$n" "$BIN" -c "$WORK/apps-$n.yaml"
+done
+python3 - "$WORK" <<'PY'
+import json, sys
+work = sys.argv[1]
+m = {n: json.load(open(f"{work}/apps-{n}.json"))["results"][0]["median"] for n in (100, 1000, 10000)}
+print(f"growth 100->1000: {m[1000]/m[100]:.1f}x, 1000->10000: {m[10000]/m[1000]:.1f}x (10x more apps each)")
+PY
