@@ -45,7 +45,15 @@ validate: build $(VENV)/.installed
 	  $(BIN) -c $$spec > $(OUT)/spec-$$(basename $$spec) || exit 1; \
 	done
 	$(BIN) roles --namespace my-app --namespace shop > $(OUT)/roles.yaml
-	$(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels $(OUT)/*
+	for release in release-0.12 release-0.14; do \
+	  mkdir -p $(OUT)/$$release && cp fixtures/kube-prometheus/$$release/*.yaml $(OUT)/$$release/ && \
+	  $(BIN) roles --namespace my-app --namespace shop --patch $(OUT)/$$release > /dev/null || exit 1; \
+	done
+	$(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels $(OUT)/*.yaml $(OUT)/*.json $(OUT)/release-*/*.yaml
+	# --out-dir output through kubectl kustomize validates too.
+	$(BIN) -c examples/fastapi/spec.yaml --out-dir $(OUT)/out-dir
+	kubectl kustomize $(OUT)/out-dir > $(OUT)/kustomized.yaml
+	$(PY) tests/validate_manifests.py --k8s-version $(K8S) $(OUT)/kustomized.yaml
 	# The validator must reject known-bad objects, or it proves nothing.
 	! $(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels fixtures/validator-canary/broken.yaml > $(OUT)/canary.log
 	grep -q "4 failures" $(OUT)/canary.log
@@ -67,3 +75,8 @@ clean:
 .PHONY: bench
 bench: build
 	bash bench/run.sh
+
+# Longer fuzzing of spec reading and rendering (not part of `make test`).
+.PHONY: fuzz
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-20000} $(CARGO) test --release --test fuzz

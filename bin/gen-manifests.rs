@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use custom_metrics_manifests::{config, output, render, Error, OutputFormat, Preset};
+use custom_metrics_manifests::{config, gitops, lint, output, render, Error, OutputFormat, Preset};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -15,6 +15,11 @@ Examples:
   gen-manifests --preset recommended             the hardened adapter
   gen-manifests -c spec.yaml -o manifests.yaml   everything the spec describes
   gen-manifests -c spec.yaml --format json       a JSON v1 List
+  gen-manifests -c spec.yaml --out-dir deploy/   one file per object + kustomization.yaml
+  gen-manifests check deploy.yaml -c spec.yaml   exit 1 with a diff when deploy.yaml is stale
+  gen-manifests lint custom-metrics.yaml         the pitfalls in an existing bundle
+  gen-manifests lint --preset recommended --strict
+  gen-manifests roles --namespace my-app --patch kube-prometheus/manifests [--check]
   gen-manifests roles --namespace my-app         Prometheus' Role items for my-app
   gen-manifests app --namespace shop --deployment api --target 10 --max 10
 
@@ -44,8 +49,20 @@ struct GenerateArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Write to FILE (atomically) instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "out_dir"
+    )]
     output: Option<PathBuf>,
+    /// Write one file per object and a kustomization.yaml into DIR.
+    #[arg(long = "out-dir", value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// With --out-dir: write nothing; exit 1 and show the differences when
+    /// DIR is not what the spec generates.
+    #[arg(long, requires = "out_dir")]
+    check: bool,
     /// Output encoding.
     #[arg(long, value_enum, default_value_t = FormatArg::Yaml)]
     format: FormatArg,
@@ -53,6 +70,10 @@ struct GenerateArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a spec, a preset or manifest files for what breaks custom-metrics autoscaling.
+    Lint(LintArgs),
+    /// Exit 1 with a diff when FILE is not exactly what the spec generates.
+    Check(CheckArgs),
     /// Prometheus' `prometheus-k8s` RoleBindingList and RoleList for namespaces.
     Roles(RolesArgs),
     /// One app's ServiceMonitor, HPA and Role items, without a spec file.
@@ -60,10 +81,47 @@ enum Command {
 }
 
 #[derive(Args)]
+struct LintArgs {
+    /// Manifest files to lint (multi-document YAML or JSON). Without them,
+    /// the spec (-c) or preset is linted.
+    files: Vec<PathBuf>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    strict: bool,
+    /// Output: one line per finding, or a JSON array.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The committed manifest file.
+    file: PathBuf,
+    /// Encoding FILE was generated in.
+    #[arg(long, value_enum, default_value_t = FormatArg::Yaml)]
+    format: FormatArg,
+}
+
+#[derive(Args)]
 struct RolesArgs {
     /// A namespace Prometheus must discover pods in (repeatable).
     #[arg(long = "namespace", value_name = "NS", required = true)]
     namespaces: Vec<String>,
+    /// Append the missing items to the two list files in DIR (a
+    /// kube-prometheus `manifests/` directory) in place, instead of printing
+    /// new lists.
+    #[arg(long, value_name = "DIR")]
+    patch: Option<PathBuf>,
+    /// With --patch: write nothing; print the diff and exit 1 if a patch is
+    /// needed, exit 0 if not.
+    #[arg(long, requires = "patch")]
+    check: bool,
 }
 
 #[derive(Args)]
@@ -136,16 +194,97 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let config = config::load(input.config.as_deref(), preset)?;
+            if let Some(dir) = &cli.generate.out_dir {
+                let files = gitops::out_dir_files(&render::manifests(&config));
+                let plan = gitops::plan_out_dir(dir, &files)?;
+                if cli.generate.check {
+                    if plan.is_current() {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    print!("{}", plan.diff);
+                    return Ok(ExitCode::from(1));
+                }
+                gitops::apply_out_dir(dir, &plan)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let text = custom_metrics_manifests::generate(&config, cli.generate.format.into());
             emit(&text, cli.generate.output)?;
+        }
+        Some(Command::Lint(args)) => {
+            let options = lint::LintOptions::default();
+            let findings = if args.files.is_empty() {
+                let config = config::load(input.config.as_deref(), preset)?;
+                lint::lint_config(&config, &options)
+            } else {
+                let mut texts = Vec::new();
+                for path in &args.files {
+                    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    texts.push((
+                        path.display().to_string(),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    ));
+                }
+                let documents = lint::parse_manifest_files(&texts).map_err(Error::from)?;
+                lint::lint_documents(&documents, &options)
+            };
+            match args.format {
+                LintFormat::Text => findings.iter().for_each(|finding| println!("{finding}")),
+                LintFormat::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+            }
+            let fails =
+                |finding: &lint::Finding| finding.severity == lint::Severity::Error || args.strict;
+            return Ok(if findings.iter().any(fails) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        Some(Command::Check(args)) => {
+            let config = config::load(input.config.as_deref(), preset)?;
+            let wanted = custom_metrics_manifests::generate(&config, args.format.into());
+            let current = std::fs::read(&args.file).map_err(|source| Error::Read {
+                path: args.file.clone(),
+                source,
+            })?;
+            let current = String::from_utf8_lossy(&current);
+            if let Some(report) = gitops::drift(&current, &wanted) {
+                println!("{} is stale:", args.file.display());
+                print!("{report}");
+                return Ok(ExitCode::from(1));
+            }
         }
         Some(Command::Roles(args)) => {
             let config = custom_metrics_manifests::kube_prometheus::roles_config(
                 config::load(input.config.as_deref(), preset)?,
                 &args.namespaces,
             )?;
-            let manifests = render::prometheus_access(&config.prometheus);
-            emit(&render::to_yaml(&manifests), None)?;
+            let Some(dir) = args.patch else {
+                let manifests = render::prometheus_access(&config.prometheus);
+                emit(&render::to_yaml(&manifests), None)?;
+                return Ok(ExitCode::SUCCESS);
+            };
+            let patch = custom_metrics_manifests::kube_prometheus::plan_patch(&dir, &config)?;
+            if args.check {
+                emit(&patch.diff(), None)?;
+                return Ok(if patch.changed() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
+            patch.apply()?;
+            let report: String = patch
+                .files()
+                .iter()
+                .map(|file| match file.added.as_slice() {
+                    [] => format!("{}: unchanged\n", file.path.display()),
+                    added => format!("{}: added {}\n", file.path.display(), added.join(", ")),
+                })
+                .collect();
+            emit(&report, None)?;
         }
         Some(Command::App(args)) => {
             let base = config::load(input.config.as_deref(), preset)?;
@@ -171,7 +310,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Writes to standard output, or atomically to `path`.
 fn emit(text: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
     match path {
-        Some(path) => output::write_atomically(&[(path, text.as_bytes().to_vec())]).map_err(Error::from)?,
+        Some(path) => {
+            output::write_atomically(&[(path, text.as_bytes().to_vec())]).map_err(Error::from)?
+        }
         None => std::io::stdout()
             .lock()
             .write_all(text.as_bytes())

@@ -172,7 +172,10 @@ impl AdapterConfig {
     /// (`rules[0].metricsQuery`, query).
     pub fn query_templates(&self) -> Vec<(String, &str)> {
         let mut found = Vec::new();
-        for (section, rules) in [("rules", &self.rules), ("externalRules", &self.external_rules)] {
+        for (section, rules) in [
+            ("rules", &self.rules),
+            ("externalRules", &self.external_rules),
+        ] {
             for (index, rule) in rules.iter().enumerate() {
                 if let Some(query) = &rule.metrics_query {
                     found.push((format!("{section}[{index}].metricsQuery"), query.as_str()));
@@ -180,13 +183,19 @@ impl AdapterConfig {
             }
         }
         if let Some(resource_rules) = &self.resource_rules {
-            for (resource, rule) in [("cpu", &resource_rules.cpu), ("memory", &resource_rules.memory)] {
+            for (resource, rule) in [
+                ("cpu", &resource_rules.cpu),
+                ("memory", &resource_rules.memory),
+            ] {
                 if let Some(rule) = rule {
                     found.push((
                         format!("resourceRules.{resource}.containerQuery"),
                         rule.container_query.as_str(),
                     ));
-                    found.push((format!("resourceRules.{resource}.nodeQuery"), rule.node_query.as_str()));
+                    found.push((
+                        format!("resourceRules.{resource}.nodeQuery"),
+                        rule.node_query.as_str(),
+                    ));
                 }
             }
         }
@@ -231,10 +240,16 @@ pub const CONFIG_MOUNT_PATH: &str = "/etc/adapter/";
 pub const CONFIG_KEY: &str = "config.yaml";
 
 /// The adapter's ConfigMap, `config.yaml` rendered from `adapter_config`.
-pub fn config_map(adapter: &crate::config::Adapter, adapter_config: &AdapterConfig) -> k8s_openapi::api::core::v1::ConfigMap {
+pub fn config_map(
+    adapter: &crate::config::Adapter,
+    adapter_config: &AdapterConfig,
+) -> k8s_openapi::api::core::v1::ConfigMap {
     k8s_openapi::api::core::v1::ConfigMap {
         metadata: crate::meta::adapter_meta(adapter, adapter.name.as_str()),
-        data: Some(BTreeMap::from([(CONFIG_KEY.to_owned(), adapter_config.to_yaml())])),
+        data: Some(BTreeMap::from([(
+            CONFIG_KEY.to_owned(),
+            adapter_config.to_yaml(),
+        )])),
         ..Default::default()
     }
 }

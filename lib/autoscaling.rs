@@ -17,8 +17,8 @@
 
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget,
-    PodsMetricSource,
+    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec,
+    MetricTarget, PodsMetricSource,
 };
 
 use crate::config::App;
@@ -31,7 +31,10 @@ pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
         metadata: object_meta(
             app.name.as_str(),
             Some(app.namespace.as_str()),
-            meta::labels([(meta::NAME, app.name.as_str()), (meta::MANAGED_BY, meta::TOOL)]),
+            meta::labels([
+                (meta::NAME, app.name.as_str()),
+                (meta::MANAGED_BY, meta::TOOL),
+            ]),
         ),
         spec: meta::versioned(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {

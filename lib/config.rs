@@ -168,13 +168,14 @@ impl Config {
     /// fields. `origin` names the spec file in errors.
     pub fn from_spec(spec: Spec, origin: &str) -> Result<Config, SpecError> {
         let mut config = spec.preset.unwrap_or_default().config();
-        let error = |line: Option<u64>, column: Option<u64>, field: &str, message: String| SpecError {
-            origin: origin.to_owned(),
-            line,
-            column,
-            field: field.to_owned(),
-            message,
-        };
+        let error =
+            |line: Option<u64>, column: Option<u64>, field: &str, message: String| SpecError {
+                origin: origin.to_owned(),
+                line,
+                column,
+                field: field.to_owned(),
+                message,
+            };
 
         let adapter = &mut config.adapter;
         let overrides = spec.adapter;
@@ -183,7 +184,12 @@ impl Config {
         if renamed && overrides.rbac_name_prefix.is_none() {
             adapter.rbac_name_prefix = adapter.name.clone();
         }
-        if renamed && overrides.tls.as_ref().is_none_or(|tls| tls.value.secret_name.is_none()) {
+        if renamed
+            && overrides
+                .tls
+                .as_ref()
+                .is_none_or(|tls| tls.value.secret_name.is_none())
+        {
             adapter.tls.secret_name = format!("{}-tls", truncate(adapter.name.as_str(), 59))
                 .parse()
                 .expect("a name plus -tls is a name");
@@ -193,7 +199,10 @@ impl Config {
         set(&mut adapter.image, overrides.image);
         set(&mut adapter.replicas, overrides.replicas.map(|r| r.get()));
         set(&mut adapter.prometheus_url, overrides.prometheus_url);
-        set(&mut adapter.metrics_relist_interval, overrides.metrics_relist_interval);
+        set(
+            &mut adapter.metrics_relist_interval,
+            overrides.metrics_relist_interval,
+        );
         set(&mut adapter.log_level, overrides.log_level);
         set(&mut adapter.log_to_stderr, overrides.log_to_stderr);
         set(&mut adapter.resources, overrides.resources);
@@ -204,18 +213,24 @@ impl Config {
             adapter.priority_class_name = overrides.priority_class_name;
         }
         if let Some(spanned) = overrides.tls {
-            let (line, column) = (Some(spanned.referenced.line()), Some(spanned.referenced.column()));
+            let (line, column) = (
+                Some(spanned.referenced.line()),
+                Some(spanned.referenced.column()),
+            );
             let tls = spanned.value;
             adapter.tls.mode = tls.mode;
             set(&mut adapter.tls.secret_name, tls.secret_name);
             adapter.tls.ca_bundle = tls.ca_bundle;
             adapter.tls.issuer_ref = tls.issuer_ref;
-            if tls.mode == TlsMode::CaBundle && adapter.tls.ca_bundle.as_deref().is_none_or(str::is_empty) {
+            if tls.mode == TlsMode::CaBundle
+                && adapter.tls.ca_bundle.as_deref().is_none_or(str::is_empty)
+            {
                 return Err(error(
                     line,
                     column,
                     "adapter.tls.caBundle",
-                    "mode caBundle needs the PEM of the CA that signed the serving certificate".into(),
+                    "mode caBundle needs the PEM of the CA that signed the serving certificate"
+                        .into(),
                 ));
             }
         }
@@ -224,13 +239,18 @@ impl Config {
         let mut rules_line = None;
         if let Some(rules) = spec.rules {
             rules_line = Some((rules.referenced.line(), rules.referenced.column()));
-            rule_lines = rules.value.iter().map(|rule| Some((rule.referenced.line(), rule.referenced.column()))).collect();
+            rule_lines = rules
+                .value
+                .iter()
+                .map(|rule| Some((rule.referenced.line(), rule.referenced.column())))
+                .collect();
             config.adapter_config.rules = rules.value.into_iter().map(|rule| rule.value).collect();
         }
         if spec.resource_rules.is_some() {
             config.adapter_config.resource_rules = spec.resource_rules;
         }
-        if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none() {
+        if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none()
+        {
             return Err(error(
                 rules_line.map(|(line, _)| line),
                 rules_line.map(|(_, column)| column),
@@ -241,7 +261,12 @@ impl Config {
 
         check_rules(&config.adapter_config).map_err(|(index, field, message)| {
             let at = rule_lines.get(index).copied().flatten();
-            error(at.map(|(line, _)| line), at.map(|(_, column)| column), &field, message)
+            error(
+                at.map(|(line, _)| line),
+                at.map(|(_, column)| column),
+                &field,
+                message,
+            )
         })?;
 
         let prometheus = &mut config.prometheus;
@@ -256,29 +281,45 @@ impl Config {
 
         // Rules are compiled once, and apps checked for repeats in a set:
         // a spec of 10,000 apps stays linear.
-        let served = served_metrics(&config.adapter_config).map_err(|message| error(None, None, "rules", message))?;
-        let mut seen: BTreeSet<(Name, Name)> =
-            config.apps.iter().map(|app| (app.namespace.clone(), app.name.clone())).collect();
+        let served = served_metrics(&config.adapter_config)
+            .map_err(|message| error(None, None, "rules", message))?;
+        let mut seen: BTreeSet<(Name, Name)> = config
+            .apps
+            .iter()
+            .map(|app| (app.namespace.clone(), app.name.clone()))
+            .collect();
         let mut namespaces: BTreeSet<Name> = config.prometheus.namespaces.iter().cloned().collect();
         for (index, spanned) in spec.apps.into_iter().enumerate() {
             let line = Some(spanned.referenced.line());
             let column = Some(spanned.referenced.column());
-            let at = |name: &str, message: String| error(line, column, &format!("apps[{index}].{name}"), message);
+            let at = |name: &str, message: String| {
+                error(line, column, &format!("apps[{index}].{name}"), message)
+            };
             let app = spanned.value;
             if !seen.insert((app.namespace.clone(), app.name.clone())) {
                 return Err(at(
                     "name",
-                    format!("app `{}` appears twice in namespace `{}`", app.name, app.namespace),
+                    format!(
+                        "app `{}` appears twice in namespace `{}`",
+                        app.name, app.namespace
+                    ),
                 ));
             }
-            let resolved = resolve_app(app, &config.prometheus, &served).map_err(|(name, message)| at(name, message))?;
+            let resolved = resolve_app(app, &config.prometheus, &served)
+                .map_err(|(name, message)| at(name, message))?;
             if namespaces.insert(resolved.namespace.clone()) {
-                config.prometheus.namespaces.push(resolved.namespace.clone());
+                config
+                    .prometheus
+                    .namespaces
+                    .push(resolved.namespace.clone());
             }
             config.apps.push(resolved);
         }
         let mut unique = BTreeSet::new();
-        config.prometheus.namespaces.retain(|namespace| unique.insert(namespace.clone()));
+        config
+            .prometheus
+            .namespaces
+            .retain(|namespace| unique.insert(namespace.clone()));
         Ok(config)
     }
 }
@@ -295,7 +336,10 @@ impl Config {
         {
             return Err((
                 "name",
-                format!("app `{}` appears twice in namespace `{}`", app.name, app.namespace),
+                format!(
+                    "app `{}` appears twice in namespace `{}`",
+                    app.name, app.namespace
+                ),
             ));
         }
         let served = served_metrics(&self.adapter_config).map_err(|message| ("metric", message))?;
@@ -321,8 +365,10 @@ pub fn quick_app(
     let namespace: Name = namespace.parse().map_err(|m| usage("namespace", m))?;
     let name: Name = deployment.parse().map_err(|m| usage("deployment", m))?;
     let target: Quantity = target.parse().map_err(|m| usage("target", m))?;
-    let min = std::num::NonZeroU32::new(min_replicas).ok_or_else(|| usage("min", "must be at least 1".into()))?;
-    let max = std::num::NonZeroU32::new(max_replicas).ok_or_else(|| usage("max", "must be at least 1".into()))?;
+    let min = std::num::NonZeroU32::new(min_replicas)
+        .ok_or_else(|| usage("min", "must be at least 1".into()))?;
+    let max = std::num::NonZeroU32::new(max_replicas)
+        .ok_or_else(|| usage("max", "must be at least 1".into()))?;
     let app = AppSpec {
         name,
         namespace,
@@ -362,7 +408,8 @@ fn truncate(text: &str, max: usize) -> &str {
 /// `name.matches` and `seriesFilters`, and an `as` it cannot default.
 fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, String)> {
     for (index, rule) in adapter_config.rules.iter().enumerate() {
-        crate::naming::name_mapping(rule).map_err(|message| (index, format!("rules[{index}].name"), message))?;
+        crate::naming::name_mapping(rule)
+            .map_err(|message| (index, format!("rules[{index}].name"), message))?;
         for (filter_index, filter) in rule.series_filters.iter().enumerate() {
             for pattern in filter.is.iter().chain(&filter.is_not) {
                 regex::Regex::new(pattern).map_err(|error| {
@@ -406,9 +453,14 @@ pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric
             candidates.push(query[..end].to_owned());
         }
         for series in candidates {
-            let name = served_metric(rule, &series).map_err(|message| format!("rules[{index}]: {message}"))?;
+            let name = served_metric(rule, &series)
+                .map_err(|message| format!("rules[{index}]: {message}"))?;
             if let Some(name) = name {
-                served.push(ServedMetric { name, series, rule: index });
+                served.push(ServedMetric {
+                    name,
+                    series,
+                    rule: index,
+                });
             }
         }
     }
@@ -466,7 +518,10 @@ fn resolve_app(
         ));
     }
     if let Some(behavior) = &app.behavior {
-        for (direction, rules) in [("scaleUp", &behavior.scale_up), ("scaleDown", &behavior.scale_down)] {
+        for (direction, rules) in [
+            ("scaleUp", &behavior.scale_up),
+            ("scaleDown", &behavior.scale_down),
+        ] {
             let Some(rules) = rules else { continue };
             if rules.stabilization_window_seconds.is_some_and(|s| s > 3600) {
                 return Err((
@@ -474,8 +529,15 @@ fn resolve_app(
                     format!("{direction}.stabilizationWindowSeconds must be at most 3600"),
                 ));
             }
-            if rules.policies.iter().any(|policy| policy.period_seconds.get() > 1800) {
-                return Err(("behavior", format!("{direction}.policies[].periodSeconds must be at most 1800")));
+            if rules
+                .policies
+                .iter()
+                .any(|policy| policy.period_seconds.get() > 1800)
+            {
+                return Err((
+                    "behavior",
+                    format!("{direction}.policies[].periodSeconds must be at most 1800"),
+                ));
             }
         }
     }
@@ -497,7 +559,10 @@ fn resolve_app(
         }
     }
     if app.target_average_value.as_f64() <= 0.0 {
-        return Err(("targetAverageValue", "the target must be greater than zero".into()));
+        return Err((
+            "targetAverageValue",
+            "the target must be greater than zero".into(),
+        ));
     }
     let default_interval = prometheus
         .scrape_interval
@@ -522,10 +587,12 @@ fn resolve_app(
     })
 }
 
-
 /// Reads the spec at `path` (or none) and resolves it. `preset`, when
 /// given, replaces the spec's own `preset` key.
-pub fn load(path: Option<&std::path::Path>, preset: Option<Preset>) -> Result<Config, crate::Error> {
+pub fn load(
+    path: Option<&std::path::Path>,
+    preset: Option<Preset>,
+) -> Result<Config, crate::Error> {
     let Some(path) = path else {
         return Ok(preset.unwrap_or_default().config());
     };

@@ -10,7 +10,7 @@ use crate::spec::SpecError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An input file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -27,6 +27,16 @@ pub enum Error {
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),
+    /// A file to patch in place cannot be patched (wrong kind, items that
+    /// disagree, a layout the patcher cannot place items in); nothing was
+    /// written.
+    #[error("{}: {message}", path.display())]
+    Patch {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line when known.
+        message: String,
+    },
 }
 
 impl Error {

@@ -44,7 +44,11 @@ pub const KUBE_PROMETHEUS_ADAPTER_COMPONENT: &str = "metrics-adapter";
 pub const CUSTOM_METRICS_COMPONENT: &str = "custom-metrics-adapter";
 
 /// Builds `ObjectMeta` with a name, an optional namespace and labels.
-pub fn object_meta(name: &str, namespace: Option<&str>, labels: BTreeMap<String, String>) -> ObjectMeta {
+pub fn object_meta(
+    name: &str,
+    namespace: Option<&str>,
+    labels: BTreeMap<String, String>,
+) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
         namespace: namespace.map(str::to_owned),
@@ -66,7 +70,10 @@ pub fn labels<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeM
 pub fn adapter_selector(adapter: &Adapter) -> BTreeMap<String, String> {
     match adapter.preset {
         Preset::Documented => labels([(APP, "prometheus-adapter")]),
-        Preset::Recommended => labels([(NAME, "prometheus-adapter"), (INSTANCE, adapter.name.as_str())]),
+        Preset::Recommended => labels([
+            (NAME, "prometheus-adapter"),
+            (INSTANCE, adapter.name.as_str()),
+        ]),
     }
 }
 
@@ -94,7 +101,11 @@ pub fn adapter_pod_labels(adapter: &Adapter) -> BTreeMap<String, String> {
 
 /// Metadata of an adapter object in the adapter's namespace.
 pub fn adapter_meta(adapter: &Adapter, name: &str) -> ObjectMeta {
-    object_meta(name, Some(adapter.namespace.as_str()), adapter_labels(adapter))
+    object_meta(
+        name,
+        Some(adapter.namespace.as_str()),
+        adapter_labels(adapter),
+    )
 }
 
 /// Metadata of a cluster-scoped adapter object.

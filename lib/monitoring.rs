@@ -94,7 +94,10 @@ pub fn service_monitor(app: &App) -> ServiceMonitor {
         metadata: object_meta(
             app.name.as_str(),
             Some(app.namespace.as_str()),
-            meta::labels([(meta::NAME, app.name.as_str()), (meta::MANAGED_BY, meta::TOOL)]),
+            meta::labels([
+                (meta::NAME, app.name.as_str()),
+                (meta::MANAGED_BY, meta::TOOL),
+            ]),
         ),
         spec: ServiceMonitorSpec {
             endpoints: vec![Endpoint {

@@ -55,7 +55,9 @@ pub fn served_metric(rule: &Rule, series_name: &str) -> Result<Option<String>, S
 /// The compiled `name.matches` and the effective `name.as`.
 pub fn name_mapping(rule: &Rule) -> Result<(Regex, String), String> {
     let (pattern, explicit_as) = match &rule.name {
-        Some(mapping) if !mapping.matches.is_empty() => (mapping.matches.as_str(), mapping.r#as.clone()),
+        Some(mapping) if !mapping.matches.is_empty() => {
+            (mapping.matches.as_str(), mapping.r#as.clone())
+        }
         Some(mapping) => (".*", mapping.r#as.clone()),
         None => (".*", None),
     };
@@ -90,18 +92,23 @@ pub fn selects_series(series_query: &str, series_name: &str) -> Result<bool, Str
         return Ok(false);
     }
     let rest = query[name_end..].trim();
-    let matchers = rest.strip_prefix('{').and_then(|inner| inner.strip_suffix('}'));
+    let matchers = rest
+        .strip_prefix('{')
+        .and_then(|inner| inner.strip_suffix('}'));
     let Some(matchers) = matchers else {
         return Ok(!metric.is_empty() && rest.is_empty());
     };
     for matcher in split_matchers(matchers) {
-        let Some(rest) = matcher.trim().strip_prefix("__name__") else { continue };
+        let Some(rest) = matcher.trim().strip_prefix("__name__") else {
+            continue;
+        };
         let rest = rest.trim_start();
         let (operator, value) = ["=~", "!~", "!=", "="]
             .iter()
             .find_map(|op| rest.strip_prefix(op).map(|value| (*op, value.trim())))
             .ok_or_else(|| format!("cannot read the __name__ matcher in `{series_query}`"))?;
-        let value = unquote(value).ok_or_else(|| format!("unquoted __name__ value in `{series_query}`"))?;
+        let value =
+            unquote(value).ok_or_else(|| format!("unquoted __name__ value in `{series_query}`"))?;
         let anchored = |pattern: &str| compile(&format!("^(?:{pattern})$"), "seriesQuery __name__");
         let selected = match operator {
             "=" => value == series_name,
@@ -139,7 +146,10 @@ fn split_matchers(matchers: &str) -> Vec<&str> {
         escaped = false;
     }
     parts.push(&matchers[start..]);
-    parts.into_iter().filter(|part| !part.trim().is_empty()).collect()
+    parts
+        .into_iter()
+        .filter(|part| !part.trim().is_empty())
+        .collect()
 }
 
 /// The content of a PromQL string literal (escapes `\"`, `\\` resolved).
@@ -165,7 +175,8 @@ fn unquote(literal: &str) -> Option<String> {
 }
 
 fn compile(pattern: &str, field: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|error| format!("{field} `{pattern}` is not a valid regex: {error}"))
+    Regex::new(pattern)
+        .map_err(|error| format!("{field} `{pattern}` is not a valid regex: {error}"))
 }
 
 #[cfg(test)]
@@ -186,19 +197,30 @@ mod tests {
 
     #[test]
     fn the_adapters_documented_total_to_per_second() {
-        let rule = rule(r#"{__name__=~"^container_.*",container!="POD"}"#, "^container_(.*)_total$", Some("${1}_per_second"));
+        let rule = rule(
+            r#"{__name__=~"^container_.*",container!="POD"}"#,
+            "^container_(.*)_total$",
+            Some("${1}_per_second"),
+        );
         assert_eq!(
-            served_metric(&rule, "container_cpu_usage_seconds_total").unwrap().as_deref(),
+            served_metric(&rule, "container_cpu_usage_seconds_total")
+                .unwrap()
+                .as_deref(),
             Some("cpu_usage_seconds_per_second")
         );
-        assert_eq!(served_metric(&rule, "node_cpu_seconds_total").unwrap(), None);
+        assert_eq!(
+            served_metric(&rule, "node_cpu_seconds_total").unwrap(),
+            None
+        );
     }
 
     #[test]
     fn without_a_capture_group_the_whole_match_is_served() {
         let rule = rule("http_requests_total", "^http_.*", None);
         assert_eq!(
-            served_metric(&rule, "http_requests_total").unwrap().as_deref(),
+            served_metric(&rule, "http_requests_total")
+                .unwrap()
+                .as_deref(),
             Some("http_requests_total")
         );
     }
@@ -206,7 +228,12 @@ mod tests {
     #[test]
     fn one_capture_group_defaults_to_it() {
         let rule = rule("http_requests_total", "^(.*)_total$", None);
-        assert_eq!(served_metric(&rule, "http_requests_total").unwrap().as_deref(), Some("http_requests"));
+        assert_eq!(
+            served_metric(&rule, "http_requests_total")
+                .unwrap()
+                .as_deref(),
+            Some("http_requests")
+        );
     }
 
     #[test]
@@ -221,14 +248,25 @@ mod tests {
             }),
             ..rule
         };
-        assert_eq!(served_metric(&explicit, "http_requests_total").unwrap().as_deref(), Some("http_requests_total"));
+        assert_eq!(
+            served_metric(&explicit, "http_requests_total")
+                .unwrap()
+                .as_deref(),
+            Some("http_requests_total")
+        );
     }
 
     #[test]
     fn the_guides_unanchored_rule_serves_per_minute() {
-        let rule = rule(r#"http_requests_total{namespace!="",pod!=""}"#, "^(.*)_total", Some("${1}_per_minute"));
+        let rule = rule(
+            r#"http_requests_total{namespace!="",pod!=""}"#,
+            "^(.*)_total",
+            Some("${1}_per_minute"),
+        );
         assert_eq!(
-            served_metric(&rule, "http_requests_total").unwrap().as_deref(),
+            served_metric(&rule, "http_requests_total")
+                .unwrap()
+                .as_deref(),
             Some("http_requests_per_minute")
         );
     }
@@ -241,7 +279,10 @@ mod tests {
             is_not: Some("_total$".into()),
         }];
         assert_eq!(served_metric(&rule, "http_requests_total").unwrap(), None);
-        assert_eq!(served_metric(&rule, "http_inflight").unwrap().as_deref(), Some("http_inflight"));
+        assert_eq!(
+            served_metric(&rule, "http_inflight").unwrap().as_deref(),
+            Some("http_inflight")
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// A file that could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}", path.display())]
+#[error("cannot write {}", path.display())]
 pub struct WriteError {
     /// The target path.
     pub path: PathBuf,
@@ -32,7 +32,10 @@ pub struct WriteError {
 }
 
 fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     target.with_file_name(format!(".{name}.gen-manifests-{}.tmp", std::process::id()))
 }
 
@@ -49,7 +52,10 @@ pub fn write_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> 
             cleanup(&written);
             return Err(WriteError {
                 path: target.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "the target is a directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "the target is a directory",
+                ),
             });
         }
         let temp = temp_path(target);
@@ -77,4 +83,44 @@ pub fn write_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<(), WriteError> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_file_leaves_every_target_as_it_was() {
+        let dir = std::env::temp_dir().join(format!("cmm-output-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = dir.join("first.yaml");
+        std::fs::write(&first, "old\n").unwrap();
+        let unwritable = dir.join("missing-dir").join("second.yaml");
+        let error = write_atomically(&[
+            (first.clone(), b"new\n".to_vec()),
+            (unwritable.clone(), b"x".to_vec()),
+        ])
+        .unwrap_err();
+        assert_eq!(error.path, unwritable);
+        assert_eq!(std::fs::read(&first).unwrap(), b"old\n");
+        let entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            entries,
+            vec![std::ffi::OsString::from("first.yaml")],
+            "no temporary file left"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_target_is_refused() {
+        let dir = std::env::temp_dir().join(format!("cmm-output-dir-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("target.yaml")).unwrap();
+        let error = write_atomically(&[(dir.join("target.yaml"), b"x".to_vec())]).unwrap_err();
+        assert_eq!(error.source.kind(), std::io::ErrorKind::IsADirectory);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

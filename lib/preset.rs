@@ -24,7 +24,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapter_config::{AdapterConfig, NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule};
+use crate::adapter_config::{
+    AdapterConfig, NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule,
+};
 use crate::config::{Adapter, Config, Prometheus, Tls};
 use crate::spec::{ResourcesSpec, TlsMode};
 
@@ -73,7 +75,9 @@ impl FromStr for Preset {
         Preset::ALL
             .into_iter()
             .find(|preset| preset.as_str() == text)
-            .ok_or_else(|| format!("unknown preset `{text}`: expected `documented` or `recommended`"))
+            .ok_or_else(|| {
+                format!("unknown preset `{text}`: expected `documented` or `recommended`")
+            })
     }
 }
 
@@ -82,13 +86,18 @@ impl FromStr for Preset {
 const HTTP_SERIES_QUERY: &str = r#"http_requests_total{namespace!="",pod!=""}"#;
 
 fn name<T: FromStr<Err = String>>(text: &str) -> T {
-    text.parse().unwrap_or_else(|error| panic!("preset value `{text}`: {error}"))
+    text.parse()
+        .unwrap_or_else(|error| panic!("preset value `{text}`: {error}"))
 }
 
 fn resources(pairs: &[(&str, &str, &str)]) -> ResourcesSpec {
     let mut spec = ResourcesSpec::default();
     for (kind, resource, quantity) in pairs {
-        let map = if *kind == "limits" { &mut spec.limits } else { &mut spec.requests };
+        let map = if *kind == "limits" {
+            &mut spec.limits
+        } else {
+            &mut spec.requests
+        };
         map.insert((*resource).to_owned(), name(quantity));
     }
     spec
@@ -211,7 +220,9 @@ fn recommended() -> Config {
                 }),
                 // 2m is at least 4 scrapes at kube-prometheus' 30s interval, so
                 // rate() always has enough samples; sum over handlers per pod.
-                metrics_query: Some("sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)".into()),
+                metrics_query: Some(
+                    "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)".into(),
+                ),
                 ..Rule::default()
             }],
             resource_rules: None,

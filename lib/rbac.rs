@@ -14,7 +14,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
 
 use crate::config::{Adapter, Prometheus};
 use crate::meta::{self, adapter_cluster_meta, adapter_meta, object_meta};
@@ -160,7 +162,11 @@ pub fn prometheus_labels(prometheus: &Prometheus) -> BTreeMap<String, String> {
 pub fn prometheus_role(prometheus: &Prometheus, namespace: &str) -> Role {
     let verbs = ["get", "list", "watch"];
     Role {
-        metadata: object_meta(PROMETHEUS_ROLE_NAME, Some(namespace), prometheus_labels(prometheus)),
+        metadata: object_meta(
+            PROMETHEUS_ROLE_NAME,
+            Some(namespace),
+            prometheus_labels(prometheus),
+        ),
         rules: Some(vec![
             rule(&[""], &["services", "endpoints", "pods"], &verbs),
             rule(&["extensions"], &["ingresses"], &verbs),
@@ -173,7 +179,11 @@ pub fn prometheus_role(prometheus: &Prometheus, namespace: &str) -> Role {
 /// Prometheus' ServiceAccount.
 pub fn prometheus_role_binding(prometheus: &Prometheus, namespace: &str) -> RoleBinding {
     RoleBinding {
-        metadata: object_meta(PROMETHEUS_ROLE_NAME, Some(namespace), prometheus_labels(prometheus)),
+        metadata: object_meta(
+            PROMETHEUS_ROLE_NAME,
+            Some(namespace),
+            prometheus_labels(prometheus),
+        ),
         role_ref: role_ref("Role", PROMETHEUS_ROLE_NAME),
         subjects: Some(vec![Subject {
             kind: "ServiceAccount".into(),

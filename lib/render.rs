@@ -130,7 +130,9 @@ impl Manifest {
 
     /// The object's name (empty for lists).
     pub fn name(&self) -> &str {
-        self.metadata().and_then(|m| m.name.as_deref()).unwrap_or("")
+        self.metadata()
+            .and_then(|m| m.name.as_deref())
+            .unwrap_or("")
     }
 
     /// The object's namespace, if namespaced.
@@ -168,7 +170,10 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
     ];
     out.extend(issuer.map(Manifest::Issuer));
     out.extend(certificate.map(Manifest::Certificate));
-    out.push(Manifest::Deployment(workload::deployment(adapter, &config.adapter_config)));
+    out.push(Manifest::Deployment(workload::deployment(
+        adapter,
+        &config.adapter_config,
+    )));
     out.extend(workload::pod_disruption_budget(adapter).map(Manifest::PodDisruptionBudget));
     out.extend([
         Manifest::Service(network::service(adapter)),
@@ -197,7 +202,9 @@ pub fn app_manifests(config: &Config) -> Vec<Manifest> {
     let mut out = prometheus_access(&config.prometheus);
     for app in &config.apps {
         out.push(Manifest::ServiceMonitor(monitoring::service_monitor(app)));
-        out.push(Manifest::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(app)));
+        out.push(Manifest::HorizontalPodAutoscaler(
+            autoscaling::horizontal_pod_autoscaler(app),
+        ));
     }
     out
 }
@@ -213,12 +220,17 @@ fn yaml_options() -> serde_saphyr::SerializerOptions {
 
 /// One YAML document.
 pub fn to_yaml_document<T: Serialize>(object: &T) -> String {
-    serde_saphyr::to_string_with_options(object, yaml_options()).expect("manifests serialize to YAML")
+    serde_saphyr::to_string_with_options(object, yaml_options())
+        .expect("manifests serialize to YAML")
 }
 
 /// A multi-document YAML stream, documents separated by `---`.
 pub fn to_yaml(manifests: &[Manifest]) -> String {
-    manifests.iter().map(to_yaml_document).collect::<Vec<_>>().join("---\n")
+    manifests
+        .iter()
+        .map(to_yaml_document)
+        .collect::<Vec<_>>()
+        .join("---\n")
 }
 
 /// A `v1` `List` holding the objects, as pretty JSON with a final newline.

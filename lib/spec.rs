@@ -282,15 +282,24 @@ pub enum PolicyKind {
 fn positive<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NonZeroU32, D::Error> {
     let value = serde_json::Value::deserialize(deserializer)?;
     let Some(number) = value.as_i64() else {
-        return Err(serde::de::Error::custom(format!("expected a whole number, found `{value}`")));
+        return Err(serde::de::Error::custom(format!(
+            "expected a whole number, found `{value}`"
+        )));
     };
     u32::try_from(number)
         .ok()
         .and_then(NonZeroU32::new)
-        .ok_or_else(|| serde::de::Error::custom(format!("`{number}` is out of range: give a whole number from 1 to {}", u32::MAX)))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{number}` is out of range: give a whole number from 1 to {}",
+                u32::MAX
+            ))
+        })
 }
 
-fn positive_opt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<NonZeroU32>, D::Error> {
+fn positive_opt<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NonZeroU32>, D::Error> {
     positive(deserializer).map(Some)
 }
 
@@ -365,7 +374,10 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
             line: Some(line),
             column: Some(column),
             field: String::new(),
-            message: format!("the file is not UTF-8 (invalid byte at offset {})", error.valid_up_to()),
+            message: format!(
+                "the file is not UTF-8 (invalid byte at offset {})",
+                error.valid_up_to()
+            ),
         }
     })
 }
@@ -373,7 +385,10 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
 /// Strict YAML reading shared by every input the tool takes: duplicate keys
 /// refused, aliases bounded (a "billion laughs" file fails fast), the field
 /// path of any failure recorded.
-pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) -> Result<T, SpecError> {
+pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    origin: &str,
+) -> Result<T, SpecError> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         with_snippet: false,
@@ -389,12 +404,13 @@ pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) 
         },
     };
     let path = std::cell::RefCell::new(String::new());
-    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |deserializer| {
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            *path.borrow_mut() = error.path().to_string();
-            error.into_inner()
-        })
-    });
+    let result =
+        serde_saphyr::with_deserializer_from_str_with_options(text, options, |deserializer| {
+            serde_path_to_error::deserialize(deserializer).map_err(|error| {
+                *path.borrow_mut() = error.path().to_string();
+                error.into_inner()
+            })
+        });
     result.map_err(|error| {
         let location = error.location();
         let field = path.into_inner();
@@ -423,7 +439,9 @@ fn clean_path(path: &str) -> String {
         rest = &rest[at + "].value".len()..];
     }
     cleaned.push_str(rest);
-    cleaned.replace("rules.value", "rules").replace("tls.value", "tls")
+    cleaned
+        .replace("rules.value", "rules")
+        .replace("tls.value", "tls")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location

@@ -83,7 +83,15 @@ pub struct IssuerSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SelfSigned {}
 
-custom_resource!(Issuer, IssuerSpec, "cert-manager.io", "v1", "Issuer", "issuers", k8s_openapi::NamespaceResourceScope);
+custom_resource!(
+    Issuer,
+    IssuerSpec,
+    "cert-manager.io",
+    "v1",
+    "Issuer",
+    "issuers",
+    k8s_openapi::NamespaceResourceScope
+);
 
 /// A cert-manager `Certificate`.
 #[derive(Clone, Debug, PartialEq)]
@@ -117,7 +125,15 @@ pub struct IssuerRef {
     pub group: String,
 }
 
-custom_resource!(Certificate, CertificateSpec, "cert-manager.io", "v1", "Certificate", "certificates", k8s_openapi::NamespaceResourceScope);
+custom_resource!(
+    Certificate,
+    CertificateSpec,
+    "cert-manager.io",
+    "v1",
+    "Certificate",
+    "certificates",
+    k8s_openapi::NamespaceResourceScope
+);
 
 /// The Certificate's name.
 pub fn certificate_name(adapter: &Adapter) -> String {
@@ -159,7 +175,10 @@ pub fn certificate(adapter: &Adapter) -> Certificate {
         metadata: adapter_meta(adapter, &certificate_name(adapter)),
         spec: CertificateSpec {
             secret_name: adapter.tls.secret_name.to_string(),
-            dns_names: vec![format!("{service}.svc"), format!("{service}.svc.cluster.local")],
+            dns_names: vec![
+                format!("{service}.svc"),
+                format!("{service}.svc.cluster.local"),
+            ],
             issuer_ref: IssuerRef {
                 name,
                 kind: kind.into(),

@@ -215,12 +215,18 @@ fn split_quantity(text: &str) -> Option<(&str, &str)> {
     if end < bytes.len() && (bytes[end] == b'+' || bytes[end] == b'-') {
         end += 1;
     }
-    let int_digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let int_digits = bytes[end..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     end += int_digits;
     let mut frac_digits = 0;
     if end < bytes.len() && bytes[end] == b'.' {
         end += 1;
-        frac_digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+        frac_digits = bytes[end..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         end += frac_digits;
     }
     if int_digits + frac_digits == 0 {
@@ -250,7 +256,9 @@ fn suffix_factor(suffix: &str) -> Option<f64> {
         "P" => 1e15,
         "E" => 1e18,
         exponent if exponent.starts_with(['e', 'E']) => {
-            let digits = exponent[1..].strip_prefix(['+', '-']).unwrap_or(&exponent[1..]);
+            let digits = exponent[1..]
+                .strip_prefix(['+', '-'])
+                .unwrap_or(&exponent[1..]);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
@@ -306,7 +314,9 @@ impl FromStr for Image {
             return Err("the image must not be empty".into());
         }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("`{text}` is not an image reference: it contains whitespace"));
+            return Err(format!(
+                "`{text}` is not an image reference: it contains whitespace"
+            ));
         }
         if text.starts_with([':', '@', '/']) || text.ends_with([':', '@', '/']) {
             return Err(format!(
@@ -353,7 +363,10 @@ pub fn check_label(key: &str, value: &str) -> Result<(), String> {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
     let prefix_ok = prefix.is_none_or(|prefix| {
-        prefix.len() <= 253 && prefix.split('.').all(|part| check_dns1123_label(part).is_ok())
+        prefix.len() <= 253
+            && prefix
+                .split('.')
+                .all(|part| check_dns1123_label(part).is_ok())
     });
     if !name_ok(name) || !prefix_ok {
         return Err(format!(

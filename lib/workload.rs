@@ -19,9 +19,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, HTTPGetAction,
-    PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
-    SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    HTTPGetAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -54,14 +54,19 @@ pub fn adapter_args(adapter: &Adapter) -> Vec<String> {
         TlsMode::Insecure => args.push("--cert-dir=/tmp/cert".to_owned()),
         TlsMode::CaBundle | TlsMode::CertManager => {
             args.push(format!("--tls-cert-file={SERVING_CERT_PATH}/tls.crt"));
-            args.push(format!("--tls-private-key-file={SERVING_CERT_PATH}/tls.key"));
+            args.push(format!(
+                "--tls-private-key-file={SERVING_CERT_PATH}/tls.key"
+            ));
         }
     }
     if adapter.log_to_stderr {
         args.push("--logtostderr=true".to_owned());
     }
     args.push(format!("--prometheus-url={}", adapter.prometheus_url));
-    args.push(format!("--metrics-relist-interval={}", adapter.metrics_relist_interval));
+    args.push(format!(
+        "--metrics-relist-interval={}",
+        adapter.metrics_relist_interval
+    ));
     args.push(format!("--v={}", adapter.log_level));
     args.push(format!("--config={CONFIG_MOUNT_PATH}{CONFIG_KEY}"));
     args
@@ -110,7 +115,11 @@ fn security_context(preset: Preset) -> SecurityContext {
 
 fn resources(adapter: &Adapter) -> ResourceRequirements {
     let quantities = |map: &BTreeMap<String, crate::values::Quantity>| {
-        (!map.is_empty()).then(|| map.iter().map(|(name, quantity)| (name.clone(), quantity.to_k8s())).collect())
+        (!map.is_empty()).then(|| {
+            map.iter()
+                .map(|(name, quantity)| (name.clone(), quantity.to_k8s()))
+                .collect()
+        })
     };
     ResourceRequirements {
         limits: quantities(&adapter.resources.limits),
@@ -141,7 +150,10 @@ fn volumes(adapter: &Adapter) -> (Vec<Volume>, Vec<VolumeMount>) {
         read_only: read_only.then_some(true),
         ..VolumeMount::default()
     };
-    let mut mounts = vec![mount(CONFIG_MOUNT_PATH, "config", true), mount("/tmp", "tmp", false)];
+    let mut mounts = vec![
+        mount(CONFIG_MOUNT_PATH, "config", true),
+        mount("/tmp", "tmp", false),
+    ];
     if adapter.tls.mode != TlsMode::Insecure {
         volumes.push(Volume {
             name: "serving-cert".into(),
@@ -188,14 +200,21 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
     let (volumes, _) = volumes(adapter);
     let metadata = match adapter.preset {
         // The guide's Deployment carries no labels of its own.
-        Preset::Documented => object_meta(adapter.name.as_str(), Some(adapter.namespace.as_str()), adapter.labels.clone()),
+        Preset::Documented => object_meta(
+            adapter.name.as_str(),
+            Some(adapter.namespace.as_str()),
+            adapter.labels.clone(),
+        ),
         Preset::Recommended => adapter_meta(adapter, adapter.name.as_str()),
     };
     let template_metadata = ObjectMeta {
         labels: Some(meta::adapter_pod_labels(adapter)),
         // The guide names the pod template; the API server ignores it.
         name: (adapter.preset == Preset::Documented).then(|| CONTAINER_NAME.to_owned()),
-        annotations: Some(BTreeMap::from([(meta::CHECKSUM_CONFIG.to_owned(), adapter_config.checksum())])),
+        annotations: Some(BTreeMap::from([(
+            meta::CHECKSUM_CONFIG.to_owned(),
+            adapter_config.checksum(),
+        )])),
         ..ObjectMeta::default()
     };
     let spread = (adapter.replicas > 1).then(|| {
@@ -225,8 +244,12 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
                     service_account_name: Some(adapter.name.to_string()),
                     containers: vec![container(adapter)],
                     volumes: Some(volumes),
-                    priority_class_name: adapter.priority_class_name.as_ref().map(ToString::to_string),
-                    node_selector: (!adapter.node_selector.is_empty()).then(|| adapter.node_selector.clone()),
+                    priority_class_name: adapter
+                        .priority_class_name
+                        .as_ref()
+                        .map(ToString::to_string),
+                    node_selector: (!adapter.node_selector.is_empty())
+                        .then(|| adapter.node_selector.clone()),
                     tolerations: (!adapter.tolerations.is_empty()).then(|| {
                         adapter
                             .tolerations

@@ -39,10 +39,18 @@ fn stdout(output: &Output) -> String {
 fn presets() {
     settings().bind(|| {
         insta::assert_snapshot!("preset-documented", stdout(&gen_manifests(&[])));
-        insta::assert_snapshot!("preset-recommended", stdout(&gen_manifests(&["--preset", "recommended"])));
+        insta::assert_snapshot!(
+            "preset-recommended",
+            stdout(&gen_manifests(&["--preset", "recommended"]))
+        );
         insta::assert_snapshot!(
             "preset-recommended-json",
-            stdout(&gen_manifests(&["--preset", "recommended", "--format", "json"]))
+            stdout(&gen_manifests(&[
+                "--preset",
+                "recommended",
+                "--format",
+                "json"
+            ]))
         );
     });
 }
@@ -68,7 +76,12 @@ fn bad_inputs_exit_2_name_the_place_and_write_nothing() {
             let elapsed = started.elapsed();
             assert_eq!(output.status.code(), Some(2), "{}", relative(path));
             assert!(output.stdout.is_empty(), "nothing on stdout");
-            assert!(!target.exists(), "{} wrote {}", relative(path), target.display());
+            assert!(
+                !target.exists(),
+                "{} wrote {}",
+                relative(path),
+                target.display()
+            );
             let stderr = String::from_utf8(output.stderr).unwrap();
             assert!(
                 stderr.starts_with(&format!("error: {}", relative(path))),
@@ -87,12 +100,19 @@ fn bad_inputs_exit_2_name_the_place_and_write_nothing() {
 fn a_missing_spec_file_is_bad_input() {
     let output = gen_manifests(&["-c", "fixtures/does-not-exist.yaml"]);
     assert_eq!(output.status.code(), Some(2));
-    settings().bind(|| insta::assert_snapshot!("missing-spec", String::from_utf8(output.stderr).unwrap()));
+    settings().bind(|| {
+        insta::assert_snapshot!("missing-spec", String::from_utf8(output.stderr).unwrap())
+    });
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [&["--format", "xml"][..], &["--preset", "best"], &["roles"], &["--bogus"]] {
+    for args in [
+        &["--format", "xml"][..],
+        &["--preset", "best"],
+        &["roles"],
+        &["--bogus"],
+    ] {
         let output = gen_manifests(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
@@ -106,7 +126,10 @@ fn output_file_is_written_whole_and_equals_stdout() {
     assert!(output.status.success());
     assert!(output.stdout.is_empty());
     assert_eq!(std::fs::read(&target).unwrap(), gen_manifests(&[]).stdout);
-    let leftovers: Vec<_> = std::fs::read_dir(&scratch).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&scratch)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
     std::fs::remove_dir_all(scratch).unwrap();
 }
@@ -126,27 +149,108 @@ fn roles_and_app_commands() {
     settings().bind(|| {
         insta::assert_snapshot!(
             "roles-two-namespaces",
-            stdout(&gen_manifests(&["roles", "--namespace", "my-app", "--namespace", "shop"]))
+            stdout(&gen_manifests(&[
+                "roles",
+                "--namespace",
+                "my-app",
+                "--namespace",
+                "shop"
+            ]))
         );
         insta::assert_snapshot!(
             "app-quick-path",
             stdout(&gen_manifests(&[
-                "--preset", "recommended", "app", "--namespace", "shop", "--deployment", "api", "--target", "10",
-                "--min", "2", "--max", "8",
+                "--preset",
+                "recommended",
+                "app",
+                "--namespace",
+                "shop",
+                "--deployment",
+                "api",
+                "--target",
+                "10",
+                "--min",
+                "2",
+                "--max",
+                "8",
             ]))
         );
     });
     let bad = gen_manifests(&["roles", "--namespace", "Not_OK"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--namespace: `Not_OK` is not a DNS-1123 label"));
-    let bad = gen_manifests(&["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--min", "5", "--max", "2"]);
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--namespace: `Not_OK` is not a DNS-1123 label"));
+    let bad = gen_manifests(&[
+        "app",
+        "--namespace",
+        "shop",
+        "--deployment",
+        "api",
+        "--target",
+        "10",
+        "--min",
+        "5",
+        "--max",
+        "2",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--min: minReplicas 5 is greater than maxReplicas 2"));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--min: minReplicas 5 is greater than maxReplicas 2"));
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gen-manifests-test-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("gen-manifests-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn lint_command_exit_codes_and_formats() {
+    let guide = gen_manifests(&["lint", "fixtures/custom-metrics.yaml"]);
+    assert_eq!(guide.status.code(), Some(1), "the guide has errors");
+    settings().bind(|| insta::assert_snapshot!("lint-cli-guide", stdout_any(&guide)));
+
+    assert_eq!(
+        gen_manifests(&["lint", "--preset", "recommended", "--strict"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        gen_manifests(&["lint", "-c", "examples/fastapi/spec.yaml", "--strict"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The documented preset has warnings only under --strict... and errors (20s window).
+    assert_eq!(gen_manifests(&["lint"]).status.code(), Some(1));
+
+    let json = gen_manifests(&["lint", "fixtures/custom-metrics.yaml", "--format", "json"]);
+    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let ids: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"promql-parse") && ids.contains(&"insecure-tls"),
+        "{ids:?}"
+    );
+
+    for bad in [
+        &["lint", "fixtures/does-not-exist.yaml"][..],
+        &["lint", "fixtures/bad/malformed-yaml.yaml"],
+        &["lint", "-c", "fixtures/bad/unknown-top-key.yaml"],
+    ] {
+        let output = gen_manifests(bad);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
+    }
+}
+
+fn stdout_any(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }

@@ -18,7 +18,11 @@ fn example_manifests_are_current() {
             .arg(&spec)
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let committed = std::fs::read(dir.join("manifests.yaml")).unwrap();
         assert!(
             committed == output.stdout,

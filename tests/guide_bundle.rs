@@ -11,11 +11,17 @@ fn documents(text: &str) -> Vec<Value> {
 }
 
 fn fixture() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/custom-metrics.yaml")).unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/custom-metrics.yaml"
+    ))
+    .unwrap()
 }
 
 fn config_yaml(object: &Value) -> Value {
-    let text = object["data"]["config.yaml"].as_str().expect("config.yaml is a string");
+    let text = object["data"]["config.yaml"]
+        .as_str()
+        .expect("config.yaml is a string");
     serde_saphyr::from_str(text).expect("config.yaml parses")
 }
 
@@ -35,11 +41,17 @@ fn documented_preset_equals_the_guides_bundle_object_for_object() {
     for (index, (want, got)) in expected.iter().zip(&actual).enumerate() {
         let mut want = want.clone();
         let mut got = got.clone();
-        let what = format!("object {index} ({} {})", want["kind"], want["metadata"]["name"]);
+        let what = format!(
+            "object {index} ({} {})",
+            want["kind"], want["metadata"]["name"]
+        );
         if want["kind"] == "ConfigMap" {
             let mut want_config = config_yaml(&want);
             let got_config = config_yaml(&got);
-            assert_eq!(want_config["resourceRules"]["cpu"]["nodeQuery"], GUIDE_NODE_QUERY);
+            assert_eq!(
+                want_config["resourceRules"]["cpu"]["nodeQuery"],
+                GUIDE_NODE_QUERY
+            );
             want_config["resourceRules"]["cpu"]["nodeQuery"] = FIXED_NODE_QUERY.into();
             assert_eq!(got_config, want_config, "{what}: config.yaml");
             want["data"]["config.yaml"] = Value::Null;
@@ -47,7 +59,10 @@ fn documented_preset_equals_the_guides_bundle_object_for_object() {
         }
         if want["kind"] == "Deployment" {
             let path = "/spec/template/metadata/annotations/checksum~1config";
-            let checksum = got.pointer(path).and_then(Value::as_str).expect("checksum annotation");
+            let checksum = got
+                .pointer(path)
+                .and_then(Value::as_str)
+                .expect("checksum annotation");
             assert_eq!(checksum.len(), 64, "{what}: sha256 hex");
             assert!(want.pointer(path).is_some(), "the guide has a checksum too");
             *want.pointer_mut(path).unwrap() = Value::Null;
@@ -65,6 +80,8 @@ fn the_comparison_notices_a_drifted_field() {
     config.adapter.metrics_relist_interval = "2m".parse().unwrap();
     let expected = documents(&fixture());
     let actual = documents(&generate(&config, OutputFormat::Yaml));
-    let deployment = |docs: &[Value]| docs.iter().find(|d| d["kind"] == "Deployment").unwrap()["spec"]["template"]["spec"].clone();
+    let deployment = |docs: &[Value]| {
+        docs.iter().find(|d| d["kind"] == "Deployment").unwrap()["spec"]["template"]["spec"].clone()
+    };
     assert_ne!(deployment(&expected), deployment(&actual));
 }

@@ -15,8 +15,12 @@ fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
 
 fn emitted_checksum(yaml: &str) -> (String, String) {
     let objects = objects(yaml);
-    let config = find(&objects, "ConfigMap")["data"]["config.yaml"].as_str().unwrap().to_owned();
-    let checksum = find(&objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    let config = find(&objects, "ConfigMap")["data"]["config.yaml"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let checksum = find(&objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+        ["checksum/config"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -27,7 +31,10 @@ fn emitted_checksum(yaml: &str) -> (String, String) {
 fn rendering_twice_is_byte_identical() {
     for preset in Preset::ALL {
         for format in [OutputFormat::Yaml, OutputFormat::Json] {
-            assert_eq!(generate(&preset.config(), format), generate(&preset.config(), format));
+            assert_eq!(
+                generate(&preset.config(), format),
+                generate(&preset.config(), format)
+            );
         }
     }
 }
@@ -36,10 +43,15 @@ fn rendering_twice_is_byte_identical() {
 fn checksum_is_sha256_of_the_emitted_config_yaml() {
     for preset in Preset::ALL {
         let (config, checksum) = emitted_checksum(&generate(&preset.config(), OutputFormat::Yaml));
-        let expected: String = Sha256::digest(config.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let expected: String = Sha256::digest(config.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(checksum, expected, "{preset}");
         assert_eq!(checksum, checksum_of(&config));
-        assert!(checksum.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(checksum
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 }
 
@@ -54,7 +66,12 @@ fn checksum_changes_when_any_rule_changes() {
     let mut renamed = base.clone();
     renamed.adapter_config.rules[0].name.as_mut().unwrap().r#as = Some("${1}_per_second".into());
     let mut resource = base.clone();
-    resource.adapter_config.resource_rules.as_mut().unwrap().window = Some("5m".parse().unwrap());
+    resource
+        .adapter_config
+        .resource_rules
+        .as_mut()
+        .unwrap()
+        .window = Some("5m".parse().unwrap());
 
     for changed in [window, renamed, resource] {
         let (_, checksum) = emitted_checksum(&generate(&changed, OutputFormat::Yaml));
@@ -63,14 +80,18 @@ fn checksum_changes_when_any_rule_changes() {
     // And not when something outside config.yaml changes.
     let mut relabelled = base.clone();
     relabelled.adapter.labels.insert("team".into(), "x".into());
-    assert_eq!(emitted_checksum(&generate(&relabelled, OutputFormat::Yaml)).1, original);
+    assert_eq!(
+        emitted_checksum(&generate(&relabelled, OutputFormat::Yaml)).1,
+        original
+    );
 }
 
 #[test]
 fn yaml_and_json_describe_the_same_objects() {
     for preset in Preset::ALL {
         let yaml = objects(&generate(&preset.config(), OutputFormat::Yaml));
-        let json: Value = serde_json::from_str(&generate(&preset.config(), OutputFormat::Json)).unwrap();
+        let json: Value =
+            serde_json::from_str(&generate(&preset.config(), OutputFormat::Json)).unwrap();
         assert_eq!(json["apiVersion"], "v1");
         assert_eq!(json["kind"], "List");
         assert_eq!(json["items"].as_array().unwrap(), &yaml);
@@ -82,8 +103,12 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
     for preset in Preset::ALL {
         let objects = objects(&generate(&preset.config(), OutputFormat::Yaml));
         let deployment = find(&objects, "Deployment");
-        let selector = deployment["spec"]["selector"]["matchLabels"].as_object().unwrap();
-        let pod_labels = deployment["spec"]["template"]["metadata"]["labels"].as_object().unwrap();
+        let selector = deployment["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .unwrap();
+        let pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+            .as_object()
+            .unwrap();
         for (key, value) in selector {
             assert_eq!(pod_labels.get(key), Some(value), "{preset}: selector {key}");
         }
@@ -99,10 +124,20 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
         "app.kubernetes.io/name": "prometheus-adapter",
         "app.kubernetes.io/part-of": "kube-prometheus",
     });
-    let matches = selector.as_object().unwrap().iter().all(|(k, v)| kube_prometheus_pod.get(k) == Some(v));
-    assert!(!matches, "recommended selector would adopt kube-prometheus' adapter pods");
+    let matches = selector
+        .as_object()
+        .unwrap()
+        .iter()
+        .all(|(k, v)| kube_prometheus_pod.get(k) == Some(v));
+    assert!(
+        !matches,
+        "recommended selector would adopt kube-prometheus' adapter pods"
+    );
     let pod_labels = &find(&objects, "Deployment")["spec"]["template"]["metadata"]["labels"];
-    assert_eq!(pod_labels["app.kubernetes.io/name"], "prometheus-adapter", "NetworkPolicy prometheus-k8s admits it");
+    assert_eq!(
+        pod_labels["app.kubernetes.io/name"], "prometheus-adapter",
+        "NetworkPolicy prometheus-k8s admits it"
+    );
 }
 
 #[test]
@@ -110,10 +145,24 @@ fn recommended_preset_is_hardened() {
     let yaml = generate(&Preset::Recommended.config(), OutputFormat::Yaml);
     let objects = objects(&yaml);
     let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
-    let args: Vec<&str> = container["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    assert!(!args.iter().any(|a| a.starts_with("--logtostderr")), "klog flags crash v0.11+");
-    assert_eq!(container["securityContext"]["capabilities"]["drop"], serde_json::json!(["ALL"]));
-    assert_eq!(container["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        !args.iter().any(|a| a.starts_with("--logtostderr")),
+        "klog flags crash v0.11+"
+    );
+    assert_eq!(
+        container["securityContext"]["capabilities"]["drop"],
+        serde_json::json!(["ALL"])
+    );
+    assert_eq!(
+        container["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/livez");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     let api_service = find(&objects, "APIService");
@@ -123,5 +172,9 @@ fn recommended_preset_is_hardened() {
         "monitoring/custom-metrics-adapter-serving-cert"
     );
     let certificate = find(&objects, "Certificate");
-    assert_eq!(certificate["spec"]["secretName"], find(&objects, "Deployment")["spec"]["template"]["spec"]["volumes"][2]["secret"]["secretName"]);
+    assert_eq!(
+        certificate["spec"]["secretName"],
+        find(&objects, "Deployment")["spec"]["template"]["spec"]["volumes"][2]["secret"]
+            ["secretName"]
+    );
 }

@@ -1,0 +1,849 @@
+//! `lint`: the guide's bundle reports exactly its known faults, the presets
+//! are clean, kube-prometheus' own adapter config parses, and every check
+//! has a case that triggers it and a close one that does not.
+//!
+//! Most cases are one-line changes of `fixtures/lint/clean.yaml`, a bundle
+//! every check accepts, so each positive shows the single edit that breaks
+//! it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use custom_metrics_manifests::config::Config;
+use custom_metrics_manifests::lint::{
+    lint_config, lint_documents, parse_manifest_files, Finding, LintOptions, Severity, RULES,
+};
+use custom_metrics_manifests::preset::Preset;
+use custom_metrics_manifests::spec::Spec;
+use custom_metrics_manifests::{generate, OutputFormat};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+fn fixture(relative: &str) -> String {
+    std::fs::read_to_string(Path::new(ROOT).join(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+fn lint_with(text: &str, options: &LintOptions) -> Vec<Finding> {
+    let docs =
+        parse_manifest_files(&[("test.yaml".to_owned(), text.to_owned())]).expect("valid YAML");
+    lint_documents(&docs, options)
+}
+
+fn lint(text: &str) -> Vec<Finding> {
+    lint_with(text, &LintOptions::default())
+}
+
+fn ids(findings: &[Finding]) -> BTreeSet<&'static str> {
+    findings.iter().map(|finding| finding.id).collect()
+}
+
+fn lines(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|finding| format!("{finding}\n"))
+        .collect()
+}
+
+fn clean() -> String {
+    fixture("fixtures/lint/clean.yaml")
+}
+
+/// `clean.yaml` with each `(from, to)` replaced; `from` must occur once.
+fn variant(edits: &[(&str, &str)]) -> String {
+    let mut text = clean();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` must occur once in clean.yaml"
+        );
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// Asserts that `findings` are all of check `id`, at least one.
+#[track_caller]
+fn assert_only(findings: &[Finding], id: &str) {
+    assert!(!findings.is_empty(), "expected {id}, found nothing");
+    assert!(
+        findings.iter().all(|f| f.id == id),
+        "expected only {id}:\n{}",
+        lines(findings)
+    );
+}
+
+#[track_caller]
+fn assert_clean(findings: &[Finding]) {
+    assert!(
+        findings.is_empty(),
+        "expected no finding:\n{}",
+        lines(findings)
+    );
+}
+
+const METRICS_QUERY: &str = "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'";
+const IMAGE: &str = "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0";
+const URL_ARG: &str = "--prometheus-url=http://prometheus-k8s.monitoring.svc:9090";
+
+// ---------------------------------------------------------------- the guide
+
+#[test]
+fn the_guides_bundle_reports_its_known_faults_and_nothing_else() {
+    let text = fixture("fixtures/custom-metrics.yaml");
+    let docs = parse_manifest_files(&[("fixtures/custom-metrics.yaml".to_owned(), text)]).unwrap();
+    assert_eq!(docs.len(), 11);
+    let findings = lint_documents(&docs, &LintOptions::default());
+    assert_eq!(
+        ids(&findings),
+        BTreeSet::from([
+            "promql-parse",     // nodeQuery says by (<<.GroupBy>>) twice
+            "metric-unit",      // ${1}_per_minute on rate()
+            "rate-window",      // [20s] at a 30s scrape
+            "insecure-tls",     // insecureSkipTLSVerify: true
+            "pod-security",     // drop: ["all"], no seccompProfile
+            "deprecated-image", // directxman12/
+            // Its pods, in kube-prometheus' monitoring namespace, are labelled
+            // only `app: prometheus-adapter`, which kube-prometheus'
+            // NetworkPolicy prometheus-k8s does not admit to port 9090.
+            "network-policy",
+        ])
+    );
+    assert_eq!(
+        findings.len(),
+        7,
+        "one finding per fault:\n{}",
+        lines(&findings)
+    );
+    let parse = findings.iter().find(|f| f.id == "promql-parse").unwrap();
+    assert_eq!(parse.field, "data.config.yaml resourceRules.cpu.nodeQuery");
+    assert_eq!(parse.severity, Severity::Error);
+    let window = findings.iter().find(|f| f.id == "rate-window").unwrap();
+    assert_eq!(window.severity, Severity::Error, "20s < 2 x 30s");
+    assert!(findings
+        .iter()
+        .find(|f| f.id == "pod-security")
+        .unwrap()
+        .message
+        .contains(r#"["all"]"#));
+    settings().bind(|| insta::assert_snapshot!("lint-guide", lines(&findings)));
+}
+
+// ------------------------------------------------------------------ presets
+
+#[test]
+fn the_recommended_preset_is_clean() {
+    assert_clean(&lint_config(
+        &Preset::Recommended.config(),
+        &LintOptions::default(),
+    ));
+}
+
+#[test]
+fn the_recommended_preset_with_an_app_is_clean() {
+    let text = fixture("fixtures/specs/recommended-app.yaml");
+    let spec = Spec::from_yaml(&text, "recommended-app.yaml").unwrap();
+    let config = Config::from_spec(spec, "recommended-app.yaml").unwrap();
+    assert_eq!(config.apps.len(), 1);
+    assert_clean(&lint_config(&config, &LintOptions::default()));
+    // The same objects read back from the CLI's YAML and JSON output.
+    for format in [OutputFormat::Yaml, OutputFormat::Json] {
+        assert_clean(&lint(&generate(&config, format)));
+    }
+}
+
+#[test]
+fn the_documented_preset_fixed_the_node_query() {
+    let findings = lint_config(&Preset::Documented.config(), &LintOptions::default());
+    assert!(
+        !ids(&findings).contains("promql-parse"),
+        "{}",
+        lines(&findings)
+    );
+    // Everything else the guide has is kept on purpose.
+    assert_eq!(
+        ids(&findings),
+        BTreeSet::from([
+            "metric-unit",
+            "rate-window",
+            "insecure-tls",
+            "pod-security",
+            "deprecated-image",
+            "network-policy"
+        ])
+    );
+    assert!(findings
+        .iter()
+        .all(|f| f.to_string().contains(" ConfigMap ")
+            || f.to_string().contains(" Deployment ")
+            || f.to_string().contains(" APIService ")));
+}
+
+#[test]
+fn lint_config_takes_the_configs_scrape_interval_unless_told_otherwise() {
+    let spec = Spec::from_yaml("prometheus:\n  scrapeInterval: 5s\n", "spec.yaml").unwrap();
+    let config = Config::from_spec(spec, "spec.yaml").unwrap();
+    let findings = lint_config(&config, &LintOptions::default());
+    assert!(
+        !ids(&findings).contains("rate-window"),
+        "20s >= 4 x 5s:\n{}",
+        lines(&findings)
+    );
+
+    let options = LintOptions {
+        scrape_interval: Some("1m".parse().unwrap()),
+    };
+    let findings = lint_config(&Preset::Recommended.config(), &options);
+    assert_only(&findings, "rate-window");
+    assert_eq!(
+        findings[0].severity,
+        Severity::Warning,
+        "2m is 2 scrapes of 1m"
+    );
+    assert!(
+        findings[0].message.contains("the scrape interval 1m"),
+        "{}",
+        findings[0]
+    );
+}
+
+// ----------------------------------------------------- kube-prometheus' own
+
+#[test]
+fn kube_prometheus_resource_rules_parse() {
+    let findings = lint(&fixture("fixtures/lint/kube-prometheus-adapter.yaml"));
+    assert!(
+        !ids(&findings).contains("promql-parse"),
+        "{}",
+        lines(&findings)
+    );
+    assert!(
+        !ids(&findings).contains("adapter-config"),
+        "{}",
+        lines(&findings)
+    );
+    // Its names are exactly what a custom metrics bundle must not take.
+    let collisions: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.id == "name-collision")
+        .map(|f| f.object.as_str())
+        .collect();
+    assert_eq!(
+        collisions,
+        [
+            "ConfigMap monitoring/adapter-config",
+            "Deployment monitoring/prometheus-adapter",
+            "APIService v1beta1.metrics.k8s.io"
+        ]
+    );
+    settings().bind(|| insta::assert_snapshot!("lint-kube-prometheus-adapter", lines(&findings)));
+}
+
+#[test]
+fn kube_prometheus_next_to_a_custom_metrics_adapter() {
+    // kube-prometheus' adapter serves no custom metric; the HPA's metric
+    // comes from clean.yaml's rules, so nothing is unknown.
+    let text = format!(
+        "{}\n---\n{}",
+        fixture("fixtures/lint/kube-prometheus-adapter.yaml"),
+        clean()
+    );
+    let findings = lint(&text);
+    assert!(
+        !ids(&findings).contains("hpa-unknown-metric"),
+        "{}",
+        lines(&findings)
+    );
+}
+
+// ------------------------------------------------------------ every check
+
+#[test]
+fn the_clean_fixture_is_clean() {
+    assert_clean(&lint(&clean()));
+}
+
+#[test]
+fn every_check_is_listed_once() {
+    let listed: BTreeSet<&str> = RULES.iter().map(|(id, _)| *id).collect();
+    assert_eq!(listed.len(), RULES.len());
+    assert_eq!(listed.len(), 14);
+}
+
+#[test]
+fn promql_parse() {
+    let doubled =
+        "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) by (<<.GroupBy>>)'";
+    let findings = lint(&variant(&[(METRICS_QUERY, doubled)]));
+    assert_only(&findings, "promql-parse");
+    assert_eq!(findings[0].field, "data.config.yaml rules[0].metricsQuery");
+    assert!(findings[0].fix.contains("once"), "{}", findings[0]);
+
+    let unbalanced = "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m]) by (<<.GroupBy>>)'";
+    assert_only(
+        &lint(&variant(&[(METRICS_QUERY, unbalanced)])),
+        "promql-parse",
+    );
+
+    // seriesQuery must be a selector, not any expression.
+    let series = "'http_requests_total{namespace!=\"\",pod!=\"\"}'";
+    let findings = lint(&variant(&[(series, "'sum(http_requests_total)'")]));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.id == "promql-parse" && f.field.ends_with("rules[0].seriesQuery")),
+        "{}",
+        lines(&findings)
+    );
+    let findings = lint(&variant(&[(
+        series,
+        "'http_requests_total{namespace!=\"\"'",
+    )]));
+    assert!(findings
+        .iter()
+        .any(|f| f.id == "promql-parse" && f.field.ends_with("seriesQuery")));
+}
+
+#[test]
+fn promql_parse_negative() {
+    // More matchers after the placeholder, with a space, in single quotes;
+    // the placeholder last; `sum by (...) (...)` form; a regex selector.
+    for query in [
+        r#"'sum(rate(<<.Series>>{<<.LabelMatchers>>, id="/"}[2m])) by (<<.GroupBy>>)'"#,
+        r#"'sum by (<<.GroupBy>>) (rate(<<.Series>>{job="api",<<.LabelMatchers>>}[2m]))'"#,
+        r#"'sum(rate(<<.Series>>{<<.LabelMatchers>>,container!=""}[2m])) by (<<.GroupBy>>) / 1'"#,
+    ] {
+        assert_clean(&lint(&variant(&[(METRICS_QUERY, query)])));
+    }
+    let series = "'http_requests_total{namespace!=\"\",pod!=\"\"}'";
+    let regex_series = r#"'{__name__=~"^http_requests_total$",namespace!=""}'"#;
+    assert_clean(&lint(&variant(&[(series, regex_series)])));
+}
+
+#[test]
+fn rate_window() {
+    let short = "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[20s])) by (<<.GroupBy>>)'";
+    let findings = lint(&variant(&[(METRICS_QUERY, short)]));
+    assert_only(&findings, "rate-window");
+    assert_eq!(findings[0].severity, Severity::Error);
+    assert!(findings[0].message.contains("20s"), "{}", findings[0]);
+
+    let two_scrapes = "'sum(irate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)'";
+    let findings = lint(&variant(&[(METRICS_QUERY, two_scrapes)]));
+    assert_only(&findings, "rate-window");
+    assert_eq!(findings[0].severity, Severity::Warning);
+
+    // The ServiceMonitor's interval counts when no interval is given.
+    let findings = lint(&variant(&[("interval: 30s", "interval: 1m")]));
+    assert_only(&findings, "rate-window");
+    assert!(
+        findings[0].message.contains("ServiceMonitor shop/api"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn rate_window_negative() {
+    let one_minute = "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)'";
+    // At 15s, [1m] is 4 scrapes: from the ServiceMonitor, or from the options.
+    assert_clean(&lint(&variant(&[
+        (METRICS_QUERY, one_minute),
+        ("interval: 30s", "interval: 15s"),
+    ])));
+    let options = LintOptions {
+        scrape_interval: Some("15s".parse().unwrap()),
+    };
+    assert_clean(&lint_with(
+        &variant(&[(METRICS_QUERY, one_minute)]),
+        &options,
+    ));
+    // A range that is not a rate's (max_over_time) is not a rate window.
+    let over_time = "'max(max_over_time(<<.Series>>{<<.LabelMatchers>>}[10s])) by (<<.GroupBy>>)'";
+    assert_clean(&lint(&variant(&[(METRICS_QUERY, over_time)])));
+}
+
+#[test]
+fn metric_unit() {
+    let findings = lint(&variant(&[
+        ("${1}_per_second", "${1}_per_minute"),
+        (
+            "name: http_requests_per_second",
+            "name: http_requests_per_minute",
+        ),
+    ]));
+    assert_only(&findings, "metric-unit");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    let findings = lint(&variant(&[
+        ("${1}_per_second", "${1}_per_hour"),
+        (
+            "name: http_requests_per_second",
+            "name: http_requests_per_hour",
+        ),
+    ]));
+    assert_only(&findings, "metric-unit");
+    assert!(findings[0].message.contains("3600"), "{}", findings[0]);
+}
+
+#[test]
+fn metric_unit_negative() {
+    let scaled = "'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) * 60'";
+    assert_clean(&lint(&variant(&[
+        ("${1}_per_second", "${1}_per_minute"),
+        (
+            "name: http_requests_per_second",
+            "name: http_requests_per_minute",
+        ),
+        (METRICS_QUERY, scaled),
+    ])));
+}
+
+const PODS_METRIC: &str = "  - type: Pods\n    pods:\n      metric:\n        name: http_requests_per_second\n      target:\n        type: AverageValue\n        averageValue: \"10\"\n";
+const CPU_METRIC: &str = "  - type: Resource\n    resource:\n      name: cpu\n      target: {type: Utilization, averageUtilization: 70}\n";
+
+const SECOND_RULE_AFTER: &str =
+    "      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'\n";
+
+fn with_second_rule(series_query: &str) -> String {
+    let second = format!(
+        "{SECOND_RULE_AFTER}    - seriesQuery: '{series_query}'\n      name:\n        matches: \"^(.*)_total$\"\n        as: \"${{1}}_per_second\"\n      metricsQuery: 'max(rate(<<.Series>>{{<<.LabelMatchers>>}}[5m])) by (<<.GroupBy>>)'\n"
+    );
+    variant(&[(SECOND_RULE_AFTER, &second)])
+}
+
+#[test]
+fn duplicate_metric() {
+    let findings = lint(&with_second_rule(r#"http_requests_total{namespace!=""}"#));
+    assert_only(&findings, "duplicate-metric");
+    assert_eq!(findings[0].field, "data.config.yaml rules[1]");
+    assert!(
+        findings[0].message.contains("http_requests_per_second"),
+        "{}",
+        findings[0]
+    );
+    // Also when the second rule picks the series by a regex.
+    assert_only(
+        &lint(&with_second_rule(r#"{__name__=~"http_.*",namespace!=""}"#)),
+        "duplicate-metric",
+    );
+}
+
+#[test]
+fn duplicate_metric_negative() {
+    assert_clean(&lint(&with_second_rule(
+        r#"grpc_requests_total{namespace!=""}"#,
+    )));
+}
+
+#[test]
+fn hpa_unknown_metric() {
+    let findings = lint(&variant(&[(
+        "name: http_requests_per_second",
+        "name: http_requests_per_minute",
+    )]));
+    assert_only(&findings, "hpa-unknown-metric");
+    assert_eq!(findings[0].object, "HorizontalPodAutoscaler shop/api");
+    assert_eq!(findings[0].field, "spec.metrics[0].pods.metric.name");
+    assert!(
+        findings[0]
+            .message
+            .contains("the rules serve: http_requests_per_second"),
+        "{}",
+        findings[0]
+    );
+    // Object metrics too.
+    let object =
+        "  - type: Pods\n    pods:\n      metric:\n        name: http_requests_per_second\n";
+    let object_metric = "  - type: Object\n    object:\n      describedObject: {apiVersion: v1, kind: Service, name: api}\n      metric:\n        name: queue_depth\n";
+    assert_only(
+        &lint(&variant(&[(object, object_metric)])),
+        "hpa-unknown-metric",
+    );
+}
+
+#[test]
+fn hpa_unknown_metric_negative() {
+    // Without an adapter config in the input, no verdict on metric names.
+    let text = clean();
+    let hpa_only = &text[text.find("apiVersion: autoscaling/v2").unwrap()..];
+    let findings = lint(&hpa_only.replace("http_requests_per_second", "anything_at_all"));
+    assert_clean(&findings);
+    // A Resource metric is not the adapter's business.
+    assert_clean(&lint(&variant(&[(PODS_METRIC, CPU_METRIC)])));
+}
+
+#[test]
+fn klog_flags() {
+    let findings = lint(&variant(&[(
+        URL_ARG,
+        &format!("{URL_ARG}\n        - --logtostderr=true"),
+    )]));
+    assert_only(&findings, "klog-flags");
+    assert_eq!(
+        findings[0].field,
+        "spec.template.spec.containers[0].args[2]"
+    );
+    assert_only(
+        &lint(&variant(&[(
+            URL_ARG,
+            &format!("{URL_ARG}\n        - --log-file=/tmp/a.log"),
+        )])),
+        "klog-flags",
+    );
+}
+
+#[test]
+fn klog_flags_negative() {
+    // v0.10 still had klog's flags; --v is not one of the removed ones.
+    let older = "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.10.0";
+    assert_clean(&lint(&variant(&[
+        (IMAGE, older),
+        (URL_ARG, &format!("{URL_ARG}\n        - --logtostderr=true")),
+    ])));
+    assert_clean(&lint(&variant(&[(
+        URL_ARG,
+        &format!("{URL_ARG}\n        - --v=4"),
+    )])));
+}
+
+#[test]
+fn deprecated_image() {
+    for image in [
+        "directxman12/k8s-prometheus-adapter-amd64:v0.8.4",
+        "docker.io/directxman12/k8s-prometheus-adapter:v0.7.0",
+    ] {
+        let findings = lint(&variant(&[(IMAGE, image)]));
+        assert_only(&findings, "deprecated-image");
+        assert_eq!(findings[0].field, "spec.template.spec.containers[0].image");
+    }
+}
+
+#[test]
+fn deprecated_image_negative() {
+    assert_clean(&lint(&variant(&[(
+        IMAGE,
+        "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.8.4",
+    )])));
+}
+
+const API_SPEC: &str = "  version: v1beta1\n";
+
+#[test]
+fn insecure_tls() {
+    let findings = lint(&variant(&[(
+        API_SPEC,
+        "  version: v1beta1\n  insecureSkipTLSVerify: true\n",
+    )]));
+    assert_only(&findings, "insecure-tls");
+    assert!(findings[0].fix.contains("caBundle") && findings[0].fix.contains("certManager"));
+}
+
+#[test]
+fn insecure_tls_negative() {
+    assert_clean(&lint(&variant(&[(
+        API_SPEC,
+        "  version: v1beta1\n  insecureSkipTLSVerify: false\n",
+    )])));
+}
+
+#[test]
+fn pod_security() {
+    let findings = lint(&variant(&[(r#"drop: ["ALL"]"#, r#"drop: ["all"]"#)]));
+    assert_only(&findings, "pod-security");
+    assert_eq!(
+        findings[0].field,
+        "spec.template.spec.containers[0].securityContext"
+    );
+    let no_seccomp = "        seccompProfile:\n          type: RuntimeDefault\n";
+    assert_only(&lint(&variant(&[(no_seccomp, "")])), "pod-security");
+    assert_only(
+        &lint(&variant(&[("runAsNonRoot: true", "runAsNonRoot: false")])),
+        "pod-security",
+    );
+    // The container's own seccompProfile overrides the pod's.
+    let unconfined = "readOnlyRootFilesystem: true\n          seccompProfile: {type: Unconfined}";
+    assert_only(
+        &lint(&variant(&[("readOnlyRootFilesystem: true", unconfined)])),
+        "pod-security",
+    );
+}
+
+#[test]
+fn pod_security_negative() {
+    // seccompProfile and runAsNonRoot on the container instead of the pod.
+    let pod_level = "      securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n          type: RuntimeDefault\n";
+    let container_level =
+        "readOnlyRootFilesystem: true\n          runAsNonRoot: true\n          seccompProfile: {type: RuntimeDefault}";
+    assert_clean(&lint(&variant(&[
+        (pod_level, ""),
+        ("readOnlyRootFilesystem: true", container_level),
+    ])));
+    // Only adapter containers are judged.
+    assert_clean(&lint(&variant(&[
+        (r#"drop: ["ALL"]"#, r#"drop: ["all"]"#),
+        (IMAGE, "example.com/not-the-adapter:v1"),
+    ])));
+}
+
+const ROLE: &str = "    name: prometheus-k8s\n    namespace: shop\n";
+
+#[test]
+fn prometheus_role_missing() {
+    let findings = lint(&variant(&[(
+        ROLE,
+        "    name: prometheus-k8s\n    namespace: other\n",
+    )]));
+    assert_only(&findings, "prometheus-role-missing");
+    assert_eq!(findings[0].object, "HorizontalPodAutoscaler shop/api");
+    assert!(findings[0].message.contains("`shop`"));
+}
+
+#[test]
+fn prometheus_role_missing_negative() {
+    // No prometheus-k8s Role in the input at all: no verdict.
+    let text = clean();
+    let start = text
+        .find("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleList")
+        .unwrap();
+    let end = text[start..].find("---\n").unwrap() + start + 4;
+    let without_roles = format!("{}{}", &text[..start], &text[end..]);
+    assert_clean(&lint(&without_roles));
+    // An HPA on CPU only needs no Prometheus access to its namespace.
+    assert_clean(&lint(&variant(&[
+        (ROLE, "    name: prometheus-k8s\n    namespace: other\n"),
+        (PODS_METRIC, CPU_METRIC),
+    ])));
+}
+
+const POD_LABELS: &str = "      labels:\n        app.kubernetes.io/name: prometheus-adapter\n";
+
+#[test]
+fn network_policy() {
+    let findings = lint(&variant(&[(
+        POD_LABELS,
+        "      labels:\n        app: custom-metrics-adapter\n",
+    )]));
+    assert_only(&findings, "network-policy");
+    assert_eq!(findings[0].field, "spec.template.metadata.labels");
+    assert!(
+        findings[0].message.contains("no such label"),
+        "{}",
+        findings[0]
+    );
+    let findings = lint(&variant(&[(
+        POD_LABELS,
+        "      labels:\n        app.kubernetes.io/name: custom-metrics\n",
+    )]));
+    assert_only(&findings, "network-policy");
+}
+
+#[test]
+fn network_policy_negative() {
+    for name in ["prometheus", "grafana"] {
+        let labels = format!("      labels:\n        app.kubernetes.io/name: {name}\n");
+        assert_clean(&lint(&variant(&[(POD_LABELS, &labels)])));
+    }
+    // Outside kube-prometheus' namespace the policy does not apply.
+    let deployment_ns =
+        "  name: custom-metrics-adapter\n  namespace: monitoring\nspec:\n  replicas";
+    let elsewhere =
+        "  name: custom-metrics-adapter\n  namespace: custom-metrics\nspec:\n  replicas";
+    assert_clean(&lint(&variant(&[
+        (
+            POD_LABELS,
+            "      labels:\n        app: custom-metrics-adapter\n",
+        ),
+        (deployment_ns, elsewhere),
+    ])));
+}
+
+const DEPLOYMENT_NAME: &str = "kind: Deployment\nmetadata:\n  name: custom-metrics-adapter\n";
+
+#[test]
+fn name_collision() {
+    let findings = lint(&variant(&[(
+        DEPLOYMENT_NAME,
+        "kind: Deployment\nmetadata:\n  name: prometheus-adapter\n",
+    )]));
+    assert_only(&findings, "name-collision");
+    assert_eq!(findings[0].field, "metadata.name");
+    let findings = lint(&variant(&[(
+        "name: v1beta1.custom.metrics.k8s.io",
+        "name: v1beta1.metrics.k8s.io",
+    )]));
+    assert_only(&findings, "name-collision");
+    for name in [
+        "resource-metrics:system:auth-delegator",
+        "resource-metrics-server-resources",
+    ] {
+        let text = format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\n");
+        assert_only(&lint(&text), "name-collision");
+    }
+}
+
+#[test]
+fn name_collision_negative() {
+    for name in [
+        "prometheus-adapter-system-auth-delegator",
+        "custom-metrics-adapter",
+        "resource-metrics",
+    ] {
+        let text = format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {name}\n");
+        assert_clean(&lint(&text));
+    }
+    // A namespaced prometheus-adapter away from kube-prometheus' namespaces.
+    assert_clean(&lint("kind: ServiceAccount\nmetadata:\n  name: prometheus-adapter\n  namespace: custom-metrics\n"));
+}
+
+#[test]
+fn prometheus_url() {
+    for url in [
+        "prometheus-k8s.monitoring.svc:9090",
+        "http://prometheus-k8s.monitoring.svc",
+        "http://prometheus-k8s.monitoring.svc/",
+    ] {
+        let findings = lint(&variant(&[(URL_ARG, &format!("--prometheus-url={url}"))]));
+        assert_only(&findings, "prometheus-url");
+        assert_eq!(
+            findings[0].field,
+            "spec.template.spec.containers[0].args[1]"
+        );
+    }
+    // The flag and its value as two arguments.
+    let split = "--prometheus-url\n        - prometheus-k8s:9090";
+    assert_only(&lint(&variant(&[(URL_ARG, split)])), "prometheus-url");
+}
+
+#[test]
+fn prometheus_url_negative() {
+    for url in [
+        "https://prometheus-k8s.monitoring.svc:9090/",
+        "http://10.0.0.1:9090",
+        "http://[fd00::1]:9090",
+    ] {
+        assert_clean(&lint(&variant(&[(
+            URL_ARG,
+            &format!("--prometheus-url={url}"),
+        )])));
+    }
+}
+
+#[test]
+fn adapter_config() {
+    let rules = "    rules:\n    - seriesQuery:";
+    let findings = lint(&variant(&[(rules, "    rules: [\n    - seriesQuery:")]));
+    assert_only(&findings, "adapter-config");
+    assert_eq!(
+        findings[0].object,
+        "ConfigMap monitoring/custom-metrics-adapter"
+    );
+}
+
+#[test]
+fn adapter_config_negative() {
+    // The same broken text in a ConfigMap no adapter mounts is not ours to judge.
+    let rules = "    rules:\n    - seriesQuery:";
+    let volume = "configMap:\n          name: custom-metrics-adapter";
+    assert_clean(&lint(&variant(&[
+        (rules, "    rules: [\n    - seriesQuery:"),
+        (volume, "configMap:\n          name: something-else"),
+    ])));
+}
+
+// ---------------------------------------------------------------- odd input
+
+#[test]
+fn odd_input_never_panics() {
+    for text in [
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: monitoring}\ndata:\n  config.yaml: \"rules: [\"\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  config.yaml: \"{{ .Values.rules }}\"\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {}}}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n",
+        "apiVersion: apps/v1\nkind: Deployment\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: a}\nspec: {maxReplicas: 2}\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec: {metrics: [{type: Pods, pods: {metric: {}}}]}\n",
+        "kind: APIService\nspec: {insecureSkipTLSVerify: \"true\"}\n",
+        "kind: List\nitems: [null, 3, {kind: Role}]\n",
+        "42\n",
+    ] {
+        let findings = lint(text);
+        assert!(findings.iter().all(|f| f.id != "adapter-config"), "{text}: {}", lines(&findings));
+    }
+    // Mixed with a real bundle, the odd objects change nothing.
+    let text = format!(
+        "{}---\nkind: Deployment\nmetadata: {{name: d, namespace: monitoring}}\nspec: {{template: {{spec: {{containers: [{{name: a}}]}}}}}}\n",
+        clean()
+    );
+    assert_clean(&lint(&text));
+}
+
+#[test]
+fn malformed_files_are_located() {
+    let files = [
+        ("good.yaml".to_owned(), clean()),
+        (
+            "bad.yaml".to_owned(),
+            "kind: ConfigMap\n---\nmetadata:\n  name: [a\n  b: c\n".to_owned(),
+        ),
+    ];
+    let error = parse_manifest_files(&files).unwrap_err();
+    assert_eq!(error.origin, "bad.yaml");
+    assert!(error.line.is_some_and(|line| line >= 3), "{error}");
+    assert!(!error.message.is_empty());
+}
+
+#[test]
+fn findings_follow_input_order_then_id() {
+    let guide = fixture("fixtures/custom-metrics.yaml");
+    let files = [("b.yaml".to_owned(), clean()), ("a.yaml".to_owned(), guide)];
+    let docs = parse_manifest_files(&files).unwrap();
+    assert_eq!(docs[0].0, "b.yaml");
+    let findings = lint_documents(&docs, &LintOptions::default());
+    let order: Vec<(&str, &str)> = findings.iter().map(|f| (f.object.as_str(), f.id)).collect();
+    let first_config = order
+        .iter()
+        .position(|(o, _)| o.starts_with("ConfigMap monitoring/custom-metrics-prometheus"))
+        .unwrap();
+    let first_api = order
+        .iter()
+        .position(|(o, _)| o.starts_with("APIService"))
+        .unwrap();
+    assert!(first_config < first_api);
+    // Within one object, by id.
+    let config_ids: Vec<&str> = order
+        .iter()
+        .filter(|(o, _)| o.starts_with("ConfigMap"))
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(config_ids, ["metric-unit", "promql-parse", "rate-window"]);
+    // The same input gives the same output.
+    assert_eq!(findings, lint_documents(&docs, &LintOptions::default()));
+}
+
+#[test]
+fn findings_serialize_for_json_output() {
+    let findings = lint(&fixture("fixtures/custom-metrics.yaml"));
+    let json = serde_json::to_value(&findings).unwrap();
+    let first = &json[0];
+    for key in ["id", "severity", "object", "field", "message", "fix"] {
+        assert!(first[key].is_string(), "{key} in {first}");
+    }
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "error"));
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "warning"));
+}
