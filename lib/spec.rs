@@ -28,9 +28,10 @@ use crate::adapter_config::{ResourceRules, Rule};
 use crate::preset::Preset;
 use crate::values::{Duration, Image, Labels, Name, Quantity};
 
-/// Largest spec file read, in bytes. Specs are a few kilobytes; this stops
+/// Largest spec file read, in bytes (4 MiB, about 40,000 apps). Specs are a
+/// few kilobytes; this stops
 /// a runaway file before it costs memory.
-pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
 /// The whole spec file.
 #[derive(Clone, Debug, Default, Deserialize)]

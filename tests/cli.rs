@@ -254,3 +254,31 @@ fn lint_command_exit_codes_and_formats() {
 fn stdout_any(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
+
+#[test]
+fn a_ten_megabyte_spec_is_refused_before_parsing() {
+    let scratch = scratch_dir("big");
+    let spec = scratch.join("big.yaml");
+    let mut text = String::from("preset: recommended\napps:\n");
+    let mut index = 0;
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(&format!(
+            "- name: app-{index}\n  namespace: ns-{}\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+            index % 100
+        ));
+        index += 1;
+    }
+    text.push_str("- name: last\n  namespace: Bad_Namespace\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n");
+    std::fs::write(&spec, &text).unwrap();
+    let target = scratch.join("out.yaml");
+    let output = gen_manifests(&["-c", spec.to_str().unwrap(), "-o", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("big.yaml: the file is")
+            && stderr.contains("specs are limited to 4194304 bytes"),
+        "{stderr}"
+    );
+    assert!(!target.exists());
+    std::fs::remove_dir_all(scratch).unwrap();
+}
