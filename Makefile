@@ -7,9 +7,10 @@ PY      := $(VENV)/bin/python
 BIN     := target/release/gen-manifests
 K8S     := 1.33.0
 OUT     := target/validate
-PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0
+PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
+           fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0
 
-.PHONY: all build test unit validate gen snapshots clean
+.PHONY: all build test unit validate e2e gen snapshots clean
 
 all: build
 
@@ -19,12 +20,21 @@ build:
 gen: build
 	$(BIN) > custom-metrics.yaml
 
-$(VENV)/.installed:
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_DEPS)
 	touch $@
 
-test: unit validate
+test: unit validate e2e
+
+# The real components: Prometheus (Debian package `prometheus`) and the
+# FastAPI example app, on 127.0.0.1; bounded to two minutes.
+e2e: build $(VENV)/.installed
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "prometheus and promtool are missing: run 'sudo apt-get install -y --no-install-recommends prometheus'"; exit 1; fi; \
+	fi
+	timeout 150 $(PY) tests/e2e/e2e.py $(BIN) $(PY)
 
 # Unit, snapshot, CLI and doc tests. INSTA_UPDATE=no: a snapshot that
 # differs fails instead of being rewritten.

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use custom_metrics_manifests::{config, gitops, lint, output, render, Error, OutputFormat, Preset};
+use custom_metrics_manifests::{
+    config, explain, gitops, lint, output, prometheus, render, Error, OutputFormat, Preset,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -18,6 +20,7 @@ Examples:
   gen-manifests -c spec.yaml --out-dir deploy/   one file per object + kustomization.yaml
   gen-manifests check deploy.yaml -c spec.yaml   exit 1 with a diff when deploy.yaml is stale
   gen-manifests lint custom-metrics.yaml         the pitfalls in an existing bundle
+  gen-manifests explain -c spec.yaml --prometheus http://127.0.0.1:9090
   gen-manifests lint --preset recommended --strict
   gen-manifests roles --namespace my-app --patch kube-prometheus/manifests [--check]
   gen-manifests roles --namespace my-app         Prometheus' Role items for my-app
@@ -70,6 +73,9 @@ struct GenerateArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Show what the adapter will ask Prometheus for each rule and app; with
+    /// --prometheus, what Prometheus answers.
+    Explain(ExplainArgs),
     /// Check a spec, a preset or manifest files for what breaks custom-metrics autoscaling.
     Lint(LintArgs),
     /// Exit 1 with a diff when FILE is not exactly what the spec generates.
@@ -78,6 +84,55 @@ enum Command {
     Roles(RolesArgs),
     /// One app's ServiceMonitor, HPA and Role items, without a spec file.
     App(AppArgs),
+    /// Replay a load trace through the HPA algorithm to choose target, bounds and behavior.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// The spec's app to simulate.
+    #[arg(long, value_name = "NAME")]
+    app: Option<String>,
+    /// Load trace: CSV rows `seconds,requests_per_second` (optional header;
+    /// the load holds until the next row; the last row ends the trace).
+    #[arg(long, value_name = "FILE.csv", required = true)]
+    load: PathBuf,
+    /// Time from pod creation until it takes load.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pod_startup: String,
+    /// Write an SVG chart to FILE.svg and a PNG next to it (atomically).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Output: summary and terminal chart, or the series and summary as JSON.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    format: SimulateFormat,
+    /// Run once per value of one setting and mark the best: NAME=V1,V2,...
+    /// with NAME target, minReplicas, maxReplicas or scaleDownWindow.
+    #[arg(long, value_name = "NAME=VALUES")]
+    sweep: Option<String>,
+    /// The sweep's rule: fewest pod-seconds among settings with at most N
+    /// seconds above target (else fewest seconds above target).
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    max_overload_seconds: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SimulateFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Ask this Prometheus (http://host:port) as the adapter would.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// Timeout of each request to Prometheus, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    timeout: u64,
+    /// Output: text, or JSON for machines.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
 }
 
 #[derive(Args)]
@@ -205,10 +260,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
                 gitops::apply_out_dir(dir, &plan)?;
+                let manifests = render::manifests(&config);
+                notes(explain::verify_notes(
+                    &config,
+                    &manifests,
+                    &dir.display().to_string(),
+                    true,
+                ));
                 return Ok(ExitCode::SUCCESS);
             }
             let text = custom_metrics_manifests::generate(&config, cli.generate.format.into());
-            emit(&text, cli.generate.output)?;
+            if let Some(path) = &cli.generate.output {
+                emit(&text, Some(path.clone()))?;
+                let manifests = render::manifests(&config);
+                notes(explain::verify_notes(
+                    &config,
+                    &manifests,
+                    &path.display().to_string(),
+                    false,
+                ));
+            } else {
+                emit(&text, None)?;
+            }
+        }
+        Some(Command::Explain(args)) => {
+            let config = config::load(input.config.as_deref(), preset)?;
+            let client = match &args.prometheus {
+                Some(url) => Some(
+                    prometheus::Prometheus::new(
+                        url,
+                        std::time::Duration::from_secs(args.timeout.max(1)),
+                    )
+                    .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?,
+                ),
+                None => None,
+            };
+            if let Some(client) = &client {
+                // Fail clearly, once, when Prometheus cannot be reached at all.
+                client
+                    .query("vector(1)")
+                    .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?;
+            }
+            let explanation = explain::explain(&config, client.as_ref());
+            match args.format {
+                LintFormat::Text => print!("{}", explain::render_text(&explanation)),
+                LintFormat::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
+            }
         }
         Some(Command::Lint(args)) => {
             let options = lint::LintOptions::default();
@@ -303,8 +400,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             emit(&text, None)?;
         }
+        Some(Command::Simulate(args)) => {
+            use custom_metrics_manifests::simulate;
+            let config = config::load(input.config.as_deref(), preset)?;
+            let request = simulate::Request {
+                app: args.app,
+                load: simulate::LoadSource::Csv(args.load),
+                pod_startup: Some(args.pod_startup),
+                plot: args.plot,
+                format: match args.format {
+                    SimulateFormat::Text => simulate::ReportFormat::Text,
+                    SimulateFormat::Json => simulate::ReportFormat::Json,
+                },
+                sweep: args.sweep,
+                max_overload_seconds: args.max_overload_seconds,
+            };
+            emit(&simulate::execute(&config, &request)?, None)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Next steps for a person at a terminal; pipelines see nothing.
+fn notes(text: String) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprint!("{text}");
+    }
 }
 
 /// Writes to standard output, or atomically to `path`.

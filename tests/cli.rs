@@ -282,3 +282,54 @@ fn a_ten_megabyte_spec_is_refused_before_parsing() {
     assert!(!target.exists());
     std::fs::remove_dir_all(scratch).unwrap();
 }
+
+#[test]
+fn explain_prints_the_filled_queries() {
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "explain-fastapi",
+            stdout(&gen_manifests(&[
+                "explain",
+                "-c",
+                "examples/fastapi/spec.yaml"
+            ]))
+        );
+        insta::assert_snapshot!(
+            "explain-custom-rules",
+            stdout(&gen_manifests(&[
+                "explain",
+                "-c",
+                "fixtures/specs/custom-rules.yaml"
+            ]))
+        );
+    });
+    let json: serde_json::Value =
+        serde_json::from_slice(&gen_manifests(&["explain", "--format", "json"]).stdout).unwrap();
+    let queries = json["example_queries"].as_array().unwrap();
+    assert_eq!(
+        queries.len(),
+        5,
+        "one metricsQuery and four resource queries"
+    );
+    assert!(queries
+        .iter()
+        .all(|q| !q["filled"].as_str().unwrap().contains("<<")));
+    for bad in [
+        &["explain", "--prometheus", "https://prometheus:9090"][..],
+        &["explain", "--prometheus", "localhost:9090"],
+        &["explain", "-c", "fixtures/bad/unknown-top-key.yaml"],
+    ] {
+        assert_eq!(gen_manifests(bad).status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn verify_notes_name_the_rollout_checks() {
+    use custom_metrics_manifests::{config::Config, explain, render, spec::Spec};
+    let text = std::fs::read_to_string(Path::new(ROOT).join("examples/fastapi/spec.yaml")).unwrap();
+    let config =
+        Config::from_spec(Spec::from_yaml(&text, "spec.yaml").unwrap(), "spec.yaml").unwrap();
+    let manifests = render::manifests(&config);
+    let notes = explain::verify_notes(&config, &manifests, "deploy/", true);
+    settings().bind(|| insta::assert_snapshot!("verify-notes", notes));
+}

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
 app = FastAPI()
-Instrumentator().instrument(app).expose(app)
+# Scrapes of /metrics are not requests to scale on.
+Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(app)
 
 
 @app.get("/")

@@ -1,11 +1,9 @@
 //! PromQL templates as prometheus-adapter fills them, parsed with
 //! `promql-parser`, and the parts of the syntax tree the checks read.
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use promql_parser::parser::{self, Expr};
-use regex::Regex;
 
 /// What `<<.LabelMatchers>>` becomes: a non-empty matcher list, so that a
 /// template with more matchers before or after it (`{<<.LabelMatchers>>,
@@ -15,38 +13,17 @@ pub(crate) const LABEL_MATCHERS: &str = r#"namespace="my-app",pod=~"p1|p2""#;
 /// What `<<.GroupBy>>` and `<<.GroupBySlice>>` become.
 const GROUP_BY: &str = "pod";
 
-/// A Go template action `<< ... >>`, with optional trim markers.
-static ACTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<<-?\s*(.*?)\s*-?>>").expect("valid regex"));
-
-/// `index .LabelValuesByName "label"`.
-static INDEX_LABEL_VALUES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^index\s+\.LabelValuesByName\s+"[^"]*"$"#).expect("valid regex")
-});
-
 /// `template` with the adapter's placeholders filled in, `series` standing
 /// for `<<.Series>>`; `None` when it holds an action this does not model
 /// (a `range`, an `if`), so that no verdict is given on it.
 pub(crate) fn fill(template: &str, series: &str) -> Option<String> {
-    let mut unknown = false;
-    let filled = ACTION.replace_all(template, |captures: &regex::Captures<'_>| {
-        let action = captures.get(1).map_or("", |m| m.as_str());
-        match action {
-            ".Series" => series.to_owned(),
-            ".LabelMatchers" => LABEL_MATCHERS.to_owned(),
-            ".GroupBy" | ".GroupBySlice" => GROUP_BY.to_owned(),
-            ".LabelValuesByName" => "my-app".to_owned(),
-            other if INDEX_LABEL_VALUES.is_match(other) => "my-app".to_owned(),
-            _ => {
-                unknown = true;
-                String::new()
-            }
-        }
-    });
-    if unknown || filled.contains("<<") || filled.contains(">>") {
-        return None;
-    }
-    Some(filled.into_owned())
+    let context = crate::query::QueryContext {
+        series,
+        label_matchers: LABEL_MATCHERS,
+        group_by: GROUP_BY,
+        label_values: "my-app",
+    };
+    crate::query::fill_template(template, &context)
 }
 
 /// Parses `query`; the error is made one line. A panic inside the parser

@@ -1,0 +1,422 @@
+//! `explain`: what the adapter will actually ask Prometheus. For each rule
+//! the series query and the metric names it serves; for each app the exact
+//! PromQL sent for its pods, and, with a live Prometheus, the value each pod
+//! gets or why the adapter would serve nothing.
+//!
+//! Human-facing text is rendered from handlebars templates kept in the
+//! crate (`lib/templates/`); manifests are never templated.
+//!
+//! ```
+//! use custom_metrics_manifests::{config::Config, explain, spec::Spec};
+//!
+//! let spec = Spec::from_yaml(
+//!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+//!     "spec.yaml",
+//! ).unwrap();
+//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
+//! let explanation = explain::explain(&config, None);
+//! assert_eq!(
+//!     explanation.apps[0].query,
+//!     r#"sum(rate(http_requests_total{namespace="shop",pod=~"api-.+"}[2m])) by (pod)"#
+//! );
+//! assert!(explain::render_text(&explanation).contains("kubectl get --raw"));
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::{served_metrics, Config, ServedMetric};
+use crate::prometheus::Prometheus;
+use crate::query::{fill_template, resource_labels, QueryContext};
+use crate::render::Manifest;
+
+/// Everything `explain` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    /// The Prometheus asked, if any.
+    pub prometheus: Option<String>,
+    /// One entry per rule.
+    pub rules: Vec<RuleExplanation>,
+    /// One entry per app.
+    pub apps: Vec<AppExplanation>,
+    /// Every query template of the adapter config, filled in with an
+    /// example namespace and two example pods, for parse checks by other
+    /// tools (`promtool`).
+    pub example_queries: Vec<ExampleQuery>,
+}
+
+/// A query template and its filled-in example.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExampleQuery {
+    /// Where it comes from, e.g. `rules[0].metricsQuery`.
+    pub field: String,
+    /// The template.
+    pub template: String,
+    /// Filled in; `None` for templates with actions this does not model.
+    pub filled: Option<String>,
+}
+
+/// A rule and what it serves.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleExplanation {
+    /// Index in `rules`.
+    pub index: usize,
+    /// The series selector.
+    pub series_query: String,
+    /// The query template.
+    pub metrics_query: String,
+    /// Metrics served, with their series.
+    pub served: Vec<ServedName>,
+}
+
+/// A served metric and its series.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServedName {
+    /// Metric name on custom.metrics.k8s.io.
+    pub metric: String,
+    /// Prometheus series.
+    pub series: String,
+}
+
+/// One app's query, and what Prometheus said.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppExplanation {
+    /// App name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Scaled Deployment.
+    pub deployment: String,
+    /// The HPA's metric.
+    pub metric: String,
+    /// The HPA's target per pod.
+    pub target: String,
+    /// Minimum replicas.
+    pub min_replicas: u32,
+    /// Maximum replicas.
+    pub max_replicas: u32,
+    /// The rule serving the metric.
+    pub rule: usize,
+    /// The series the metric comes from.
+    pub series: String,
+    /// Where the pod names in the query come from.
+    pub pods_note: String,
+    /// The PromQL sent, fully filled in.
+    pub query: String,
+    /// What a live Prometheus answered.
+    pub live: Option<LiveAnswer>,
+}
+
+/// Per-pod values and the reasons a pod or the app gets nothing.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LiveAnswer {
+    /// Pod and value, as the adapter would serve them.
+    pub values: Vec<PodValue>,
+    /// Why something would be served nothing.
+    pub problems: Vec<String>,
+}
+
+/// One pod's value.
+#[derive(Clone, Debug, Serialize)]
+pub struct PodValue {
+    /// Pod name.
+    pub pod: String,
+    /// The value the metrics query gives for it.
+    pub value: f64,
+}
+
+/// Explains `config`; with `prometheus`, asks it as the adapter would.
+pub fn explain(config: &Config, prometheus: Option<&Prometheus>) -> Explanation {
+    let served = served_metrics(&config.adapter_config).unwrap_or_default();
+    let rules = config
+        .adapter_config
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| RuleExplanation {
+            index,
+            series_query: rule.series_query.clone(),
+            metrics_query: rule.metrics_query.clone().unwrap_or_default(),
+            served: served
+                .iter()
+                .filter(|s| s.rule == index)
+                .map(|s| ServedName {
+                    metric: s.name.clone(),
+                    series: s.series.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let apps = config
+        .apps
+        .iter()
+        .filter_map(|app| {
+            let serving = served.iter().find(|s| s.name == app.metric)?;
+            Some(explain_app(config, app, serving, prometheus))
+        })
+        .collect();
+    Explanation {
+        prometheus: prometheus.map(|p| p.url().to_owned()),
+        rules,
+        apps,
+        example_queries: example_queries(config),
+    }
+}
+
+fn example_queries(config: &Config) -> Vec<ExampleQuery> {
+    let adapter_config = &config.adapter_config;
+    let series_of = |field: &str| -> String {
+        // A rule's own series name, or cAdvisor's for resource rules.
+        let index: Option<usize> = field
+            .strip_prefix("rules[")
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|n| n.parse().ok());
+        let query = index
+            .and_then(|i| adapter_config.rules.get(i))
+            .map(|r| r.series_query.trim())
+            .unwrap_or("");
+        let end = query
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(query.len());
+        if end > 0 {
+            query[..end].to_owned()
+        } else {
+            "container_cpu_usage_seconds_total".to_owned()
+        }
+    };
+    adapter_config
+        .query_templates()
+        .into_iter()
+        .map(|(field, template)| {
+            let series = series_of(&field);
+            let (namespace_label, pod_label) = field
+                .strip_prefix("rules[")
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|i| adapter_config.rules.get(i))
+                .map(resource_labels)
+                .unwrap_or_else(|| ("namespace".into(), "pod".into()));
+            let matchers = format!(r#"{namespace_label}="my-app",{pod_label}=~"p1|p2""#);
+            let context = QueryContext {
+                series: &series,
+                label_matchers: &matchers,
+                group_by: &pod_label,
+                label_values: "my-app",
+            };
+            ExampleQuery {
+                filled: fill_template(template, &context),
+                template: template.to_owned(),
+                field,
+            }
+        })
+        .collect()
+}
+
+fn explain_app(
+    config: &Config,
+    app: &crate::config::App,
+    serving: &ServedMetric,
+    prometheus: Option<&Prometheus>,
+) -> AppExplanation {
+    let rule = &config.adapter_config.rules[serving.rule];
+    let (namespace_label, pod_label) = resource_labels(rule);
+    let mut pods_note = format!(
+        "the adapter lists the HPA's pods by name; `{}-.+` stands for the Deployment's pods",
+        app.deployment
+    );
+    let mut pod_pattern = format!("{}-.+", app.deployment);
+    let mut live = None;
+    if let Some(prometheus) = prometheus {
+        let (pods, problems) = discover_pods(
+            prometheus,
+            rule,
+            serving,
+            &app.namespace.to_string(),
+            &namespace_label,
+            &pod_label,
+        );
+        if !pods.is_empty() {
+            // Joined as the adapter joins them: pod names are DNS names, no escaping.
+            pod_pattern = pods
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("|");
+            pods_note = "the pods Prometheus has series for".to_owned();
+        }
+        live = Some(LiveAnswer {
+            values: Vec::new(),
+            problems,
+        });
+    }
+    let label_matchers = format!(
+        r#"{namespace_label}="{}",{pod_label}=~"{pod_pattern}""#,
+        app.namespace
+    );
+    let context = QueryContext {
+        series: &serving.series,
+        label_matchers: &label_matchers,
+        group_by: &pod_label,
+        label_values: app.namespace.as_str(),
+    };
+    let template = rule.metrics_query.as_deref().unwrap_or("");
+    let query = fill_template(template, &context).unwrap_or_else(|| template.to_owned());
+    if let (Some(prometheus), Some(answer)) = (prometheus, live.as_mut()) {
+        if answer.problems.is_empty() {
+            ask_values(prometheus, &query, &pod_label, answer);
+        }
+    }
+    AppExplanation {
+        name: app.name.to_string(),
+        namespace: app.namespace.to_string(),
+        deployment: app.deployment.to_string(),
+        metric: app.metric.clone(),
+        target: app.target_average_value.to_string(),
+        min_replicas: app.min_replicas,
+        max_replicas: app.max_replicas,
+        rule: serving.rule,
+        series: serving.series.clone(),
+        pods_note,
+        query,
+        live,
+    }
+}
+
+/// The app's pods as Prometheus knows them, or the reasons it knows none.
+fn discover_pods(
+    prometheus: &Prometheus,
+    rule: &crate::adapter_config::Rule,
+    serving: &ServedMetric,
+    namespace: &str,
+    namespace_label: &str,
+    pod_label: &str,
+) -> (BTreeSet<String>, Vec<String>) {
+    let series = match prometheus.series(&rule.series_query) {
+        Ok(series) => series,
+        Err(error) => {
+            return (
+                BTreeSet::new(),
+                vec![format!("the series query failed: {error}")],
+            )
+        }
+    };
+    let in_namespace: BTreeSet<String> = series
+        .iter()
+        .filter(|labels| {
+            labels
+                .get("__name__")
+                .is_none_or(|name| *name == serving.series)
+        })
+        .filter(|labels| labels.get(namespace_label).map(String::as_str) == Some(namespace))
+        .filter_map(|labels| labels.get(pod_label).cloned())
+        .collect();
+    if !in_namespace.is_empty() {
+        return (in_namespace, Vec::new());
+    }
+    let mut problems = Vec::new();
+    if series.is_empty() {
+        match prometheus.series(&serving.series) {
+            Ok(bare) if !bare.is_empty() => problems.push(format!(
+                "no series: `{}` exists, but without `{namespace_label}`/`{pod_label}` labels, so the seriesQuery \
+                 `{}` selects nothing (scrape the app through a ServiceMonitor, whose relabelling adds them)",
+                serving.series, rule.series_query
+            )),
+            Ok(_) => problems.push(format!(
+                "no series: Prometheus has no `{}` at all (is the app scraped? a ServiceMonitor, and a \
+                 prometheus-k8s Role in namespace {namespace}?)",
+                serving.series
+            )),
+            Err(error) => problems.push(format!("the series query failed: {error}")),
+        }
+    } else {
+        let namespaces: BTreeSet<&str> = series
+            .iter()
+            .filter_map(|labels| labels.get(namespace_label).map(String::as_str))
+            .collect();
+        problems.push(format!(
+            "no series in namespace {namespace}: `{}` exists in {}",
+            serving.series,
+            namespaces.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    (BTreeSet::new(), problems)
+}
+
+/// Runs the filled query and records each pod's value, or why none.
+fn ask_values(prometheus: &Prometheus, query: &str, pod_label: &str, answer: &mut LiveAnswer) {
+    match prometheus.query(query) {
+        Err(error) => answer.problems.push(format!("the metrics query failed: {error}")),
+        Ok(samples) if samples.is_empty() => answer.problems.push(
+            "the metrics query returned nothing although the series exist: the rate window holds fewer \
+             than 2 samples (a window shorter than 2 scrape intervals, or pods scraped only once so far)"
+                .to_owned(),
+        ),
+        Ok(samples) => {
+            let mut by_pod: BTreeMap<String, f64> = BTreeMap::new();
+            for (labels, value) in samples {
+                match labels.get(pod_label) {
+                    Some(pod) => {
+                        by_pod.insert(pod.clone(), value);
+                    }
+                    None => answer.problems.push(format!(
+                        "a result without a `{pod_label}` label ({value}): the query does not group by the pod label"
+                    )),
+                }
+            }
+            answer.values = by_pod.into_iter().map(|(pod, value)| PodValue { pod, value }).collect();
+        }
+    }
+}
+
+fn handlebars() -> handlebars::Handlebars<'static> {
+    let mut registry = handlebars::Handlebars::new();
+    registry.register_escape_fn(handlebars::no_escape);
+    registry.set_strict_mode(true);
+    registry
+        .register_template_string("explain", include_str!("templates/explain.hbs"))
+        .expect("the explain template parses");
+    registry
+        .register_template_string("verify", include_str!("templates/verify.hbs"))
+        .expect("the verify template parses");
+    registry
+}
+
+/// The explanation as text.
+pub fn render_text(explanation: &Explanation) -> String {
+    handlebars()
+        .render("explain", explanation)
+        .expect("the explain template renders its own data")
+}
+
+/// What to run after writing `manifests` to `target` (a file, or a
+/// directory with `directory`), to apply them and check that the metric is
+/// served.
+pub fn verify_notes(
+    config: &Config,
+    manifests: &[Manifest],
+    target: &str,
+    directory: bool,
+) -> String {
+    let apps: Vec<BTreeMap<&str, String>> = config
+        .apps
+        .iter()
+        .map(|app| {
+            BTreeMap::from([
+                ("name", app.name.to_string()),
+                ("namespace", app.namespace.to_string()),
+                ("metric", app.metric.clone()),
+            ])
+        })
+        .collect();
+    let data = serde_json::json!({
+        "count": manifests.len(),
+        "target": target,
+        "apply_flag": if directory { "-k" } else { "-f" },
+        "api_service": crate::network::api_service_name(),
+        "apps": apps,
+    });
+    handlebars()
+        .render("verify", &data)
+        .expect("the verify template renders its own data")
+}

@@ -1,0 +1,174 @@
+//! `gen-manifests simulate`: the whole command behind a thin CLI arm.
+
+use std::path::PathBuf;
+
+use crate::config::{App, Config};
+use crate::values::parse_duration_millis;
+use crate::Error;
+
+use super::model::{run, Autoscaler, SimOptions};
+use super::plot::plot_files;
+use super::report::{json_report, text_report};
+use super::sweep::{run_sweep, Sweep};
+use super::trace::Trace;
+
+/// How the command prints its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Summary, terminal chart and scale events (or the sweep's table).
+    #[default]
+    Text,
+    /// The series and summary (or the sweep's rows) as JSON.
+    Json,
+}
+
+/// Where the load comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadSource {
+    /// A CSV file of `seconds,requests_per_second` rows.
+    Csv(PathBuf),
+}
+
+impl LoadSource {
+    /// Reads the trace.
+    pub fn trace(&self) -> Result<Trace, Error> {
+        match self {
+            LoadSource::Csv(path) => Trace::read_csv(path),
+        }
+    }
+
+    /// How reports name the source.
+    pub fn label(&self) -> String {
+        match self {
+            LoadSource::Csv(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// What `gen-manifests simulate` was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The app of the spec to simulate (`--app`).
+    pub app: Option<String>,
+    /// The load trace (`--load`).
+    pub load: LoadSource,
+    /// Pod startup time as a duration such as `30s` (`--pod-startup`);
+    /// `None` for 30 s.
+    pub pod_startup: Option<String>,
+    /// SVG chart to write, with a PNG next to it (`--plot`).
+    pub plot: Option<PathBuf>,
+    /// Output format (`--format`).
+    pub format: ReportFormat,
+    /// A sweep such as `target=5,10,20` (`--sweep`).
+    pub sweep: Option<String>,
+    /// The sweep's overload allowance (`--max-overload-seconds`).
+    pub max_overload_seconds: u64,
+}
+
+/// Looks up `name` among the config's apps; a missing or unknown name is a
+/// usage error listing the apps.
+pub fn find_app<'a>(config: &'a Config, name: Option<&str>) -> Result<&'a App, Error> {
+    let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+    let listing = if names.is_empty() {
+        "the spec has no apps (give one with -c SPEC)".to_owned()
+    } else {
+        format!("the spec's apps: {}", names.join(", "))
+    };
+    let Some(name) = name else {
+        return Err(Error::Usage(format!(
+            "simulate needs --app NAME; {listing}"
+        )));
+    };
+    config
+        .apps
+        .iter()
+        .find(|a| a.name.as_str() == name)
+        .ok_or_else(|| Error::Usage(format!("--app {name}: no such app; {listing}")))
+}
+
+/// Parses `--pod-startup`: a duration (`30s`, `1m`, `0s`) or whole seconds.
+pub fn parse_pod_startup(text: &str) -> Result<u64, Error> {
+    text.parse::<u64>()
+        .ok()
+        .or_else(|| parse_duration_millis(text).map(|ms| ms.div_ceil(1000)))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--pod-startup `{text}` is not a duration: write e.g. 30s, 1m or 0s"
+            ))
+        })
+}
+
+/// Runs the command: checks every input, simulates (or sweeps), writes the
+/// plot files atomically if asked, and returns what to print. Nothing is
+/// written when any input is bad.
+pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
+    let app = find_app(config, request.app.as_deref())?;
+    let options = SimOptions {
+        pod_startup_seconds: match &request.pod_startup {
+            Some(text) => parse_pod_startup(text)?,
+            None => SimOptions::default().pod_startup_seconds,
+        },
+        ..SimOptions::default()
+    };
+    if let Some(plot) = &request.plot {
+        if plot.extension().and_then(|e| e.to_str()) != Some("svg") {
+            return Err(Error::Usage(format!(
+                "--plot {}: name an .svg file (the PNG is written next to it)",
+                plot.display()
+            )));
+        }
+    }
+    let sweep: Option<Sweep> = request
+        .sweep
+        .as_deref()
+        .map(|text| {
+            text.parse()
+                .map_err(|e| Error::Usage(format!("--sweep: {e}")))
+        })
+        .transpose()?;
+    let trace = request.load.trace()?;
+    let source = request.load.label();
+    let title = format!("app {}, load {source}", app.name);
+    let base = Autoscaler::from_app(app);
+
+    let (output, plotted, plot_title) = match &sweep {
+        None => {
+            let sim = run(&base, &trace, &options);
+            let output = match request.format {
+                ReportFormat::Text => text_report(&sim, &title),
+                ReportFormat::Json => {
+                    let value = json_report(&sim, app.name.as_str(), &source);
+                    format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON"))
+                }
+            };
+            (output, sim, title.clone())
+        }
+        Some(sweep) => {
+            let result = run_sweep(&base, sweep, &trace, &options, request.max_overload_seconds)
+                .map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+            let output = match request.format {
+                ReportFormat::Text => result.text(&title),
+                ReportFormat::Json => {
+                    let mut value = serde_json::to_value(&result).expect("JSON");
+                    if let serde_json::Value::Object(map) = &mut value {
+                        map.insert("app".into(), app.name.as_str().into());
+                        map.insert("source".into(), source.clone().into());
+                    }
+                    format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON"))
+                }
+            };
+            let best = &result.rows[result.best];
+            let sim = run(&best.autoscaler, &trace, &options);
+            (
+                output,
+                sim,
+                format!("{title}, best of the sweep: {}", best.setting),
+            )
+        }
+    };
+    if let Some(plot) = &request.plot {
+        let files = plot_files(&plotted, &plot_title, plot).map_err(Error::Usage)?;
+        crate::output::write_atomically(&files)?;
+    }
+    Ok(output)
+}
