@@ -95,8 +95,26 @@ struct SimulateArgs {
     app: Option<String>,
     /// Load trace: CSV rows `seconds,requests_per_second` (optional header;
     /// the load holds until the next row; the last row ends the trace).
-    #[arg(long, value_name = "FILE.csv", required = true)]
-    load: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        required_unless_present = "prometheus",
+        conflicts_with = "prometheus"
+    )]
+    load: Option<PathBuf>,
+    /// Load from a live Prometheus (http://host:port): the app's request
+    /// rate over --range, by the same query explain shows, summed over pods.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// With --prometheus: how far back.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    range: String,
+    /// With --prometheus: resolution.
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    step: String,
+    /// With --prometheus: request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
     /// Time from pod creation until it takes load.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pod_startup: String,
@@ -405,7 +423,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = config::load(input.config.as_deref(), preset)?;
             let request = simulate::Request {
                 app: args.app,
-                load: simulate::LoadSource::Csv(args.load),
+                load: match (args.load, args.prometheus) {
+                    (Some(path), _) => simulate::LoadSource::Csv(path),
+                    (None, Some(url)) => simulate::LoadSource::Prometheus {
+                        url,
+                        range: args.range,
+                        step: args.step,
+                        timeout_seconds: args.timeout,
+                    },
+                    (None, None) => unreachable!("clap requires --load or --prometheus"),
+                },
                 pod_startup: Some(args.pod_startup),
                 plot: args.plot,
                 format: match args.format {

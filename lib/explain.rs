@@ -213,6 +213,44 @@ fn example_queries(config: &Config) -> Vec<ExampleQuery> {
         .collect()
 }
 
+/// The query the adapter sends for an app's pods: `rule`'s metricsQuery
+/// with `<<.Series>>` = `series`, `<<.LabelMatchers>>` = the rule's
+/// namespace and pod labels matching `namespace` and `pod_pattern`,
+/// `<<.GroupBy>>` = the pod label. A template this cannot fill is returned
+/// as written.
+pub fn app_query(
+    rule: &crate::adapter_config::Rule,
+    series: &str,
+    namespace: &str,
+    pod_pattern: &str,
+) -> String {
+    let (namespace_label, pod_label) = resource_labels(rule);
+    let label_matchers = format!(r#"{namespace_label}="{namespace}",{pod_label}=~"{pod_pattern}""#);
+    let context = QueryContext {
+        series,
+        label_matchers: &label_matchers,
+        group_by: &pod_label,
+        label_values: namespace,
+    };
+    let template = rule.metrics_query.as_deref().unwrap_or("");
+    fill_template(template, &context).unwrap_or_else(|| template.to_owned())
+}
+
+/// The app's total over all its pods, as a query: the adapter's per-pod
+/// query summed. Used for `simulate --prometheus`.
+pub fn app_total_query(config: &Config, app: &crate::config::App) -> Option<String> {
+    let served = served_metrics(&config.adapter_config).ok()?;
+    let serving = served.iter().find(|s| s.name == app.metric)?;
+    let rule = config.adapter_config.rules.get(serving.rule)?;
+    let per_pod = app_query(
+        rule,
+        &serving.series,
+        app.namespace.as_str(),
+        &format!("{}-.+", app.deployment),
+    );
+    Some(format!("sum({per_pod})"))
+}
+
 fn explain_app(
     config: &Config,
     app: &crate::config::App,
@@ -250,18 +288,7 @@ fn explain_app(
             problems,
         });
     }
-    let label_matchers = format!(
-        r#"{namespace_label}="{}",{pod_label}=~"{pod_pattern}""#,
-        app.namespace
-    );
-    let context = QueryContext {
-        series: &serving.series,
-        label_matchers: &label_matchers,
-        group_by: &pod_label,
-        label_values: app.namespace.as_str(),
-    };
-    let template = rule.metrics_query.as_deref().unwrap_or("");
-    let query = fill_template(template, &context).unwrap_or_else(|| template.to_owned());
+    let query = app_query(rule, &serving.series, app.namespace.as_str(), &pod_pattern);
     if let (Some(prometheus), Some(answer)) = (prometheus, live.as_mut()) {
         if answer.problems.is_empty() {
             ask_values(prometheus, &query, &pod_label, answer);

@@ -27,13 +27,32 @@ pub enum ReportFormat {
 pub enum LoadSource {
     /// A CSV file of `seconds,requests_per_second` rows.
     Csv(PathBuf),
+    /// A live Prometheus: the app's total request rate over the last
+    /// `range`, one point per `step`, from `query_range` of the same query
+    /// `explain` shows, summed over the app's pods.
+    Prometheus {
+        /// Base URL, `http://host:port`.
+        url: String,
+        /// How far back, e.g. `24h`.
+        range: String,
+        /// Resolution, e.g. `15s`.
+        step: String,
+        /// Timeout of the request, in seconds.
+        timeout_seconds: u64,
+    },
 }
 
 impl LoadSource {
-    /// Reads the trace.
-    pub fn trace(&self) -> Result<Trace, Error> {
+    /// Reads the trace of `app`.
+    pub fn trace(&self, config: &Config, app: &App) -> Result<Trace, Error> {
         match self {
             LoadSource::Csv(path) => Trace::read_csv(path),
+            LoadSource::Prometheus {
+                url,
+                range,
+                step,
+                timeout_seconds,
+            } => prometheus_trace(config, app, url, range, step, *timeout_seconds),
         }
     }
 
@@ -41,8 +60,63 @@ impl LoadSource {
     pub fn label(&self) -> String {
         match self {
             LoadSource::Csv(path) => path.display().to_string(),
+            LoadSource::Prometheus { url, range, .. } => format!("{url}, last {range}"),
         }
     }
+}
+
+fn prometheus_trace(
+    config: &Config,
+    app: &App,
+    url: &str,
+    range: &str,
+    step: &str,
+    timeout_seconds: u64,
+) -> Result<Trace, Error> {
+    let seconds = |flag: &str, text: &str| -> Result<f64, Error> {
+        parse_duration_millis(text)
+            .filter(|&ms| ms > 0)
+            .map(|ms| ms as f64 / 1000.0)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{flag}: `{text}` is not a duration such as 15s, 1h or 24h"
+                ))
+            })
+    };
+    let (range_seconds, step_seconds) = (seconds("--range", range)?, seconds("--step", step)?);
+    if range_seconds / step_seconds > 11_000.0 {
+        return Err(Error::Usage(format!(
+            "--range {range} at --step {step} asks for more than 11,000 points, Prometheus' limit: use a larger --step"
+        )));
+    }
+    let query = crate::explain::app_total_query(config, app).ok_or_else(|| {
+        Error::Usage(format!(
+            "no rule serves `{}` for app {}",
+            app.metric, app.name
+        ))
+    })?;
+    let client = crate::prometheus::Prometheus::new(
+        url,
+        std::time::Duration::from_secs(timeout_seconds.max(1)),
+    )
+    .map_err(|e| Error::Usage(format!("--prometheus: {e}")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64().floor());
+    let points = client
+        .query_range_sum(&query, now - range_seconds, now, step_seconds)
+        .map_err(|e| Error::Usage(format!("--prometheus: {e}")))?;
+    let Some(&(start, _)) = points.first() else {
+        return Err(Error::Usage(format!(
+            "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests explain --prometheus {url}` to see why"
+        )));
+    };
+    let mut relative: Vec<(f64, f64)> = points.iter().map(|&(t, v)| (t - start, v)).collect();
+    // The last point ends the trace; repeat it one step on so it is replayed.
+    if let Some(&(t, v)) = relative.last() {
+        relative.push((t + step_seconds, v));
+    }
+    Trace::new(relative).map_err(|message| Error::Usage(format!("--prometheus: {message}")))
 }
 
 /// What `gen-manifests simulate` was asked.
@@ -126,7 +200,7 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
                 .map_err(|e| Error::Usage(format!("--sweep: {e}")))
         })
         .transpose()?;
-    let trace = request.load.trace()?;
+    let trace = request.load.trace(config, app)?;
     let source = request.load.label();
     let title = format!("app {}, load {source}", app.name);
     let base = Autoscaler::from_app(app);
