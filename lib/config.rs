@@ -246,8 +246,13 @@ impl Config {
                 .collect();
             config.adapter_config.rules = rules.value.into_iter().map(|rule| rule.value).collect();
         }
-        if spec.resource_rules.is_some() {
-            config.adapter_config.resource_rules = spec.resource_rules;
+        let mut resource_rules_line = None;
+        if let Some(resource_rules) = spec.resource_rules {
+            resource_rules_line = Some((
+                resource_rules.referenced.line(),
+                resource_rules.referenced.column(),
+            ));
+            config.adapter_config.resource_rules = Some(resource_rules.value);
         }
         if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none()
         {
@@ -261,6 +266,18 @@ impl Config {
 
         check_rules(&config.adapter_config).map_err(|(index, field, message)| {
             let at = rule_lines.get(index).copied().flatten();
+            error(
+                at.map(|(line, _)| line),
+                at.map(|(_, column)| column),
+                &field,
+                message,
+            )
+        })?;
+        check_queries(&config.adapter_config).map_err(|(index, field, message)| {
+            let at = match index {
+                Some(i) => rule_lines.get(i).copied().flatten(),
+                None => resource_rules_line,
+            };
             error(
                 at.map(|(line, _)| line),
                 at.map(|(_, column)| column),
@@ -420,6 +437,30 @@ fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, Str
                     )
                 })?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses query templates that are not PromQL once filled in as the
+/// adapter fills them (the guide's repeated `by` is one): Prometheus would
+/// reject them on every request and the HPA would never get a value.
+fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, String, String)> {
+    for (field, template) in adapter_config.query_templates() {
+        let index = field
+            .strip_prefix("rules[")
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        // Templates with Go actions this does not model are left to lint.
+        let Some(filled) = crate::lint::promql::fill(template, DEFAULT_SERIES) else {
+            continue;
+        };
+        if let Err(message) = crate::lint::promql::parse(&filled) {
+            return Err((
+                index,
+                field,
+                format!("not PromQL once the adapter fills it in ({message}): `{filled}`"),
+            ));
         }
     }
     Ok(())

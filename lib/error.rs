@@ -24,6 +24,9 @@ pub enum Error {
     /// An output file could not be written; nothing was.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// Prometheus could not be asked, or refused the question.
+    #[error(transparent)]
+    Prometheus(#[from] crate::prometheus::PrometheusError),
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),

@@ -45,7 +45,7 @@ pub struct Spec {
     /// Discovery rules; replaces the preset's list as a whole.
     pub rules: Option<Spanned<Vec<Spanned<Rule>>>>,
     /// Resource rules; replaces the preset's as a whole.
-    pub resource_rules: Option<ResourceRules>,
+    pub resource_rules: Option<Spanned<ResourceRules>>,
     /// Prometheus (kube-prometheus) access to the apps' namespaces.
     #[serde(default)]
     pub prometheus: PrometheusSpec,
@@ -383,27 +383,73 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
     })
 }
 
+/// Bounds on what one YAML input may make the reader do. Aliases are
+/// bounded so that a "billion laughs" file fails fast with bounded memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct YamlLimits {
+    pub(crate) replayed_events: usize,
+    pub(crate) expansions_per_anchor: usize,
+    pub(crate) aliases: usize,
+    pub(crate) depth: usize,
+    pub(crate) nodes: usize,
+}
+
+impl YamlLimits {
+    /// A spec: a few kilobytes by nature.
+    pub(crate) const SPEC: YamlLimits = YamlLimits {
+        replayed_events: 10_000,
+        expansions_per_anchor: 100,
+        aliases: 1_000,
+        depth: 64,
+        nodes: 1_000_000,
+    };
+    /// Manifest files to lint or patch: whole rendered bundles.
+    pub(crate) const MANIFESTS: YamlLimits = YamlLimits {
+        replayed_events: 100_000,
+        expansions_per_anchor: 1_000,
+        aliases: 10_000,
+        depth: 128,
+        nodes: 10_000_000,
+    };
+}
+
+/// Strict reader options: duplicate keys refused, `limits` enforced.
+pub(crate) fn strict_options(limits: YamlLimits) -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        with_snippet: false,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: limits.replayed_events,
+            max_replay_stack_depth: 16,
+            max_alias_expansions_per_anchor: limits.expansions_per_anchor,
+        },
+        budget: serde_saphyr::budget! {
+            max_depth: limits.depth,
+            max_aliases: limits.aliases,
+            max_nodes: limits.nodes,
+        },
+    }
+}
+
+/// A reader error as a [`SpecError`] at its location.
+pub(crate) fn located(error: &serde_saphyr::Error, origin: &str, field: &str) -> SpecError {
+    let location = error.location();
+    SpecError {
+        origin: origin.to_owned(),
+        line: location.map(|l| l.line()),
+        column: location.map(|l| l.column()),
+        field: clean_path(field),
+        message: clean_message(&error.without_snippet().to_string()),
+    }
+}
+
 /// Strict YAML reading shared by every input the tool takes: duplicate keys
-/// refused, aliases bounded (a "billion laughs" file fails fast), the field
-/// path of any failure recorded.
+/// refused, aliases bounded, the field path of any failure recorded.
 pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(
     text: &str,
     origin: &str,
 ) -> Result<T, SpecError> {
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        with_snippet: false,
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 10_000,
-            max_replay_stack_depth: 16,
-            max_alias_expansions_per_anchor: 100,
-        },
-        budget: serde_saphyr::budget! {
-            max_depth: 64,
-            max_aliases: 1_000,
-            max_nodes: 1_000_000,
-        },
-    };
+    let options = strict_options(YamlLimits::SPEC);
     let path = std::cell::RefCell::new(String::new());
     let result =
         serde_saphyr::with_deserializer_from_str_with_options(text, options, |deserializer| {
@@ -412,17 +458,7 @@ pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(
                 error.into_inner()
             })
         });
-    result.map_err(|error| {
-        let location = error.location();
-        let field = path.into_inner();
-        SpecError {
-            origin: origin.to_owned(),
-            line: location.map(|l| l.line()),
-            column: location.map(|l| l.column()),
-            field: clean_path(&field),
-            message: clean_message(&error.without_snippet().to_string()),
-        }
-    })
+    result.map_err(|error| located(&error, origin, &path.into_inner()))
 }
 
 /// serde_path_to_error writes `.` for the root and `?` for a key it could
@@ -443,11 +479,12 @@ fn clean_path(path: &str) -> String {
     cleaned
         .replace("rules.value", "rules")
         .replace("tls.value", "tls")
+        .replace("resourceRules.value", "resourceRules")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location
 /// is already in front, so drop the repetition.
-fn clean_message(message: &str) -> String {
+pub(crate) fn clean_message(message: &str) -> String {
     let message = message.lines().next().unwrap_or(message).trim();
     let message = match message.rfind(" at line ") {
         Some(at) => message[..at].trim_end_matches(':'),

@@ -44,7 +44,7 @@ use crate::config::{Config, DEFAULT_SERIES};
 use crate::spec::SpecError;
 use crate::values::{parse_duration_millis, Duration, Image};
 
-mod promql;
+pub(crate) mod promql;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -134,48 +134,14 @@ pub const RULES: &[(&str, &str)] = &[
 pub fn parse_manifest_files(files: &[(String, String)]) -> Result<Vec<(String, Value)>, SpecError> {
     let mut out = Vec::new();
     for (origin, text) in files {
-        let options = serde_saphyr::options! {
-            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-            with_snippet: false,
-            alias_limits: serde_saphyr::alias_limits! {
-                max_total_replayed_events: 100_000,
-                max_replay_stack_depth: 16,
-                max_alias_expansions_per_anchor: 1_000,
-            },
-            budget: serde_saphyr::budget! {
-                max_depth: 128,
-                max_aliases: 10_000,
-                max_nodes: 10_000_000,
-            },
-        };
+        let options = crate::spec::strict_options(crate::spec::YamlLimits::MANIFESTS);
         let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
-            .map_err(|error| {
-                let location = error.location();
-                SpecError {
-                    origin: origin.clone(),
-                    line: location.map(|l| l.line()),
-                    column: location.map(|l| l.column()),
-                    field: String::new(),
-                    message: clean_message(&error.without_snippet().to_string()),
-                }
-            })?;
+            .map_err(|error| crate::spec::located(&error, origin, ""))?;
         for document in documents {
             expand(document, origin, 0, &mut out);
         }
     }
     Ok(out)
-}
-
-/// serde-saphyr's message without the location it repeats.
-fn clean_message(message: &str) -> String {
-    let message = message.lines().next().unwrap_or(message).trim();
-    let message = match message.rfind(" at line ") {
-        Some(at) => message[..at].trim_end_matches(':'),
-        None => message,
-    };
-    message
-        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
-        .to_owned()
 }
 
 /// Pushes `document`, or its items when it is a `List`/`RoleList`/...
@@ -464,7 +430,7 @@ fn adapter_configs<'a>(
                 CONFIG_FIELD,
                 format!(
                     "the adapter mounts this config.yaml, which is not YAML ({}); the adapter exits at start-up",
-                    clean_message(&error.without_snippet().to_string())
+                    crate::spec::clean_message(&error.without_snippet().to_string())
                 ),
                 "fix the YAML syntax of config.yaml",
             ),

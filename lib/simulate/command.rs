@@ -103,9 +103,7 @@ fn prometheus_trace(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64().floor());
-    let points = client
-        .query_range_sum(&query, now - range_seconds, now, step_seconds)
-        .map_err(|e| Error::Usage(format!("--prometheus: {e}")))?;
+    let points = client.query_range_sum(&query, now - range_seconds, now, step_seconds)?;
     let Some(&(start, _)) = points.first() else {
         return Err(Error::Usage(format!(
             "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests explain --prometheus {url}` to see why"
