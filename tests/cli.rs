@@ -1,38 +1,14 @@
 //! What the CLI prints, byte for byte: one snapshot per fixture spec, per
 //! preset and per bad input (its error message), all under `snapshots/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn gen_manifests(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("gen-manifests runs")
-}
-
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
+use std::path::Path;
+use std::process::Output;
 
 fn relative(path: &Path) -> String {
     path.strip_prefix(ROOT).unwrap().display().to_string()
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
 
 #[test]
@@ -196,14 +172,6 @@ fn roles_and_app_commands() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr)
         .contains("--min: minReplicas 5 is greater than maxReplicas 2"));
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("gen-manifests-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

@@ -1,36 +1,12 @@
 //! `--out-dir`, `check` and `--out-dir --check`: what a GitOps pipeline uses.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn gen_manifests(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("gen-manifests runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "gen-manifests-gitops-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
 
 /// Objects in order, List kinds expanded into their items (kustomize
 /// expands them too).
@@ -81,7 +57,7 @@ fn kubectl_kustomize_on_out_dir_equals_the_single_file_output() {
         ]);
     }
     for args in cases {
-        let dir = scratch("kustomize");
+        let dir = scratch_dir("kustomize");
         let mut with_dir = args.clone();
         with_dir.extend(["--out-dir".into(), dir.display().to_string()]);
         let args_ref: Vec<&str> = with_dir.iter().map(String::as_str).collect();
@@ -108,7 +84,7 @@ fn kubectl_kustomize_on_out_dir_equals_the_single_file_output() {
 
 #[test]
 fn out_dir_removes_only_files_it_wrote_and_check_reports_drift() {
-    let dir = scratch("stale");
+    let dir = scratch_dir("stale");
     let d = dir.to_str().unwrap();
     std::fs::write(dir.join("notes.yaml"), "mine: true\n").unwrap();
     assert!(
@@ -166,7 +142,7 @@ fn out_dir_removes_only_files_it_wrote_and_check_reports_drift() {
 
 #[test]
 fn out_dir_refuses_to_overwrite_a_file_it_did_not_write() {
-    let dir = scratch("foreign");
+    let dir = scratch_dir("foreign");
     let d = dir.to_str().unwrap();
     std::fs::write(
         dir.join("serviceaccount-custom-metrics-prometheus-adapter.yaml"),
@@ -183,7 +159,7 @@ fn out_dir_refuses_to_overwrite_a_file_it_did_not_write() {
 
 #[test]
 fn out_dir_failure_midway_leaves_previous_outputs_intact() {
-    let dir = scratch("midway");
+    let dir = scratch_dir("midway");
     let d = dir.to_str().unwrap();
     assert!(gen_manifests(&["--out-dir", d]).status.success());
     // A later target that cannot be written: a directory in its place. Every
@@ -213,7 +189,7 @@ fn out_dir_failure_midway_leaves_previous_outputs_intact() {
 
 #[test]
 fn check_exits_0_1_2() {
-    let dir = scratch("check");
+    let dir = scratch_dir("check");
     let file = dir.join("custom-metrics.yaml");
     let f = file.to_str().unwrap();
     assert!(gen_manifests(&["-o", f]).status.success());

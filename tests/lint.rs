@@ -6,6 +6,9 @@
 //! every check accepts, so each positive shows the single edit that breaks
 //! it.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -16,15 +19,6 @@ use custom_metrics_manifests::lint::{
 use custom_metrics_manifests::preset::Preset;
 use custom_metrics_manifests::spec::Spec;
 use custom_metrics_manifests::{generate, OutputFormat};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
 
 fn fixture(relative: &str) -> String {
     std::fs::read_to_string(Path::new(ROOT).join(relative))

@@ -2,6 +2,9 @@
 //! two list files in place. Every test works on its own copy of a fixture
 //! directory under `fixtures/kube-prometheus/`, removed when it ends.
 
+mod common;
+use common::*;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,18 +14,10 @@ use custom_metrics_manifests::{kube_prometheus, Preset};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::List;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const FILES: [&str; 2] = [
     kube_prometheus::ROLE_BINDINGS_FILE,
     kube_prometheus::ROLES_FILE,
 ];
-
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
 
 /// A copy of `fixtures/kube-prometheus/<fixture>`, removed on drop (also
 /// when the test fails).

@@ -1,22 +1,15 @@
 //! `gen-manifests simulate`: the step trace's report and timeline, the
 //! sweep and its rule, the plot files, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
+
+use std::process::Output;
 
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SPEC: &str = "fixtures/simulate/spec.yaml";
 const STEP: &str = "fixtures/simulate/step.csv";
-
-fn gen_manifests(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("gen-manifests runs")
-}
 
 fn simulate(extra: &[&str]) -> Output {
     let mut args = vec!["simulate", "-c", SPEC, "--app", "web", "--load", STEP];
@@ -24,35 +17,8 @@ fn simulate(extra: &[&str]) -> Output {
     gen_manifests(&args)
 }
 
-fn settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(ROOT).join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
-
 fn json(output: &Output) -> Value {
     serde_json::from_str(&stdout(output)).expect("JSON output")
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "gen-manifests-simulate-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The step trace: 10 req/s for 5 minutes, 100 for 10, 10 for 15; target
