@@ -168,14 +168,14 @@ impl Config {
     /// fields. `origin` names the spec file in errors.
     pub fn from_spec(spec: Spec, origin: &str) -> Result<Config, SpecError> {
         let mut config = spec.preset.unwrap_or_default().config();
-        let error =
-            |line: Option<u64>, column: Option<u64>, field: &str, message: String| SpecError {
-                origin: origin.to_owned(),
-                line,
-                column,
-                field: field.to_owned(),
-                message,
-            };
+        // `at` is the (line, column) of the spec node at fault, when known.
+        let error = |at: Option<(u64, u64)>, field: &str, message: String| SpecError {
+            origin: origin.to_owned(),
+            line: at.map(|(line, _)| line),
+            column: at.map(|(_, column)| column),
+            field: field.to_owned(),
+            message,
+        };
 
         let adapter = &mut config.adapter;
         let overrides = spec.adapter;
@@ -213,10 +213,7 @@ impl Config {
             adapter.priority_class_name = overrides.priority_class_name;
         }
         if let Some(spanned) = overrides.tls {
-            let (line, column) = (
-                Some(spanned.referenced.line()),
-                Some(spanned.referenced.column()),
-            );
+            let tls_at = position(&spanned);
             let tls = spanned.value;
             adapter.tls.mode = tls.mode;
             set(&mut adapter.tls.secret_name, tls.secret_name);
@@ -226,8 +223,7 @@ impl Config {
                 && adapter.tls.ca_bundle.as_deref().is_none_or(str::is_empty)
             {
                 return Err(error(
-                    line,
-                    column,
+                    tls_at,
                     "adapter.tls.caBundle",
                     "mode caBundle needs the PEM of the CA that signed the serving certificate"
                         .into(),
@@ -238,52 +234,33 @@ impl Config {
         let mut rule_lines = vec![None; config.adapter_config.rules.len()];
         let mut rules_line = None;
         if let Some(rules) = spec.rules {
-            rules_line = Some((rules.referenced.line(), rules.referenced.column()));
-            rule_lines = rules
-                .value
-                .iter()
-                .map(|rule| Some((rule.referenced.line(), rule.referenced.column())))
-                .collect();
+            rules_line = position(&rules);
+            rule_lines = rules.value.iter().map(position).collect();
             config.adapter_config.rules = rules.value.into_iter().map(|rule| rule.value).collect();
         }
         let mut resource_rules_line = None;
         if let Some(resource_rules) = spec.resource_rules {
-            resource_rules_line = Some((
-                resource_rules.referenced.line(),
-                resource_rules.referenced.column(),
-            ));
+            resource_rules_line = position(&resource_rules);
             config.adapter_config.resource_rules = Some(resource_rules.value);
         }
         if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none()
         {
             return Err(error(
-                rules_line.map(|(line, _)| line),
-                rules_line.map(|(_, column)| column),
+                rules_line,
                 "rules",
                 "the adapter would serve no metric: give at least one rule".into(),
             ));
         }
 
         check_rules(&config.adapter_config).map_err(|(index, field, message)| {
-            let at = rule_lines.get(index).copied().flatten();
-            error(
-                at.map(|(line, _)| line),
-                at.map(|(_, column)| column),
-                &field,
-                message,
-            )
+            error(rule_lines.get(index).copied().flatten(), &field, message)
         })?;
         check_queries(&config.adapter_config).map_err(|(index, field, message)| {
             let at = match index {
                 Some(i) => rule_lines.get(i).copied().flatten(),
                 None => resource_rules_line,
             };
-            error(
-                at.map(|(line, _)| line),
-                at.map(|(_, column)| column),
-                &field,
-                message,
-            )
+            error(at, &field, message)
         })?;
 
         let prometheus = &mut config.prometheus;
@@ -299,7 +276,7 @@ impl Config {
         // Rules are compiled once, and apps checked for repeats in a set:
         // a spec of 10,000 apps stays linear.
         let served = served_metrics(&config.adapter_config)
-            .map_err(|message| error(None, None, "rules", message))?;
+            .map_err(|message| error(None, "rules", message))?;
         let mut seen: BTreeSet<(Name, Name)> = config
             .apps
             .iter()
@@ -307,10 +284,9 @@ impl Config {
             .collect();
         let mut namespaces: BTreeSet<Name> = config.prometheus.namespaces.iter().cloned().collect();
         for (index, spanned) in spec.apps.into_iter().enumerate() {
-            let line = Some(spanned.referenced.line());
-            let column = Some(spanned.referenced.column());
+            let app_at = position(&spanned);
             let at = |name: &str, message: String| {
-                error(line, column, &format!("apps[{index}].{name}"), message)
+                error(app_at, &format!("apps[{index}].{name}"), message)
             };
             let app = spanned.value;
             if !seen.insert((app.namespace.clone(), app.name.clone())) {
@@ -409,6 +385,11 @@ pub fn quick_app(
         usage(flag, message)
     })?;
     Ok(config)
+}
+
+/// Where a spec node starts, for error messages.
+fn position<T>(spanned: &serde_saphyr::Spanned<T>) -> Option<(u64, u64)> {
+    Some((spanned.referenced.line(), spanned.referenced.column()))
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
