@@ -267,9 +267,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let config = config::load(input.config.as_deref(), preset)?;
+            let manifests = render::manifests(&config);
             if let Some(dir) = &cli.generate.out_dir {
-                let files = gitops::out_dir_files(&render::manifests(&config));
-                let plan = gitops::plan_out_dir(dir, &files)?;
+                let plan = gitops::plan_out_dir(dir, &gitops::out_dir_files(&manifests))?;
                 if cli.generate.check {
                     if plan.is_current() {
                         return Ok(ExitCode::SUCCESS);
@@ -278,27 +278,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
                 gitops::apply_out_dir(dir, &plan)?;
-                let manifests = render::manifests(&config);
-                notes(explain::verify_notes(
-                    &config,
-                    &manifests,
-                    &dir.display().to_string(),
-                    true,
-                ));
+                let target = dir.display().to_string();
+                notes(explain::verify_notes(&config, &manifests, &target, true));
                 return Ok(ExitCode::SUCCESS);
             }
-            let text = custom_metrics_manifests::generate(&config, cli.generate.format.into());
+            let text = custom_metrics_manifests::encode(&manifests, cli.generate.format.into());
+            emit(&text, cli.generate.output.clone())?;
             if let Some(path) = &cli.generate.output {
-                emit(&text, Some(path.clone()))?;
-                let manifests = render::manifests(&config);
-                notes(explain::verify_notes(
-                    &config,
-                    &manifests,
-                    &path.display().to_string(),
-                    false,
-                ));
-            } else {
-                emit(&text, None)?;
+                let target = path.display().to_string();
+                notes(explain::verify_notes(&config, &manifests, &target, false));
             }
         }
         Some(Command::Explain(args)) => {
@@ -412,11 +400,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 args.max,
             )?;
             let manifests = render::app_manifests(&config);
-            let text = match OutputFormat::from(args.format) {
-                OutputFormat::Yaml => render::to_yaml(&manifests),
-                OutputFormat::Json => render::to_json(&manifests),
-            };
-            emit(&text, None)?;
+            emit(
+                &custom_metrics_manifests::encode(&manifests, args.format.into()),
+                None,
+            )?;
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;

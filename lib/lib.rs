@@ -63,9 +63,13 @@ pub enum OutputFormat {
 
 /// Every object of `config`, encoded as `format`.
 pub fn generate(config: &Config, format: OutputFormat) -> String {
-    let manifests = render::manifests(config);
+    encode(&render::manifests(config), format)
+}
+
+/// `manifests` encoded as `format`.
+pub fn encode(manifests: &[Manifest], format: OutputFormat) -> String {
     match format {
-        OutputFormat::Yaml => render::to_yaml(&manifests),
-        OutputFormat::Json => render::to_json(&manifests),
+        OutputFormat::Yaml => render::to_yaml(manifests),
+        OutputFormat::Json => render::to_json(manifests),
     }
 }

@@ -226,6 +226,12 @@ fn usage_errors_exit_2() {
     let dir = scratch_dir("usage");
     let svg = dir.join("x.svg");
     let svg = svg.to_str().unwrap();
+    // `simulate -c SPEC --app web` followed by the rest.
+    let web = |rest: &[&'static str]| -> Vec<&str> {
+        let mut args = vec!["simulate", "-c", SPEC, "--app", "web"];
+        args.extend_from_slice(rest);
+        args
+    };
     for (args, expected) in [
         (
             vec!["simulate", "-c", SPEC, "--load", STEP, "--plot", svg],
@@ -238,79 +244,39 @@ fn usage_errors_exit_2() {
             "--app api: no such app; the spec's apps: web",
         ),
         (
-            vec![
-                "simulate",
-                "-c",
-                SPEC,
-                "--app",
-                "web",
-                "--load",
-                STEP,
-                "--pod-startup",
-                "soon",
-                "--plot",
-                svg,
-            ],
+            [
+                web(&["--load", STEP, "--pod-startup", "soon", "--plot"]),
+                vec![svg],
+            ]
+            .concat(),
             "--pod-startup `soon` is not a duration",
         ),
         (
-            vec![
-                "simulate",
-                "-c",
-                SPEC,
-                "--app",
-                "web",
-                "--load",
-                STEP,
-                "--sweep",
-                "replicas=1,2",
-                "--plot",
-                svg,
-            ],
+            [
+                web(&["--load", STEP, "--sweep", "replicas=1,2", "--plot"]),
+                vec![svg],
+            ]
+            .concat(),
             "--sweep: `replicas` cannot be swept",
         ),
         (
-            vec![
-                "simulate",
-                "-c",
-                SPEC,
-                "--app",
-                "web",
-                "--load",
-                STEP,
-                "--sweep",
-                "minReplicas=1,30",
-                "--plot",
-                svg,
-            ],
+            [
+                web(&["--load", STEP, "--sweep", "minReplicas=1,30", "--plot"]),
+                vec![svg],
+            ]
+            .concat(),
             "minReplicas 30 is above maxReplicas 20",
         ),
         (
-            vec![
-                "simulate",
-                "-c",
-                SPEC,
-                "--app",
-                "web",
-                "--load",
-                STEP,
-                "--plot",
-                "chart.png",
-            ],
+            web(&["--load", STEP, "--plot", "chart.png"]),
             "name an .svg file",
         ),
         (
-            vec![
-                "simulate",
-                "-c",
-                SPEC,
-                "--app",
-                "web",
-                "--load",
-                "fixtures/simulate/missing.csv",
-                "--plot",
-                svg,
-            ],
+            [
+                web(&["--load", "fixtures/simulate/missing.csv", "--plot"]),
+                vec![svg],
+            ]
+            .concat(),
             "cannot read fixtures/simulate/missing.csv",
         ),
     ] {

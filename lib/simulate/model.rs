@@ -536,49 +536,41 @@ impl Controller {
             i64::from(current) - changed_in(&self.scale_up_events, period)
                 + changed_in(&self.scale_down_events, period)
         };
-        if desired > current {
-            let rules = &hpa.scale_up;
-            let limit = if rules.select_policy == SelectPolicy::Disabled {
-                i64::from(current)
-            } else {
-                let proposals = rules.policies.iter().map(|policy| {
-                    let start = period_start(policy.period_seconds);
-                    match policy.kind {
-                        PolicyKind::Pods => start + i64::from(policy.value),
-                        // Rounded up, as in the controller, so that a small
-                        // percentage still adds a pod.
-                        PolicyKind::Percent => {
-                            (start as f64 * (1.0 + f64::from(policy.value) / 100.0)).ceil() as i64
-                        }
-                    }
-                });
-                select(rules.select_policy == SelectPolicy::Min, proposals, true)
-            };
-            let limit = limit.max(i64::from(current));
-            let allowed = limit.min(i64::from(hpa.max_replicas)) as u32;
-            desired.min(allowed)
-        } else if desired < current {
-            let rules = &hpa.scale_down;
-            let limit = if rules.select_policy == SelectPolicy::Disabled {
-                i64::from(current)
-            } else {
-                let proposals = rules.policies.iter().map(|policy| {
-                    let start = period_start(policy.period_seconds);
-                    match policy.kind {
-                        PolicyKind::Pods => start - i64::from(policy.value),
-                        // Truncated, as in the controller.
-                        PolicyKind::Percent => {
-                            (start as f64 * (1.0 - f64::from(policy.value) / 100.0)) as i64
-                        }
-                    }
-                });
-                select(rules.select_policy == SelectPolicy::Min, proposals, false)
-            };
-            let limit = limit.min(i64::from(current));
-            let allowed = limit.max(i64::from(hpa.min_replicas)) as u32;
-            desired.max(allowed)
+        let up = match desired.cmp(&current) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => return desired,
+        };
+        let rules = if up { &hpa.scale_up } else { &hpa.scale_down };
+        let limit = if rules.select_policy == SelectPolicy::Disabled {
+            i64::from(current)
         } else {
-            desired
+            let proposals = rules.policies.iter().map(|policy| {
+                let start = period_start(policy.period_seconds);
+                let value = i64::from(policy.value);
+                let fraction = f64::from(policy.value) / 100.0;
+                match (policy.kind, up) {
+                    (PolicyKind::Pods, true) => start + value,
+                    (PolicyKind::Pods, false) => start - value,
+                    // Rounded up on the way up (so a small percentage still
+                    // adds a pod) and truncated on the way down, as in the
+                    // controller.
+                    (PolicyKind::Percent, true) => (start as f64 * (1.0 + fraction)).ceil() as i64,
+                    (PolicyKind::Percent, false) => (start as f64 * (1.0 - fraction)) as i64,
+                }
+            });
+            select(rules.select_policy == SelectPolicy::Min, proposals, up)
+        };
+        if up {
+            let allowed = limit
+                .max(i64::from(current))
+                .min(i64::from(hpa.max_replicas)) as u32;
+            desired.min(allowed)
+        } else {
+            let allowed = limit
+                .min(i64::from(current))
+                .max(i64::from(hpa.min_replicas)) as u32;
+            desired.max(allowed)
         }
     }
 
