@@ -16,7 +16,7 @@ Examples:
   gen-manifests > custom-metrics.yaml            the guide's adapter bundle
   gen-manifests --preset recommended             the hardened adapter
   gen-manifests -c spec.yaml -o manifests.yaml   everything the spec describes
-  gen-manifests -c spec.yaml --format json       a JSON v1 List
+  gen-manifests -c spec.yaml --format json       a flat JSON v1 List
   gen-manifests -c spec.yaml --out-dir deploy/   one file per object + kustomization.yaml
   gen-manifests check deploy.yaml -c spec.yaml   exit 1 with a diff when deploy.yaml is stale
   gen-manifests lint custom-metrics.yaml         the pitfalls in an existing bundle
@@ -80,7 +80,7 @@ enum Command {
     Lint(LintArgs),
     /// Exit 1 with a diff when FILE is not exactly what the spec generates.
     Check(CheckArgs),
-    /// Prometheus' `prometheus-k8s` RoleBindingList and RoleList for namespaces.
+    /// Prometheus' `prometheus-k8s` RoleBinding and Role per namespace (flat; --patch edits kube-prometheus' list files).
     Roles(RolesArgs),
     /// One app's ServiceMonitor, HPA and Role items, without a spec file.
     App(AppArgs),
@@ -188,7 +188,7 @@ struct RolesArgs {
     namespaces: Vec<String>,
     /// Append the missing items to the two list files in DIR (a
     /// kube-prometheus `manifests/` directory) in place, instead of printing
-    /// new lists.
+    /// flat objects.
     #[arg(long, value_name = "DIR")]
     patch: Option<PathBuf>,
     /// With --patch: write nothing; print the diff and exit 1 if a patch is

@@ -12,15 +12,14 @@
 //!
 //! ```
 //! use custom_metrics_manifests::{config::Prometheus, kube_prometheus, preset::Preset, rbac, render};
-//! use custom_metrics_manifests::render::Manifest;
 //!
 //! // Two list files in the layout `gen-manifests roles` writes, for `default`.
 //! let dir = std::env::temp_dir().join(format!("cmm-kube-prometheus-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let mut prometheus = Prometheus::kube_prometheus(None);
 //! prometheus.namespaces = vec!["default".parse().unwrap()];
-//! let bindings = Manifest::RoleBindingList(rbac::prometheus_role_binding_list(&prometheus));
-//! let roles = Manifest::RoleList(rbac::prometheus_role_list(&prometheus));
+//! let bindings = rbac::prometheus_role_binding_list(&prometheus);
+//! let roles = rbac::prometheus_role_list(&prometheus);
 //! std::fs::write(dir.join(kube_prometheus::ROLE_BINDINGS_FILE), render::to_yaml_document(&bindings)).unwrap();
 //! std::fs::write(dir.join(kube_prometheus::ROLES_FILE), render::to_yaml_document(&roles)).unwrap();
 //!

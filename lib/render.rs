@@ -1,5 +1,9 @@
 //! Turning a [`Config`] into the ordered list of objects, and the objects
 //! into the exact bytes written: multi-document YAML or a JSON `v1 List`.
+//! Every object is flat: no `RoleList`/`RoleBindingList` inside, which
+//! `kubectl apply -f -` (`no Items field`) and kpt (`resource must have
+//! metadata.name`) refuse; the list files of kube-prometheus are only
+//! written by `roles --patch` ([`crate::kube_prometheus`]).
 //!
 //! The order is the guide's (ServiceAccount and RBAC, ConfigMap,
 //! Deployment, Service, APIService last among the adapter's objects), then
@@ -23,7 +27,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
-use k8s_openapi::{List, Resource};
+use k8s_openapi::{Metadata, Resource};
 use serde::{Serialize, Serializer};
 
 use crate::config::Config;
@@ -43,6 +47,8 @@ pub enum Manifest {
     ClusterRoleBinding(ClusterRoleBinding),
     /// A RoleBinding.
     RoleBinding(RoleBinding),
+    /// A Role (Prometheus' `prometheus-k8s` Role in an app namespace).
+    Role(Role),
     /// The adapter's ConfigMap.
     ConfigMap(ConfigMap),
     /// cert-manager Issuer.
@@ -57,10 +63,6 @@ pub enum Manifest {
     Service(Service),
     /// The custom metrics APIService.
     APIService(APIService),
-    /// Prometheus' RoleBindings, as kube-prometheus lists them.
-    RoleBindingList(List<RoleBinding>),
-    /// Prometheus' Roles, as kube-prometheus lists them.
-    RoleList(List<Role>),
     /// An app's ServiceMonitor.
     ServiceMonitor(ServiceMonitor),
     /// An app's HPA.
@@ -74,6 +76,7 @@ macro_rules! each_variant {
             Manifest::ClusterRole($object) => $body,
             Manifest::ClusterRoleBinding($object) => $body,
             Manifest::RoleBinding($object) => $body,
+            Manifest::Role($object) => $body,
             Manifest::ConfigMap($object) => $body,
             Manifest::Issuer($object) => $body,
             Manifest::Certificate($object) => $body,
@@ -81,8 +84,6 @@ macro_rules! each_variant {
             Manifest::PodDisruptionBudget($object) => $body,
             Manifest::Service($object) => $body,
             Manifest::APIService($object) => $body,
-            Manifest::RoleBindingList($object) => $body,
-            Manifest::RoleList($object) => $body,
             Manifest::ServiceMonitor($object) => $body,
             Manifest::HorizontalPodAutoscaler($object) => $body,
         }
@@ -108,44 +109,26 @@ impl Manifest {
         each_variant!(self, object => api_version_of(object))
     }
 
-    /// The object's metadata; `None` for the two lists.
-    pub fn metadata(&self) -> Option<&ObjectMeta> {
-        match self {
-            Manifest::RoleBindingList(_) | Manifest::RoleList(_) => None,
-            Manifest::ServiceAccount(o) => Some(&o.metadata),
-            Manifest::ClusterRole(o) => Some(&o.metadata),
-            Manifest::ClusterRoleBinding(o) => Some(&o.metadata),
-            Manifest::RoleBinding(o) => Some(&o.metadata),
-            Manifest::ConfigMap(o) => Some(&o.metadata),
-            Manifest::Issuer(o) => Some(&o.metadata),
-            Manifest::Certificate(o) => Some(&o.metadata),
-            Manifest::Deployment(o) => Some(&o.metadata),
-            Manifest::PodDisruptionBudget(o) => Some(&o.metadata),
-            Manifest::Service(o) => Some(&o.metadata),
-            Manifest::APIService(o) => Some(&o.metadata),
-            Manifest::ServiceMonitor(o) => Some(&o.metadata),
-            Manifest::HorizontalPodAutoscaler(o) => Some(&o.metadata),
-        }
+    /// The object's metadata.
+    pub fn metadata(&self) -> &ObjectMeta {
+        each_variant!(self, object => Metadata::metadata(object))
     }
 
-    /// The object's name (empty for lists).
+    /// The object's name.
     pub fn name(&self) -> &str {
-        self.metadata()
-            .and_then(|m| m.name.as_deref())
-            .unwrap_or("")
+        self.metadata().name.as_deref().unwrap_or("")
     }
 
     /// The object's namespace, if namespaced.
     pub fn namespace(&self) -> Option<&str> {
-        self.metadata().and_then(|m| m.namespace.as_deref())
+        self.metadata().namespace.as_deref()
     }
 
     /// `Kind namespace/name`, for messages.
     pub fn display_name(&self) -> String {
-        match (self.metadata(), self.namespace()) {
-            (None, _) => self.kind().to_owned(),
-            (Some(_), Some(namespace)) => format!("{} {namespace}/{}", self.kind(), self.name()),
-            (Some(_), None) => format!("{} {}", self.kind(), self.name()),
+        match self.namespace() {
+            Some(namespace) => format!("{} {namespace}/{}", self.kind(), self.name()),
+            None => format!("{} {}", self.kind(), self.name()),
         }
     }
 }
@@ -185,15 +168,15 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
     out
 }
 
-/// Prometheus' RoleBindingList and RoleList, or nothing without namespaces.
+/// Prometheus' RoleBinding and Role in each of its namespaces, flat: the
+/// RoleBindings first, then the Roles, in the order of kube-prometheus'
+/// two list files (which only `roles --patch` writes).
 pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest> {
-    if prometheus.namespaces.is_empty() {
-        return Vec::new();
-    }
-    vec![
-        Manifest::RoleBindingList(rbac::prometheus_role_binding_list(prometheus)),
-        Manifest::RoleList(rbac::prometheus_role_list(prometheus)),
-    ]
+    let namespaces = || prometheus.namespaces.iter().map(|namespace| namespace.as_str());
+    namespaces()
+        .map(|namespace| Manifest::RoleBinding(rbac::prometheus_role_binding(prometheus, namespace)))
+        .chain(namespaces().map(|namespace| Manifest::Role(rbac::prometheus_role(prometheus, namespace))))
+        .collect()
 }
 
 /// What the apps need beyond the adapter: Prometheus' Role items, then
