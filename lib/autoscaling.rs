@@ -42,8 +42,8 @@ pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
                 kind: "Deployment".into(),
                 name: app.deployment.to_string(),
             },
-            min_replicas: Some(app.min_replicas as i32),
-            max_replicas: app.max_replicas as i32,
+            min_replicas: Some(app.min_replicas.to_i32()),
+            max_replicas: app.max_replicas.to_i32(),
             metrics: Some(vec![MetricSpec {
                 type_: "Pods".into(),
                 pods: Some(PodsMetricSource {
@@ -74,7 +74,7 @@ fn behavior(spec: &BehaviorSpec) -> HorizontalPodAutoscalerBehavior {
 
 fn scaling_rules(rules: &ScalingRulesSpec) -> HPAScalingRules {
     HPAScalingRules {
-        stabilization_window_seconds: rules.stabilization_window_seconds.map(|s| s as i32),
+        stabilization_window_seconds: rules.stabilization_window_seconds.map(|s| s.to_i32()),
         select_policy: rules.select_policy.map(|policy| {
             match policy {
                 SelectPolicy::Max => "Max",
@@ -93,8 +93,8 @@ fn scaling_rules(rules: &ScalingRulesSpec) -> HPAScalingRules {
                         PolicyKind::Percent => "Percent",
                     }
                     .into(),
-                    value: policy.value.get() as i32,
-                    period_seconds: policy.period_seconds.get() as i32,
+                    value: policy.value.to_i32(),
+                    period_seconds: policy.period_seconds.to_i32(),
                 })
                 .collect()
         }),

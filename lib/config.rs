@@ -23,7 +23,7 @@ use crate::preset::Preset;
 use crate::spec::{
     AppSpec, BehaviorSpec, IssuerRefSpec, ResourcesSpec, Spec, SpecError, TlsMode, TolerationSpec,
 };
-use crate::values::{Duration, Image, Labels, Name, Quantity};
+use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replicas};
 
 /// The series an app without an explicit `metric` is scaled on: the
 /// request counter of `prometheus-fastapi-instrumentator`.
@@ -59,11 +59,11 @@ pub struct Adapter {
     /// Container image.
     pub image: Image,
     /// Pod count.
-    pub replicas: u32,
+    pub replicas: Replicas,
     /// Prometheus URL.
     pub prometheus_url: String,
-    /// Series re-discovery interval.
-    pub metrics_relist_interval: Duration,
+    /// Series re-discovery interval (`--metrics-relist-interval`, a Go duration).
+    pub metrics_relist_interval: GoDuration,
     /// klog verbosity.
     pub log_level: u8,
     /// Whether `--logtostderr=true` is passed.
@@ -150,9 +150,9 @@ pub struct App {
     /// Target per-pod average.
     pub target_average_value: Quantity,
     /// Minimum replicas.
-    pub min_replicas: u32,
+    pub min_replicas: Replicas,
     /// Maximum replicas.
-    pub max_replicas: u32,
+    pub max_replicas: Replicas,
     /// Scaling behavior, if set.
     pub behavior: Option<BehaviorSpec>,
 }
@@ -197,12 +197,15 @@ impl Config {
         set(&mut adapter.namespace, overrides.namespace);
         set(&mut adapter.rbac_name_prefix, overrides.rbac_name_prefix);
         set(&mut adapter.image, overrides.image);
-        set(&mut adapter.replicas, overrides.replicas.map(|r| r.get()));
+        set(&mut adapter.replicas, overrides.replicas);
         set(&mut adapter.prometheus_url, overrides.prometheus_url);
-        set(
-            &mut adapter.metrics_relist_interval,
-            overrides.metrics_relist_interval,
-        );
+        let relist_at = overrides
+            .metrics_relist_interval
+            .as_ref()
+            .and_then(position);
+        if let Some(relist) = overrides.metrics_relist_interval {
+            adapter.metrics_relist_interval = relist.value;
+        }
         set(&mut adapter.log_level, overrides.log_level);
         set(&mut adapter.log_to_stderr, overrides.log_to_stderr);
         set(&mut adapter.resources, overrides.resources);
@@ -313,6 +316,8 @@ impl Config {
             .prometheus
             .namespaces
             .retain(|namespace| unique.insert(namespace.clone()));
+        check_relist_interval(&config)
+            .map_err(|message| error(relist_at, "adapter.metricsRelistInterval", message))?;
         Ok(config)
     }
 }
@@ -358,10 +363,8 @@ pub fn quick_app(
     let namespace: Name = namespace.parse().map_err(|m| usage("namespace", m))?;
     let name: Name = deployment.parse().map_err(|m| usage("deployment", m))?;
     let target: Quantity = target.parse().map_err(|m| usage("target", m))?;
-    let min = std::num::NonZeroU32::new(min_replicas)
-        .ok_or_else(|| usage("min", "must be at least 1".into()))?;
-    let max = std::num::NonZeroU32::new(max_replicas)
-        .ok_or_else(|| usage("max", "must be at least 1".into()))?;
+    let min = Replicas::new(i64::from(min_replicas)).map_err(|e| usage("min", e.to_string()))?;
+    let max = Replicas::new(i64::from(max_replicas)).map_err(|e| usage("max", e.to_string()))?;
     let app = AppSpec {
         name,
         namespace,
@@ -400,6 +403,45 @@ fn set<T>(target: &mut T, value: Option<T>) {
 
 fn truncate(text: &str, max: usize) -> &str {
     text[..text.len().min(max)].trim_end_matches('-')
+}
+
+/// The adapter's relist interval must be 1s to 1h, and at least the
+/// longest scrape interval: the adapter lists only series that received a
+/// sample since its last relist, so a shorter relist makes metrics
+/// intermittently vanish and the HPA flap (prometheus-adapter's README,
+/// `--metrics-relist-interval`). 0s would query Prometheus in a busy loop.
+fn check_relist_interval(config: &Config) -> Result<(), String> {
+    let relist = &config.adapter.metrics_relist_interval;
+    if !(1_000..=3_600_000).contains(&relist.as_millis()) {
+        return Err(crate::values::DurationError::OutOfRange {
+            text: relist.to_string(),
+            field: "the relist interval",
+            min: "1s",
+            max: "1h",
+        }
+        .to_string());
+    }
+    let default_interval: Duration = DEFAULT_SCRAPE_INTERVAL.parse().expect("valid duration");
+    let scrape = config
+        .prometheus
+        .scrape_interval
+        .as_ref()
+        .unwrap_or(&default_interval);
+    let longest = config
+        .apps
+        .iter()
+        .map(|app| &app.interval)
+        .chain(std::iter::once(scrape))
+        .max_by_key(|interval| interval.as_millis())
+        .unwrap_or(scrape);
+    if relist.as_millis() < longest.as_millis() {
+        return Err(format!(
+            "`{relist}` is shorter than the scrape interval `{longest}`: the adapter drops \
+             series without a sample since its last relist, so metrics would come and go; \
+             use at least `{longest}`"
+        ));
+    }
+    Ok(())
 }
 
 /// Checks what the adapter would refuse at start-up: invalid regexes in
@@ -531,37 +573,15 @@ fn resolve_app(
             }
         },
     };
-    let min_replicas = app.min_replicas.map_or(1, |r| r.get());
-    let max_replicas = app.max_replicas.get();
+    let min_replicas = app
+        .min_replicas
+        .unwrap_or(Replicas::new(1).expect("1 is in range"));
+    let max_replicas = app.max_replicas;
     if min_replicas > max_replicas {
         return Err((
             "minReplicas",
             format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
         ));
-    }
-    if let Some(behavior) = &app.behavior {
-        for (direction, rules) in [
-            ("scaleUp", &behavior.scale_up),
-            ("scaleDown", &behavior.scale_down),
-        ] {
-            let Some(rules) = rules else { continue };
-            if rules.stabilization_window_seconds.is_some_and(|s| s > 3600) {
-                return Err((
-                    "behavior",
-                    format!("{direction}.stabilizationWindowSeconds must be at most 3600"),
-                ));
-            }
-            if rules
-                .policies
-                .iter()
-                .any(|policy| policy.period_seconds.get() > 1800)
-            {
-                return Err((
-                    "behavior",
-                    format!("{direction}.policies[].periodSeconds must be at most 1800"),
-                ));
-            }
-        }
     }
     if let Some(port) = &app.port {
         let has_letter = port.bytes().any(|b| b.is_ascii_lowercase());

@@ -85,9 +85,13 @@ impl FromStr for Preset {
 /// request counter, only where Prometheus attached namespace and pod.
 const HTTP_SERIES_QUERY: &str = r#"http_requests_total{namespace!="",pod!=""}"#;
 
-fn name<T: FromStr<Err = String>>(text: &str) -> T {
+fn name<T: FromStr<Err: fmt::Display>>(text: &str) -> T {
     text.parse()
         .unwrap_or_else(|error| panic!("preset value `{text}`: {error}"))
+}
+
+fn name_int(value: i64) -> crate::values::Replicas {
+    crate::values::Replicas::new(value).expect("preset replicas are in range")
 }
 
 fn resources(pairs: &[(&str, &str, &str)]) -> ResourcesSpec {
@@ -121,7 +125,7 @@ fn documented() -> Config {
             namespace: name("monitoring"),
             rbac_name_prefix: name("prometheus-adapter"),
             image: name("directxman12/k8s-prometheus-adapter-amd64:v0.8.4"),
-            replicas: 1,
+            replicas: name_int(1),
             prometheus_url: "http://prometheus-operated.monitoring.svc:9090".into(),
             metrics_relist_interval: name("1m"),
             log_level: 4,
@@ -187,7 +191,7 @@ fn recommended() -> Config {
             namespace: name("monitoring"),
             rbac_name_prefix: name("custom-metrics-adapter"),
             image: name("registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0"),
-            replicas: 2,
+            replicas: name_int(2),
             prometheus_url: "http://prometheus-k8s.monitoring.svc:9090".into(),
             metrics_relist_interval: name("1m"),
             log_level: 2,

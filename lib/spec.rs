@@ -19,14 +19,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::adapter_config::{ResourceRules, Rule};
 use crate::preset::Preset;
-use crate::values::{Duration, Image, Labels, Name, Quantity};
+use crate::values::{
+    Duration, GoDuration, Image, Labels, Name, PeriodSeconds, PolicyValue, Quantity, Replicas,
+    StabilizationWindowSeconds,
+};
 
 /// Largest spec file read, in bytes (4 MiB, about 40,000 apps). Specs are a
 /// few kilobytes; this stops
@@ -67,13 +69,14 @@ pub struct AdapterSpec {
     pub rbac_name_prefix: Option<Name>,
     /// Container image.
     pub image: Option<Image>,
-    /// Number of adapter pods (at least 1).
-    #[serde(default, deserialize_with = "positive_opt")]
-    pub replicas: Option<NonZeroU32>,
+    /// Number of adapter pods (1 to 2^31-1: Deployment `replicas` is int32).
+    pub replicas: Option<Replicas>,
     /// URL of Prometheus, with scheme and port.
     pub prometheus_url: Option<String>,
-    /// How often the adapter re-discovers series.
-    pub metrics_relist_interval: Option<Duration>,
+    /// How often the adapter re-discovers series: a Go duration (its
+    /// `--metrics-relist-interval` flag), 1s to 1h.
+    /// Checked against the scrape intervals once the apps are known.
+    pub metrics_relist_interval: Option<Spanned<GoDuration>>,
     /// klog verbosity (`--v`).
     pub log_level: Option<u8>,
     /// Pass `--logtostderr=true` (crashes adapter images v0.11 and later).
@@ -183,7 +186,8 @@ pub struct PrometheusSpec {
     pub service_account: Option<Name>,
     /// Prometheus' namespace.
     pub namespace: Option<Name>,
-    /// The scrape interval the apps are scraped at.
+    /// The scrape interval the apps are scraped at (1s to 1h).
+    #[serde(default, deserialize_with = "scrape_interval")]
     pub scrape_interval: Option<Duration>,
 }
 
@@ -203,7 +207,8 @@ pub struct AppSpec {
     pub port: Option<String>,
     /// Metrics path (default `/metrics`).
     pub path: Option<String>,
-    /// Scrape interval (default: `prometheus.scrapeInterval`, else 30s).
+    /// Scrape interval (default: `prometheus.scrapeInterval`, else 30s; 1s to 1h).
+    #[serde(default, deserialize_with = "scrape_interval")]
     pub interval: Option<Duration>,
     /// The custom metric to scale on (default: what the rules make of
     /// `http_requests_total`).
@@ -211,11 +216,9 @@ pub struct AppSpec {
     /// Target per-pod average of the metric, e.g. `"10"` or `"500m"`.
     pub target_average_value: Quantity,
     /// Lower replica bound (default 1).
-    #[serde(default, deserialize_with = "positive_opt")]
-    pub min_replicas: Option<NonZeroU32>,
+    pub min_replicas: Option<Replicas>,
     /// Upper replica bound.
-    #[serde(deserialize_with = "positive")]
-    pub max_replicas: NonZeroU32,
+    pub max_replicas: Replicas,
     /// autoscaling/v2 scaling behavior.
     pub behavior: Option<BehaviorSpec>,
 }
@@ -235,7 +238,7 @@ pub struct BehaviorSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScalingRulesSpec {
     /// Seconds of past recommendations considered (0..=3600).
-    pub stabilization_window_seconds: Option<u32>,
+    pub stabilization_window_seconds: Option<StabilizationWindowSeconds>,
     /// `Max`, `Min` or `Disabled`.
     pub select_policy: Option<SelectPolicy>,
     /// Step limits.
@@ -261,12 +264,10 @@ pub struct ScalingPolicySpec {
     /// `Pods` or `Percent`.
     #[serde(rename = "type")]
     pub kind: PolicyKind,
-    /// Pods or percent per period (at least 1).
-    #[serde(deserialize_with = "positive")]
-    pub value: NonZeroU32,
+    /// Pods or percent per period (1 to 2^31-1).
+    pub value: PolicyValue,
     /// Period length in seconds (1..=1800).
-    #[serde(deserialize_with = "positive")]
-    pub period_seconds: NonZeroU32,
+    pub period_seconds: PeriodSeconds,
 }
 
 /// A scaling policy's unit.
@@ -278,30 +279,17 @@ pub enum PolicyKind {
     Percent,
 }
 
-/// Reads a whole number of at least 1, with a message a user understands
-/// (serde's own says "invalid u32").
-fn positive<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NonZeroU32, D::Error> {
-    let value = serde_json::Value::deserialize(deserializer)?;
-    let Some(number) = value.as_i64() else {
-        return Err(serde::de::Error::custom(format!(
-            "expected a whole number, found `{value}`"
-        )));
-    };
-    u32::try_from(number)
-        .ok()
-        .and_then(NonZeroU32::new)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "`{number}` is out of range: give a whole number from 1 to {}",
-                u32::MAX
-            ))
-        })
-}
-
-fn positive_opt<'de, D: serde::Deserializer<'de>>(
+/// A scrape interval: a Prometheus duration from 1s to 1h. Shorter
+/// overloads the target and Prometheus; longer leaves the HPA blind for
+/// longer than any rate window the adapter rules use.
+fn scrape_interval<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<NonZeroU32>, D::Error> {
-    positive(deserializer).map(Some)
+) -> Result<Option<Duration>, D::Error> {
+    let duration = Duration::deserialize(deserializer)?;
+    duration
+        .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
+        .map_err(serde::de::Error::custom)?;
+    Ok(Some(duration))
 }
 
 /// A spec that could not be read: where, which field, and why.
@@ -468,18 +456,30 @@ fn clean_path(path: &str) -> String {
     if path == "." {
         return String::new();
     }
-    // `Spanned` list items add a `value` level that is not in the file.
+    // `Spanned` values (the items of `apps` and `rules`, and a few fields)
+    // add a `value` level that is not in the file; a real field named
+    // `value` (a scaling policy's) stays.
     let mut cleaned = String::with_capacity(path.len());
     let mut rest = path;
     while let Some(at) = rest.find("].value") {
-        cleaned.push_str(&rest[..at + 1]);
-        rest = &rest[at + "].value".len()..];
+        let head = &rest[..at + 1];
+        let list = head[..head.rfind('[').unwrap_or(0)]
+            .trim_end_matches(".value")
+            .rsplit('.')
+            .next()
+            .unwrap_or("");
+        cleaned.push_str(head);
+        rest = &rest[at + 1..];
+        if matches!(list, "apps" | "rules") {
+            rest = &rest[".value".len()..];
+        }
     }
     cleaned.push_str(rest);
     cleaned
         .replace("rules.value", "rules")
         .replace("tls.value", "tls")
         .replace("resourceRules.value", "resourceRules")
+        .replace("metricsRelistInterval.value", "metricsRelistInterval")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location

@@ -49,8 +49,8 @@ macro_rules! string_value {
         }
 
         impl TryFrom<&str> for $ty {
-            type Error = String;
-            fn try_from(text: &str) -> Result<Self, String> {
+            type Error = <$ty as FromStr>::Err;
+            fn try_from(text: &str) -> Result<Self, Self::Error> {
                 text.parse()
             }
         }
@@ -107,67 +107,414 @@ pub fn check_dns1123_label(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A Prometheus/Go duration such as `30s`, `1m`, `2m30s` or `1h`.
+/// Why a duration was refused: one variant per rule, shared by
+/// [`Duration`] (Prometheus' grammar) and [`GoDuration`] (Go's).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not the grammar at all.
+    #[error(
+        "`{0}` is not a duration: write numbers with units from largest to smallest, \
+         such as 30s, 1m, 2m30s or 1h (units in this order: y, w, d, h, m, s, ms)"
+    )]
+    Prometheus(String),
+    /// Not Go's `time.ParseDuration` grammar.
+    #[error(
+        "`{0}` is not a Go duration: write numbers with units, such as 30s, 1m, 1m30s or 1.5h \
+         (units: ns, us, ms, s, m, h)"
+    )]
+    Go(String),
+    /// A unit Go does not know, `d` and `w` in particular.
+    #[error(
+        "`{text}` is not a Go duration: the adapter's flag parser (Go's time.ParseDuration) \
+         has no unit `{unit}`; use ns, us, ms, s, m or h (1d is 24h)"
+    )]
+    GoUnit {
+        /// The duration as written.
+        text: String,
+        /// The unknown unit.
+        unit: String,
+    },
+    /// Zero or negative where a wait is meant.
+    #[error("`{0}` is not positive: give a duration greater than zero")]
+    NotPositive(String),
+    /// Larger than the reader can hold.
+    #[error("`{0}` overflows the duration type of its reader")]
+    Overflow(String),
+    /// Outside the bounds of the field it is for.
+    #[error("`{text}` is out of range: {field} must be from {min} to {max}")]
+    OutOfRange {
+        /// The duration as written.
+        text: String,
+        /// What it is for (`a scrape interval`).
+        field: &'static str,
+        /// Smallest accepted, as written in the message.
+        min: &'static str,
+        /// Largest accepted.
+        max: &'static str,
+    },
+}
+
+/// A Prometheus duration such as `30s`, `1m`, `2m30s` or `1h`, for what
+/// Prometheus, the Prometheus Operator and the adapter's `config.yaml` read
+/// (ServiceMonitor `interval`, `scrapeInterval`, resource rules' `window`).
 ///
-/// Kept as written (the adapter and Prometheus read the same spelling) and
-/// as whole seconds for comparisons such as "rate window >= 4 x scrape".
+/// The grammar is promql-parser's `util::parse_duration`, which is
+/// Prometheus' `model.ParseDuration`: units in the order y, w, d, h, m, s,
+/// ms, each at most once (`30s1m` is refused), and it matches the
+/// Prometheus Operator CRD's pattern for `interval`
+/// (`^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$`).
+/// A bare number (which PromQL reads as seconds, but neither the CRD nor
+/// Prometheus' configuration does) and zero are refused.
+///
+/// Kept as written and as milliseconds for comparisons such as "rate window
+/// >= 4 x scrape".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Duration(String, u64);
 
 impl Duration {
     /// The duration in whole seconds (sub-second parts are rounded down).
     pub fn as_secs(&self) -> u64 {
+        self.1 / 1000
+    }
+
+    /// The duration in milliseconds.
+    pub fn as_millis(&self) -> u64 {
         self.1
+    }
+
+    /// Refuses the duration unless `min_ms <= it <= max_ms`; `field`, `min`
+    /// and `max` word the message.
+    pub fn check_range(
+        &self,
+        field: &'static str,
+        (min_ms, min): (u64, &'static str),
+        (max_ms, max): (u64, &'static str),
+    ) -> Result<(), DurationError> {
+        if self.1 < min_ms || self.1 > max_ms {
+            return Err(DurationError::OutOfRange {
+                text: self.0.clone(),
+                field,
+                min,
+                max,
+            });
+        }
+        Ok(())
     }
 }
 
 impl FromStr for Duration {
-    type Err = String;
+    type Err = DurationError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        parse_duration_millis(text)
-            .map(|millis| Duration(text.to_owned(), millis / 1000))
-            .ok_or_else(|| {
-                format!(
-                    "`{text}` is not a duration: write a number and a unit, \
-                     such as 30s, 1m, 2m30s or 1h (units: ms, s, m, h, d)"
-                )
-            })
+    fn from_str(text: &str) -> Result<Self, DurationError> {
+        let millis = parse_prometheus_millis(text)?;
+        if millis == 0 {
+            return Err(DurationError::NotPositive(text.to_owned()));
+        }
+        Ok(Duration(text.to_owned(), millis))
     }
 }
 
 string_value!(Duration, "duration");
 
-/// Parses a Prometheus duration (`1h30m`, `15s`, `500ms`) into milliseconds.
-/// Returns `None` for anything else, including a bare number or zero units.
-pub fn parse_duration_millis(text: &str) -> Option<u64> {
-    let mut rest = text;
-    let mut total: u64 = 0;
-    if rest.is_empty() {
-        return None;
+/// Parses a Prometheus duration into milliseconds, zero included.
+fn parse_prometheus_millis(text: &str) -> Result<u64, DurationError> {
+    let syntax = || DurationError::Prometheus(text.to_owned());
+    // promql-parser reads a bare number as seconds (PromQL's float form);
+    // Prometheus' configuration and the Operator's CRD do not.
+    if text.is_empty() || text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return if text == "0" { Ok(0) } else { Err(syntax()) };
     }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 12 {
-            return None;
+    // promql-parser reads each number as a u32 and silently drops one that
+    // overflows (`1m99999999999s` would be 1m): refuse long numbers first.
+    let mut run = 0;
+    for byte in text.bytes() {
+        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
+        if run > 9 {
+            return Err(DurationError::Overflow(text.to_owned()));
         }
-        let number: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let factor = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total = total.checked_add(number.checked_mul(factor)?)?;
     }
-    Some(total)
+    match promql_parser::util::parse_duration(text) {
+        Ok(duration) => u64::try_from(duration.as_millis())
+            .map_err(|_| DurationError::Overflow(text.to_owned())),
+        Err(message) if message.contains("greater than 0") => Ok(0),
+        Err(message) if message.contains("overflow") => {
+            Err(DurationError::Overflow(text.to_owned()))
+        }
+        Err(_) => Err(syntax()),
+    }
 }
+
+/// Parses a Prometheus duration (`1h30m`, `15s`, `500ms`) into
+/// milliseconds (`0s` is 0). Returns `None` for anything else, including a
+/// bare number other than `0` and units out of order.
+pub fn parse_duration_millis(text: &str) -> Option<u64> {
+    parse_prometheus_millis(text).ok()
+}
+
+/// A Go duration, for the adapter's command-line flags, which
+/// `spf13/pflag`'s `DurationVar` reads with Go's `time.ParseDuration`
+/// (kubernetes-sigs/prometheus-adapter `cmd/adapter/adapter.go`,
+/// `--metrics-relist-interval`): signed decimal numbers with units `ns`,
+/// `us` (`µs`, `μs`), `ms`, `s`, `m`, `h`, in any order; no `d` or `w`.
+/// Only positive durations are accepted here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoDuration(String, u64);
+
+impl GoDuration {
+    /// The duration in nanoseconds.
+    pub fn as_nanos(&self) -> u64 {
+        self.1
+    }
+
+    /// The duration in milliseconds, rounded down.
+    pub fn as_millis(&self) -> u64 {
+        self.1 / 1_000_000
+    }
+}
+
+impl FromStr for GoDuration {
+    type Err = DurationError;
+
+    fn from_str(text: &str) -> Result<Self, DurationError> {
+        let (negative, nanos) = parse_go_duration(text)?;
+        if negative || nanos == 0 {
+            return Err(DurationError::NotPositive(text.to_owned()));
+        }
+        Ok(GoDuration(text.to_owned(), nanos))
+    }
+}
+
+string_value!(GoDuration, "Go duration");
+
+/// A port of Go's `time.ParseDuration` (src/time/format.go, Go 1.22):
+/// `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` or `0`. Returns the sign and the
+/// magnitude in nanoseconds, refusing what Go refuses (overflow past
+/// 2^63-1 ns included).
+pub fn parse_go_duration(text: &str) -> Result<(bool, u64), DurationError> {
+    const LIMIT: u64 = 1 << 63;
+    let invalid = || DurationError::Go(text.to_owned());
+    let overflow = || DurationError::Overflow(text.to_owned());
+    let mut rest = text;
+    let mut negative = false;
+    if let Some(sign @ ('-' | '+')) = rest.chars().next() {
+        negative = sign == '-';
+        rest = &rest[1..];
+    }
+    if rest == "0" {
+        return Ok((negative, 0));
+    }
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let first = rest.as_bytes()[0];
+        if !(first == b'.' || first.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        // [0-9]*
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let mut value: u64 = 0;
+        for digit in rest[..int_len].bytes() {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+                .filter(|&v| v <= LIMIT)
+                .ok_or_else(overflow)?;
+        }
+        rest = &rest[int_len..];
+        // (\.[0-9]*)?
+        let (mut fraction, mut scale, mut frac_len) = (0u64, 1f64, 0);
+        if let Some(after) = rest.strip_prefix('.') {
+            frac_len = after.bytes().take_while(u8::is_ascii_digit).count();
+            let mut overflowed = false;
+            for digit in after[..frac_len].bytes() {
+                if overflowed {
+                    continue;
+                }
+                match fraction
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+                    .filter(|&v| v <= LIMIT)
+                {
+                    Some(next) => {
+                        fraction = next;
+                        scale *= 10.0;
+                    }
+                    None => overflowed = true,
+                }
+            }
+            rest = &after[frac_len..];
+        }
+        if int_len == 0 && frac_len == 0 {
+            return Err(invalid());
+        }
+        let unit_len = rest
+            .char_indices()
+            .find(|&(_, c)| c == '.' || c.is_ascii_digit())
+            .map_or(rest.len(), |(at, _)| at);
+        if unit_len == 0 {
+            return Err(invalid());
+        }
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let factor: u64 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            other if !other.chars().all(|c| c.is_ascii_alphabetic()) => return Err(invalid()),
+            _ => {
+                return Err(DurationError::GoUnit {
+                    text: text.to_owned(),
+                    unit: unit.to_owned(),
+                })
+            }
+        };
+        if value > LIMIT / factor {
+            return Err(overflow());
+        }
+        value *= factor;
+        if fraction > 0 {
+            // Go truncates the float product toward zero, as `as` does.
+            value += (fraction as f64 * (factor as f64 / scale)) as u64;
+            if value > LIMIT {
+                return Err(overflow());
+            }
+        }
+        total = total
+            .checked_add(value)
+            .filter(|&t| t <= LIMIT)
+            .ok_or_else(overflow)?;
+    }
+    if !negative && total > LIMIT - 1 {
+        return Err(overflow());
+    }
+    Ok((negative, total))
+}
+
+/// Why a whole number was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IntError {
+    /// Not a whole number at all.
+    #[error("expected a whole number, found `{0}`")]
+    NotWhole(String),
+    /// Outside the field's range.
+    #[error("`{value}` is out of range: give a whole number from {min} to {max}")]
+    OutOfRange {
+        /// The number given.
+        value: i128,
+        /// Smallest accepted.
+        min: i64,
+        /// Largest accepted.
+        max: i64,
+    },
+}
+
+/// Defines a whole-number type bounded as its Kubernetes field is, read from
+/// YAML with a message a user understands (serde's own says "invalid u32").
+macro_rules! bounded_int {
+    ($(#[$doc:meta])* $ty:ident, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $ty(i32);
+
+        impl $ty {
+            /// Smallest accepted value.
+            pub const MIN: i32 = $min;
+            /// Largest accepted value.
+            pub const MAX: i32 = $max;
+
+            /// The value, checked against the bounds.
+            pub fn new(value: i64) -> Result<Self, IntError> {
+                i32::try_from(value)
+                    .ok()
+                    .filter(|v| (Self::MIN..=Self::MAX).contains(v))
+                    .map($ty)
+                    .ok_or(IntError::OutOfRange {
+                        value: i128::from(value),
+                        min: i64::from(Self::MIN),
+                        max: i64::from(Self::MAX),
+                    })
+            }
+
+            /// The value as the Kubernetes field's `int32`.
+            pub fn to_i32(self) -> i32 {
+                self.0
+            }
+
+            /// The value as an unsigned number (it is never negative).
+            pub fn get(self) -> u32 {
+                u32::try_from(self.0).unwrap_or(0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = serde_json::Value::deserialize(deserializer)?;
+                let error = |e: IntError| serde::de::Error::custom(e);
+                match (value.as_i64(), value.as_u64()) {
+                    (Some(number), _) => $ty::new(number).map_err(error),
+                    (None, Some(number)) => Err(error(IntError::OutOfRange {
+                        value: i128::from(number),
+                        min: i64::from(Self::MIN),
+                        max: i64::from(Self::MAX),
+                    })),
+                    _ => Err(error(IntError::NotWhole(value.to_string()))),
+                }
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i32(self.0)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+bounded_int!(
+    /// A replica count: Deployment `replicas` and HPA `minReplicas` /
+    /// `maxReplicas` are `int32` (k8s.io/api autoscaling/v2 and apps/v1
+    /// types.go), and the HPA requires at least 1 (pkg/apis/autoscaling/
+    /// validation: `minReplicas` must be greater than or equal to 1; the
+    /// scale-to-zero feature gate is not assumed).
+    Replicas,
+    1,
+    i32::MAX
+);
+
+bounded_int!(
+    /// A scaling policy's `value`: `int32`, greater than zero
+    /// (validateScalingPolicy in pkg/apis/autoscaling/validation).
+    PolicyValue,
+    1,
+    i32::MAX
+);
+
+bounded_int!(
+    /// A scaling policy's `periodSeconds`: greater than zero and at most
+    /// `MaxPeriodSeconds` = 1800 (pkg/apis/autoscaling/validation).
+    PeriodSeconds,
+    1,
+    1800
+);
+
+bounded_int!(
+    /// `stabilizationWindowSeconds`: from 0 to
+    /// `MaxStabilizationWindowSeconds` = 3600 (pkg/apis/autoscaling/validation).
+    StabilizationWindowSeconds,
+    0,
+    3600
+);
 
 /// A Kubernetes resource quantity (`100m`, `128Mi`, `1.5`, `1e3`), checked
 /// against the API server's grammar so that `100x` fails here and not at
@@ -401,9 +748,110 @@ mod tests {
         assert_eq!("30s".parse::<Duration>().unwrap().as_secs(), 30);
         assert_eq!("1h30m".parse::<Duration>().unwrap().as_secs(), 5400);
         assert_eq!("1500ms".parse::<Duration>().unwrap().as_secs(), 1);
-        for bad in ["", "30", "s", "1x", "-1s", "1.5m", " 1m"] {
+        assert_eq!(
+            "1y2w3d4h5m6s7ms".parse::<Duration>().unwrap().as_millis(),
+            33_019_506_007
+        );
+        // Units out of order or repeated, bare numbers, zero: refused.
+        for bad in [
+            "",
+            "30",
+            "0",
+            "0s",
+            "s",
+            "1x",
+            "-1s",
+            "1.5m",
+            " 1m",
+            "30s1m",
+            "1m1m",
+            "1h1d",
+            "1ms1s",
+            "1m99999999999s",
+        ] {
             assert!(bad.parse::<Duration>().is_err(), "{bad} accepted");
         }
+    }
+
+    /// Cases from Go's src/time/time_test.go `parseDurationTests`.
+    #[test]
+    fn go_durations() {
+        let nanos = parse_go_duration;
+        for (text, expected) in [
+            ("0", 0u64),
+            ("5s", 5_000_000_000),
+            ("30s", 30_000_000_000),
+            ("1478s", 1_478_000_000_000),
+            ("+5s", 5_000_000_000),
+            ("5.0s", 5_000_000_000),
+            ("5.6s", 5_600_000_000),
+            ("5.s", 5_000_000_000),
+            (".5s", 500_000_000),
+            ("1.004s", 1_004_000_000),
+            ("100.00100s", 100_001_000_000),
+            ("10ns", 10),
+            ("11us", 11_000),
+            ("12\u{b5}s", 12_000),
+            ("12\u{3bc}s", 12_000),
+            ("13ms", 13_000_000),
+            ("14s", 14_000_000_000),
+            ("15m", 900_000_000_000),
+            ("16h", 57_600_000_000_000),
+            ("3h30m", 12_600_000_000_000),
+            ("10.5s4m", 250_500_000_000),
+            ("1h2m3s4ms5us6ns", 3_723_004_005_006),
+            ("39h9m14.425s", 140_954_425_000_000),
+            ("52763797000ns", 52_763_797_000),
+            ("0.3333333333333333333h", 1_200_000_000_000),
+            ("9007199254740993ns", 9_007_199_254_740_993),
+            ("9223372036854775807ns", 9_223_372_036_854_775_807),
+            ("9223372036854775.807us", 9_223_372_036_854_775_807),
+            ("9223372036s854ms775us807ns", 9_223_372_036_854_775_807),
+            ("0.100000000000000000000h", 360_000_000_000),
+            ("0.830103483285477580700h", 2_988_372_539_827),
+        ] {
+            assert_eq!(nanos(text), Ok((false, expected)), "{text}");
+        }
+        assert_eq!(nanos("-5s"), Ok((true, 5_000_000_000)));
+        assert_eq!(nanos("-9223372036854775808ns"), Ok((true, 1 << 63)));
+        for bad in [
+            "",
+            "3",
+            "-",
+            "s",
+            ".",
+            "-.",
+            ".s",
+            "+.s",
+            "1d",
+            "1w",
+            "1 m",
+            "9223372036854775808ns",
+            "9223372036854775.808us",
+            "9223372036854ms775us808ns",
+        ] {
+            assert!(parse_go_duration(bad).is_err(), "{bad} accepted");
+        }
+        assert!("0s".parse::<GoDuration>().is_err());
+        assert!("-1m".parse::<GoDuration>().is_err());
+        assert!(matches!(
+            "1d".parse::<GoDuration>(),
+            Err(DurationError::GoUnit { .. })
+        ));
+        assert_eq!("1m30s".parse::<GoDuration>().unwrap().as_millis(), 90_000);
+    }
+
+    #[test]
+    fn int32_bounds() {
+        assert_eq!(
+            Replicas::new(i64::from(i32::MAX)).unwrap().to_i32(),
+            i32::MAX
+        );
+        assert!(Replicas::new(i64::from(i32::MAX) + 1).is_err());
+        assert!(Replicas::new(0).is_err());
+        assert!(PeriodSeconds::new(1800).is_ok() && PeriodSeconds::new(1801).is_err());
+        assert!(StabilizationWindowSeconds::new(0).is_ok());
+        assert!(StabilizationWindowSeconds::new(3601).is_err());
     }
 
     #[test]

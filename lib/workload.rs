@@ -217,7 +217,7 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
         )])),
         ..ObjectMeta::default()
     };
-    let spread = (adapter.replicas > 1).then(|| {
+    let spread = (adapter.replicas.get() > 1).then(|| {
         // Spread replicas over nodes so one node's loss keeps the metrics API up.
         vec![TopologySpreadConstraint {
             max_skew: 1,
@@ -233,7 +233,7 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
     Deployment {
         metadata,
         spec: meta::versioned(DeploymentSpec {
-            replicas: Some(adapter.replicas as i32),
+            replicas: Some(adapter.replicas.to_i32()),
             selector: LabelSelector {
                 match_labels: Some(selector),
                 ..LabelSelector::default()
@@ -276,7 +276,7 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
 /// With more than one replica, keep all but one available during node
 /// drains: the HPA controller stalls while the metrics API is down.
 pub fn pod_disruption_budget(adapter: &Adapter) -> Option<PodDisruptionBudget> {
-    (adapter.replicas > 1).then(|| PodDisruptionBudget {
+    (adapter.replicas.get() > 1).then(|| PodDisruptionBudget {
         metadata: adapter_meta(adapter, adapter.name.as_str()),
         spec: Some(PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),

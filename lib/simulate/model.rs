@@ -97,7 +97,7 @@ impl Rules {
         Rules {
             stabilization_window_seconds: spec
                 .stabilization_window_seconds
-                .unwrap_or(defaults.stabilization_window_seconds),
+                .map_or(defaults.stabilization_window_seconds, |s| s.get()),
             select_policy: spec.select_policy.unwrap_or(defaults.select_policy),
             policies: if spec.policies.is_empty() {
                 defaults.policies
@@ -138,8 +138,8 @@ impl Autoscaler {
     pub fn from_app(app: &App) -> Autoscaler {
         Autoscaler::new(
             app.target_average_value.as_f64(),
-            app.min_replicas,
-            app.max_replicas,
+            app.min_replicas.get(),
+            app.max_replicas.get(),
             app.behavior.as_ref(),
         )
     }
@@ -653,13 +653,13 @@ pub(crate) fn metric_recommendation(
 mod tests {
     use super::*;
     use crate::spec::ScalingPolicySpec;
-    use std::num::NonZeroU32;
+    use crate::values::{PeriodSeconds, PolicyValue, StabilizationWindowSeconds};
 
     fn policy(kind: PolicyKind, value: u32, period: u32) -> ScalingPolicySpec {
         ScalingPolicySpec {
             kind,
-            value: NonZeroU32::new(value).unwrap(),
-            period_seconds: NonZeroU32::new(period).unwrap(),
+            value: PolicyValue::new(value.into()).unwrap(),
+            period_seconds: PeriodSeconds::new(period.into()).unwrap(),
         }
     }
 
@@ -669,7 +669,8 @@ mod tests {
         policies: Vec<ScalingPolicySpec>,
     ) -> ScalingRulesSpec {
         ScalingRulesSpec {
-            stabilization_window_seconds: window,
+            stabilization_window_seconds: window
+                .map(|w| StabilizationWindowSeconds::new(w.into()).unwrap()),
             select_policy: select,
             policies,
         }
