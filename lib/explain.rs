@@ -46,6 +46,19 @@ pub struct Explanation {
     pub example_queries: Vec<ExampleQuery>,
 }
 
+impl Explanation {
+    /// Whether a live diagnosis found an app's metric missing: Prometheus
+    /// has no series or no value for its pods, so the HPA gets nothing.
+    /// `false` without a Prometheus to ask.
+    pub fn metric_missing(&self) -> bool {
+        self.apps.iter().any(|app| {
+            app.live
+                .as_ref()
+                .is_some_and(|live| !live.problems.is_empty() || live.values.is_empty())
+        })
+    }
+}
+
 /// A query template and its filled-in example.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExampleQuery {

@@ -35,38 +35,187 @@ pub struct QueryContext<'a> {
     pub label_values: &'a str,
 }
 
-/// A Go template action `<< ... >>`, with optional trim markers.
-static ACTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<<-?\s*(.*?)\s*-?>>").expect("valid regex"));
+/// Why a template cannot be filled, as Go's `text/template` (with the
+/// adapter's `<<`/`>>` delimiters) would fail on it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// Go's parser refuses the template: the adapter exits at start-up
+    /// ("unable to parse metrics query template").
+    #[error("{0}")]
+    Parse(String),
+    /// The template parses but executing it fails for every request
+    /// (a field the adapter does not provide).
+    #[error("{0}")]
+    Execute(String),
+    /// The template uses actions this model does not execute (`range`,
+    /// `if`, pipelines); no verdict is given on it.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// The fields of the adapter's `queryTemplateArgs` (`pkg/naming/metrics_query.go`).
+const FIELDS: [&str; 5] = [
+    "Series",
+    "LabelMatchers",
+    "LabelValuesByName",
+    "GroupBy",
+    "GroupBySlice",
+];
+
+/// Go's template keywords and builtin functions: an action starting with
+/// one is valid Go, but not modelled here.
+const GO_NAMES: [&str; 31] = [
+    "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
+    "nil", "true", "false", "and", "or", "not", "len", "index", "print", "printf", "println",
+    "slice", "eq", "ne", "lt", "le", "gt", "ge", "html", "js", "urlquery",
+];
+
+/// `template` executed as Go's `text/template` with the delimiters `<<`
+/// and `>>` executes it for one request: text outside actions is copied
+/// as is (so a typo such as `{.LabelMatchers>>}` reaches PromQL verbatim),
+/// `<<- ` and ` ->>` trim the adjacent white space, `<</* */>>` is a
+/// comment, and the fields print as Go prints them (`.GroupBySlice` as
+/// `[pod]`).
+pub fn execute_template(template: &str, context: &QueryContext<'_>) -> Result<String, TemplateError> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("<<") {
+        let mut text = &rest[..open];
+        let mut action = &rest[open + 2..];
+        // A left trim marker is `<<-` followed by white space.
+        if action.starts_with('-') && action[1..].starts_with([' ', '\t', '\r', '\n']) {
+            text = text.trim_end_matches([' ', '\t', '\r', '\n']);
+            action = &action[1..];
+        }
+        out.push_str(text);
+        let close = action_end(action).ok_or_else(|| {
+            TemplateError::Parse(format!(
+                "unclosed action: `<<{}` has no `>>`",
+                action.chars().take(30).collect::<String>()
+            ))
+        })?;
+        let mut body = &action[..close];
+        rest = &action[close + 2..];
+        // A right trim marker is white space followed by `->>`.
+        if body.ends_with('-') && body[..body.len() - 1].ends_with([' ', '\t', '\r', '\n']) {
+            body = &body[..body.len() - 1];
+            rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        }
+        out.push_str(&evaluate(body.trim(), context)?);
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Where the action starting at `action` ends (the index of `>>`), with
+/// `>>` inside quoted strings not counting.
+fn action_end(action: &str) -> Option<usize> {
+    let bytes = action.as_bytes();
+    let mut index = 0;
+    let mut quote: Option<u8> = None;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match quote {
+            Some(q) if byte == b'\\' && q != b'`' => index += 1,
+            Some(q) if byte == q => quote = None,
+            Some(_) => {}
+            None if matches!(byte, b'"' | b'`' | b'\'') => quote = Some(byte),
+            None if action[index..].starts_with(">>") => return Some(index),
+            None => {}
+        }
+        index += 1;
+    }
+    None
+}
+
+/// The text one action prints.
+fn evaluate(body: &str, context: &QueryContext<'_>) -> Result<String, TemplateError> {
+    if body.starts_with("/*") && body.ends_with("*/") {
+        return Ok(String::new());
+    }
+    if body.is_empty() {
+        return Err(TemplateError::Parse("missing value for command: `<<>>`".to_owned()));
+    }
+    if let Some(bad) = stray_character(body) {
+        return Err(TemplateError::Parse(format!(
+            "unexpected `{bad}` in the action `<<{body}>>`"
+        )));
+    }
+    if let Some(path) = body.strip_prefix('.') {
+        if !path.is_empty() && path.split('.').all(is_identifier) {
+            let mut parts = path.split('.');
+            let field = parts.next().unwrap_or("");
+            if !FIELDS.contains(&field) {
+                return Err(TemplateError::Execute(format!(
+                    "can't evaluate field {field}: the adapter's template has only .{}",
+                    FIELDS.join(", .")
+                )));
+            }
+            if let Some(sub) = parts.next() {
+                return Err(TemplateError::Execute(format!(
+                    "can't evaluate field {sub} in .{field}"
+                )));
+            }
+            return Ok(match field {
+                "Series" => context.series.to_owned(),
+                "LabelMatchers" => context.label_matchers.to_owned(),
+                "GroupBy" => context.group_by.to_owned(),
+                "GroupBySlice" => format!("[{}]", context.group_by.replace(',', " ")),
+                _ => format!("map[{}]", context.label_values),
+            });
+        }
+    }
+    if INDEX_LABEL_VALUES.is_match(body) {
+        return Ok(context.label_values.to_owned());
+    }
+    let first = body.split_whitespace().next().unwrap_or("");
+    if is_identifier(first) && !GO_NAMES.contains(&first) {
+        return Err(TemplateError::Parse(format!(
+            "function \"{first}\" not defined (a field is written with a dot: `<<.{first}>>`)"
+        )));
+    }
+    Err(TemplateError::Unsupported(format!(
+        "the action `<<{body}>>` is not modelled"
+    )))
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A character Go's template lexer refuses inside an action (outside
+/// quotes), if any.
+fn stray_character(body: &str) -> Option<char> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in body.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(q) if c == '\\' && q != '`' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
+            None if c.is_ascii_alphanumeric()
+                || " \t\r\n._$|():=,+-".contains(c) => {}
+            None => return Some(c),
+        }
+    }
+    None
+}
 
 /// `index .LabelValuesByName "label"`.
 static INDEX_LABEL_VALUES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^index\s+\.LabelValuesByName\s+"[^"]*"$"#).expect("valid regex")
 });
 
-/// `template` with the placeholders filled in; `None` when it holds an
-/// action this does not model (a `range`, an `if`), so that no verdict is
-/// given on it.
+/// `template` with the placeholders filled in; `None` when Go would refuse
+/// it or it holds an action this does not model (see [`execute_template`]).
 pub fn fill_template(template: &str, context: &QueryContext<'_>) -> Option<String> {
-    let mut unknown = false;
-    let filled = ACTION.replace_all(template, |captures: &regex::Captures<'_>| {
-        let action = captures.get(1).map_or("", |m| m.as_str());
-        match action {
-            ".Series" => context.series.to_owned(),
-            ".LabelMatchers" => context.label_matchers.to_owned(),
-            ".GroupBy" | ".GroupBySlice" => context.group_by.to_owned(),
-            ".LabelValuesByName" => context.label_values.to_owned(),
-            other if INDEX_LABEL_VALUES.is_match(other) => context.label_values.to_owned(),
-            _ => {
-                unknown = true;
-                String::new()
-            }
-        }
-    });
-    if unknown || filled.contains("<<") || filled.contains(">>") {
-        return None;
-    }
-    Some(filled.into_owned())
+    execute_template(template, context).ok()
 }
 
 /// The series labels a rule maps to the `namespace` and `pod` resources:

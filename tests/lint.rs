@@ -14,7 +14,7 @@ use std::path::Path;
 
 use custom_metrics_manifests::config::Config;
 use custom_metrics_manifests::lint::{
-    lint_config, lint_documents, parse_manifest_files, Finding, LintOptions, Severity, RULES,
+    lint_config, lint_documents, parse_manifest_files, Check, Finding, LintOptions, Severity, Stack,
 };
 use custom_metrics_manifests::preset::Preset;
 use custom_metrics_manifests::spec::Spec;
@@ -105,17 +105,27 @@ fn the_guides_bundle_reports_its_known_faults_and_nothing_else() {
             "insecure-tls",     // insecureSkipTLSVerify: true
             "pod-security",     // drop: ["all"], no seccompProfile
             "deprecated-image", // directxman12/
-            // Its pods, in kube-prometheus' monitoring namespace, are labelled
-            // only `app: prometheus-adapter`, which kube-prometheus'
-            // NetworkPolicy prometheus-k8s does not admit to port 9090.
-            "network-policy",
         ])
     );
     assert_eq!(
         findings.len(),
-        7,
+        6,
         "one finding per fault:\n{}",
         lines(&findings)
+    );
+    // Applied next to kube-prometheus (the guide's setting), its pods,
+    // labelled only `app: prometheus-adapter`, are not admitted by
+    // kube-prometheus' NetworkPolicy prometheus-k8s to port 9090.
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    let in_context = lint_documents(&docs, &options);
+    assert_eq!(
+        in_context.iter().filter(|f| f.id == "network-policy").count(),
+        1,
+        "{}",
+        lines(&in_context)
     );
     let parse = findings.iter().find(|f| f.id == "promql-parse").unwrap();
     assert_eq!(parse.field, "data.config.yaml resourceRules.cpu.nodeQuery");
@@ -194,6 +204,7 @@ fn lint_config_takes_the_configs_scrape_interval_unless_told_otherwise() {
 
     let options = LintOptions {
         scrape_interval: Some("1m".parse().unwrap()),
+        ..Default::default()
     };
     let findings = lint_config(&Preset::Recommended.config(), &options);
     assert_only(&findings, "rate-window");
@@ -224,20 +235,15 @@ fn kube_prometheus_resource_rules_parse() {
         "{}",
         lines(&findings)
     );
-    // Its names are exactly what a custom metrics bundle must not take.
-    let collisions: Vec<&str> = findings
-        .iter()
-        .filter(|f| f.id == "name-collision")
-        .map(|f| f.object.as_str())
-        .collect();
-    assert_eq!(
-        collisions,
-        [
-            "ConfigMap monitoring/adapter-config",
-            "Deployment monitoring/prometheus-adapter",
-            "APIService v1beta1.metrics.k8s.io"
-        ]
-    );
+    // Its objects are kube-prometheus' own (app.kubernetes.io/part-of:
+    // kube-prometheus): their names collide with nothing.
+    assert!(!ids(&findings).contains("name-collision"), "{}", lines(&findings));
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    let text = fixture("fixtures/lint/kube-prometheus-adapter.yaml");
+    assert!(!ids(&lint_with(&text, &options)).contains("name-collision"));
     settings().bind(|| insta::assert_snapshot!("lint-kube-prometheus-adapter", lines(&findings)));
 }
 
@@ -267,9 +273,8 @@ fn the_clean_fixture_is_clean() {
 
 #[test]
 fn every_check_is_listed_once() {
-    let listed: BTreeSet<&str> = RULES.iter().map(|(id, _)| *id).collect();
-    assert_eq!(listed.len(), RULES.len());
-    assert_eq!(listed.len(), 14);
+    let listed: BTreeSet<&str> = Check::ALL.iter().map(|check| check.id()).collect();
+    assert_eq!(listed.len(), Check::ALL.len());
 }
 
 #[test]
@@ -355,6 +360,7 @@ fn rate_window_negative() {
     ])));
     let options = LintOptions {
         scrape_interval: Some("15s".parse().unwrap()),
+        ..Default::default()
     };
     assert_clean(&lint_with(
         &variant(&[(METRICS_QUERY, one_minute)]),
@@ -619,68 +625,108 @@ fn prometheus_role_missing_negative() {
 
 const POD_LABELS: &str = "      labels:\n        app.kubernetes.io/name: prometheus-adapter\n";
 
+/// kube-prometheus' NetworkPolicy prometheus-k8s of `release`.
+fn kube_prometheus_policy(release: &str) -> String {
+    fixture(&format!("fixtures/lint/real/kube-prometheus-{release}/prometheus-networkPolicy.yaml"))
+}
+
 #[test]
 fn network_policy() {
-    let findings = lint(&variant(&[(
+    let other_labels = variant(&[(
         POD_LABELS,
         "      labels:\n        app: custom-metrics-adapter\n",
-    )]));
+    )]);
+    // The policy of the stack named in the context.
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    let findings = lint_with(&other_labels, &options);
     assert_only(&findings, "network-policy");
     assert_eq!(findings[0].field, "spec.template.metadata.labels");
-    assert!(
-        findings[0].message.contains("no such label"),
-        "{}",
-        findings[0]
-    );
-    let findings = lint(&variant(&[(
-        POD_LABELS,
-        "      labels:\n        app.kubernetes.io/name: custom-metrics\n",
-    )]));
+    assert!(findings[0].message.contains("kube-prometheus' NetworkPolicy monitoring/prometheus-k8s"), "{}", findings[0]);
+    // The policy in the input: release-0.11's admits no adapter at all
+    // (kube-prometheus#1764), whatever the stack says.
+    let with_policy = format!("{}---\n{}", clean(), kube_prometheus_policy("release-0.11"));
+    let findings = lint(&with_policy);
     assert_only(&findings, "network-policy");
+    assert!(findings[0].message.contains("NetworkPolicy monitoring/prometheus-k8s"), "{}", findings[0]);
 }
 
 #[test]
 fn network_policy_negative() {
-    for name in ["prometheus", "grafana"] {
+    // No NetworkPolicy in the input and no stack that ships one: quiet.
+    assert_clean(&lint(&variant(&[(
+        POD_LABELS,
+        "      labels:\n        app: custom-metrics-adapter\n",
+    )])));
+    // release-0.13's policy admits app.kubernetes.io/name: prometheus-adapter.
+    let with_policy = format!("{}---\n{}", clean(), kube_prometheus_policy("release-0.13"));
+    assert_clean(&lint(&with_policy));
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    for name in ["prometheus-adapter", "prometheus", "grafana"] {
         let labels = format!("      labels:\n        app.kubernetes.io/name: {name}\n");
-        assert_clean(&lint(&variant(&[(POD_LABELS, &labels)])));
+        assert_clean(&lint_with(&variant(&[(POD_LABELS, &labels)]), &options));
     }
-    // Outside kube-prometheus' namespace the policy does not apply.
-    let deployment_ns =
-        "  name: custom-metrics-adapter\n  namespace: monitoring\nspec:\n  replicas";
-    let elsewhere =
-        "  name: custom-metrics-adapter\n  namespace: custom-metrics\nspec:\n  replicas";
-    assert_clean(&lint(&variant(&[
-        (
-            POD_LABELS,
-            "      labels:\n        app: custom-metrics-adapter\n",
-        ),
-        (deployment_ns, elsewhere),
-    ])));
+    // A policy guarding other pods, or another namespace, does not apply.
+    let elsewhere = kube_prometheus_policy("release-0.11").replace("namespace: monitoring", "namespace: other");
+    assert_clean(&lint(&format!("{}---\n{}", clean(), elsewhere)));
+    let egress_only = kube_prometheus_policy("release-0.11").replace("  - Ingress\n", "");
+    assert_clean(&lint(&format!("{}---\n{}", clean(), egress_only)));
 }
 
 const DEPLOYMENT_NAME: &str = "kind: Deployment\nmetadata:\n  name: custom-metrics-adapter\n";
 
 #[test]
 fn name_collision() {
-    let findings = lint(&variant(&[(
-        DEPLOYMENT_NAME,
-        "kind: Deployment\nmetadata:\n  name: prometheus-adapter\n",
-    )]));
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    let findings = lint_with(
+        &variant(&[(
+            DEPLOYMENT_NAME,
+            "kind: Deployment\nmetadata:\n  name: prometheus-adapter\n",
+        )]),
+        &options,
+    );
     assert_only(&findings, "name-collision");
     assert_eq!(findings[0].field, "metadata.name");
-    let findings = lint(&variant(&[(
-        "name: v1beta1.custom.metrics.k8s.io",
-        "name: v1beta1.metrics.k8s.io",
-    )]));
+    assert_eq!(findings[0].severity, Severity::Error);
+    let findings = lint_with(
+        &variant(&[(
+            "name: v1beta1.custom.metrics.k8s.io",
+            "name: v1beta1.metrics.k8s.io",
+        )]),
+        &options,
+    );
     assert_only(&findings, "name-collision");
     for name in [
         "resource-metrics:system:auth-delegator",
         "resource-metrics-server-resources",
     ] {
         let text = format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\n");
-        assert_only(&lint(&text), "name-collision");
+        assert_only(&lint_with(&text, &options), "name-collision");
     }
+    // kube-prometheus' own objects in the input are the context too.
+    let next_to_it = format!(
+        "{}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: prometheus-adapter\n  namespace: monitoring\n",
+        fixture("fixtures/lint/kube-prometheus-adapter.yaml")
+    );
+    let findings: Vec<Finding> = lint(&next_to_it)
+        .into_iter()
+        .filter(|f| f.id == "name-collision")
+        .collect();
+    assert_eq!(findings.len(), 2, "{}", lines(&findings));
+    assert!(findings.iter().all(|f| f.severity == Severity::Error));
+    // Two files that define one object differently, applied together.
+    let twice = "kind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: '1'}\n---\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: '2'}\n";
+    let findings = lint(twice);
+    assert_only(&findings, "name-collision");
+    assert_eq!(findings[0].severity, Severity::Error);
 }
 
 #[test]
@@ -695,6 +741,13 @@ fn name_collision_negative() {
     }
     // A namespaced prometheus-adapter away from kube-prometheus' namespaces.
     assert_clean(&lint("kind: ServiceAccount\nmetadata:\n  name: prometheus-adapter\n  namespace: custom-metrics\n"));
+    // Without kube-prometheus in the context, its names are only a note.
+    let findings = lint("kind: Deployment\nmetadata:\n  name: prometheus-adapter\n  namespace: monitoring\n");
+    assert_only(&findings, "name-collision");
+    assert_eq!(findings[0].severity, Severity::Info);
+    // The same object twice, identical, changes nothing.
+    let twice = "kind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n";
+    assert_clean(&lint(twice));
 }
 
 #[test]

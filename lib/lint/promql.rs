@@ -3,25 +3,23 @@
 
 use std::time::Duration;
 
-use promql_parser::parser::{self, Expr};
+use std::collections::BTreeSet;
+
+use promql_parser::parser::{self, BinaryExpr, Expr, LabelModifier, VectorMatchCardinality};
 
 /// What `<<.LabelMatchers>>` becomes: a non-empty matcher list, so that a
-/// template with more matchers before or after it (`{<<.LabelMatchers>>,
-/// id='/'}`, `{job="x",<<.LabelMatchers>>}`) never gets a stray comma.
-pub(crate) const LABEL_MATCHERS: &str = r#"namespace="my-app",pod=~"p1|p2""#;
+/// template with more matchers before or after it never gets a stray comma.
+const LABEL_MATCHERS: &str = r#"namespace="my-app",pod=~"p1|p2""#;
 
-/// What `<<.GroupBy>>` and `<<.GroupBySlice>>` become.
-const GROUP_BY: &str = "pod";
-
-/// `template` with the adapter's placeholders filled in, `series` standing
-/// for `<<.Series>>`; `None` when it holds an action this does not model
-/// (a `range`, an `if`), so that no verdict is given on it.
+/// `template` with the adapter's placeholders filled in for the spec's
+/// checks (`config`), `series` standing for `<<.Series>>`; `None` when Go
+/// would refuse it or it holds an action this does not model.
 pub(crate) fn fill(template: &str, series: &str) -> Option<String> {
     let context = crate::query::QueryContext {
         series,
         label_matchers: LABEL_MATCHERS,
-        group_by: GROUP_BY,
-        label_values: "my-app",
+        group_by: "pod",
+        label_values: "namespace:my-app pod:p1|p2",
     };
     crate::query::fill_template(template, &context)
 }
@@ -85,6 +83,148 @@ fn walk(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
     }
 }
 
+/// The labels of a query's result series, as far as the syntax tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Labels {
+    /// A scalar (a number, `scalar(...)`, `time()`).
+    Scalar,
+    /// Exactly these labels (after `by (...)`, `sum(...)`, `on(...)`).
+    Known(BTreeSet<String>),
+    /// Whatever the selected series carry.
+    Unknown,
+}
+
+fn label_set(labels: &promql_parser::label::Labels) -> BTreeSet<String> {
+    labels.labels.iter().cloned().collect()
+}
+
+/// The labels of `expr`'s result (Prometheus' `resultMetric` rules).
+pub(crate) fn output_labels(expr: &Expr) -> Labels {
+    match expr {
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => Labels::Scalar,
+        Expr::VectorSelector(_) | Expr::MatrixSelector(_) => Labels::Unknown,
+        Expr::Paren(paren) => output_labels(&paren.expr),
+        Expr::Unary(unary) => output_labels(&unary.expr),
+        Expr::Subquery(subquery) => output_labels(&subquery.expr),
+        Expr::Aggregate(aggregate) => {
+            let op = aggregate.op.to_string();
+            // These keep the input's series as they are.
+            if matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio") {
+                return output_labels(&aggregate.expr);
+            }
+            match &aggregate.modifier {
+                Some(LabelModifier::Include(labels)) => {
+                    let mut set = label_set(labels);
+                    if op == "count_values" {
+                        return Labels::Unknown;
+                    }
+                    set.remove("__name__");
+                    Labels::Known(set)
+                }
+                Some(LabelModifier::Exclude(_)) => Labels::Unknown,
+                None if op == "count_values" => Labels::Unknown,
+                None => Labels::Known(BTreeSet::new()),
+            }
+        }
+        Expr::Call(call) => match call.func.name {
+            "scalar" | "time" | "pi" => Labels::Scalar,
+            "vector" => Labels::Known(BTreeSet::new()),
+            "label_replace" | "label_join" => {
+                let inner = call.args.args.first().map_or(Labels::Unknown, |arg| output_labels(arg));
+                let target = call.args.args.get(1).and_then(|arg| match arg.as_ref() {
+                    Expr::StringLiteral(text) => Some(text.val.clone()),
+                    _ => None,
+                });
+                match (inner, target) {
+                    (Labels::Known(mut set), Some(target)) => {
+                        set.insert(target);
+                        Labels::Known(set)
+                    }
+                    _ => Labels::Unknown,
+                }
+            }
+            _ => call
+                .args
+                .args
+                .iter()
+                .map(|arg| output_labels(arg))
+                .find(|labels| *labels != Labels::Scalar)
+                .unwrap_or(Labels::Unknown),
+        },
+        Expr::Binary(binary) => binary_labels(binary),
+        _ => Labels::Unknown,
+    }
+}
+
+fn binary_labels(binary: &BinaryExpr) -> Labels {
+    let lhs = output_labels(&binary.lhs);
+    let rhs = output_labels(&binary.rhs);
+    match (&lhs, &rhs) {
+        (Labels::Scalar, other) | (other, Labels::Scalar) => return other.clone(),
+        _ => {}
+    }
+    let modifier = binary.modifier.as_ref();
+    let card = modifier.map(|m| &m.card);
+    match card {
+        Some(VectorMatchCardinality::OneToMany(_)) => return rhs,
+        Some(VectorMatchCardinality::ManyToOne(_)) | Some(VectorMatchCardinality::ManyToMany) => return lhs,
+        _ => {}
+    }
+    if binary.op.is_set_operator() {
+        return lhs;
+    }
+    // One-to-one: `on(l)` keeps only l, `ignoring(l)` drops l.
+    match modifier.and_then(|m| m.matching.as_ref()) {
+        Some(LabelModifier::Include(labels)) => match lhs {
+            Labels::Known(set) => Labels::Known(set.intersection(&label_set(labels)).cloned().collect()),
+            _ => Labels::Known(label_set(labels)),
+        },
+        Some(LabelModifier::Exclude(labels)) => match lhs {
+            Labels::Known(set) => Labels::Known(set.difference(&label_set(labels)).cloned().collect()),
+            other => other,
+        },
+        None => lhs,
+    }
+}
+
+/// A one-to-one binary operation between two aggregations whose label
+/// sets differ, without `on`/`ignoring`: no series ever match, so it
+/// returns nothing. Describes the first such operation.
+pub(crate) fn unmatched_division(expr: &Expr) -> Option<String> {
+    let mut found = None;
+    walk(expr, &mut |expr| {
+        if found.is_some() {
+            return;
+        }
+        let Expr::Binary(binary) = expr else { return };
+        if binary.op.is_set_operator() {
+            return;
+        }
+        let modifier = binary.modifier.as_ref();
+        if modifier.is_some_and(|m| m.matching.is_some() || !matches!(m.card, VectorMatchCardinality::OneToOne)) {
+            return;
+        }
+        if let (Labels::Known(lhs), Labels::Known(rhs)) = (output_labels(&binary.lhs), output_labels(&binary.rhs)) {
+            if lhs != rhs {
+                let show = |set: &BTreeSet<String>| {
+                    if set.is_empty() {
+                        "no labels".to_owned()
+                    } else {
+                        format!("({})", set.iter().cloned().collect::<Vec<_>>().join(", "))
+                    }
+                };
+                found = Some(format!(
+                    "`{}` joins a side with {} to a side with {}",
+                    binary.op,
+                    show(&lhs),
+                    show(&rhs)
+                ));
+            }
+        }
+    });
+    found
+}
+
 /// A duration as Prometheus writes it: `20s`, `2m`, `1m30s`, `500ms`.
 pub(crate) fn format_duration(duration: Duration) -> String {
     let mut millis = duration.as_millis();
@@ -106,48 +246,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fills_the_adapters_placeholders() {
-        let filled = fill(
-            "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)",
-            "x_total",
-        )
-        .unwrap();
-        assert_eq!(
-            filled,
-            r#"sum(rate(x_total{namespace="my-app",pod=~"p1|p2"}[2m])) by (pod)"#
-        );
-        assert!(parse(&filled).is_ok());
-    }
-
-    #[test]
-    fn label_matchers_first_or_after_a_comma() {
-        for template in [
-            "sum(x{<<.LabelMatchers>>, id='/'}) by (<<.GroupBy>>)",
-            r#"sum by (<<.GroupBy>>) (y{job="node-exporter",<<.LabelMatchers>>})"#,
-            "z:info:{<<.LabelMatchers>>}",
-        ] {
-            let filled = fill(template, "s").unwrap();
-            assert!(
-                parse(&filled).is_ok(),
-                "{filled}: {:?}",
-                parse(&filled).err()
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_actions_are_not_judged() {
-        assert_eq!(
-            fill("sum(x) by (<<range .GroupBySlice>>x<<end>>)", "s"),
-            None
-        );
-        assert_eq!(
-            fill(r#"x{ns="<<index .LabelValuesByName "namespace">>"}"#, "s").unwrap(),
-            r#"x{ns="my-app"}"#
-        );
-    }
-
-    #[test]
     fn repeated_by_does_not_parse() {
         assert!(parse("sum(rate(x[3m])) by (pod) by (pod)").is_err());
         let error = parse("sum(rate(x[3m])) by (pod) by (pod)").unwrap_err();
@@ -166,6 +264,44 @@ mod tests {
             .collect();
         assert_eq!(windows, [("rate", 20), ("irate", 60), ("increase", 300)]);
         assert!(rate_windows(&parse("sum(x)").unwrap()).is_empty());
+    }
+
+    fn labels(query: &str) -> Labels {
+        output_labels(&parse(query).unwrap())
+    }
+
+    fn set(items: &[&str]) -> Labels {
+        Labels::Known(items.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn result_labels_follow_prometheus() {
+        assert_eq!(labels("sum(rate(x[2m])) by (pod)"), set(&["pod"]));
+        assert_eq!(labels("sum(rate(x[2m]))"), set(&[]));
+        assert_eq!(labels("rate(x[2m])"), Labels::Unknown);
+        assert_eq!(labels("sum(x) by (pod) * 60"), set(&["pod"]));
+        assert_eq!(labels("topk(3, sum(x) by (pod))"), set(&["pod"]));
+        assert_eq!(labels("sum(x) by (pod, ns) / on(pod) group_left sum(y) by (pod)"), set(&["ns", "pod"]));
+        assert_eq!(labels("sum(x) by (pod, ns) / on(pod) sum(y) by (pod)"), set(&["pod"]));
+        assert_eq!(labels(r#"label_replace(sum(x) by (a), "pod", "$1", "a", "(.*)")"#), set(&["a", "pod"]));
+        assert_eq!(labels("sum(x) without (a)"), Labels::Unknown);
+        assert_eq!(labels("scalar(x)"), Labels::Scalar);
+    }
+
+    #[test]
+    fn divisions_that_never_match() {
+        let found = unmatched_division(&parse("sum(a) by (pod) / sum(b) by (namespace)").unwrap()).unwrap();
+        assert!(found.contains("(pod)") && found.contains("(namespace)"), "{found}");
+        for fine in [
+            "sum(a) by (pod) / sum(b) by (pod)",
+            "sum(a) by (pod) / on(namespace) group_left sum(b) by (namespace)",
+            "sum(a) by (pod) / 60",
+            "sum(a) by (pod) / ignoring(x) sum(b) by (pod, x)",
+            "sum(a) by (pod) or sum(b) by (namespace)",
+            "rate(a[2m]) / rate(b[2m])",
+        ] {
+            assert_eq!(unmatched_division(&parse(fine).unwrap()), None, "{fine}");
+        }
     }
 
     #[test]

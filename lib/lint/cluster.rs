@@ -1,0 +1,353 @@
+//! Checks across objects: APIServices, NetworkPolicies, names that two
+//! applied sets both define.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+use super::model::{arguments, image_of, is_adapter_image, selects, Object, Pod};
+use super::workload::flag_value;
+use super::{Check, Lint, Severity, Stack};
+
+/// insecure-tls.
+pub(super) fn check_api_service(object: &Object<'_>, lint: &mut Lint) {
+    if object.kind != "APIService"
+        || object.value["spec"]["insecureSkipTLSVerify"].as_bool() != Some(true)
+    {
+        return;
+    }
+    lint.push(
+        object,
+        Check::InsecureTls,
+        Severity::Warning,
+        "spec.insecureSkipTLSVerify",
+        "the API server does not verify the adapter's certificate: anyone who can take over the Service \
+         feeds metrics to every HPA",
+        "set adapter.tls.mode to caBundle (with the CA's PEM) or certManager, which set spec.caBundle",
+    );
+}
+
+/// Names kube-prometheus' own prometheus-adapter (the resource metrics
+/// API) uses, in `monitoring`, `kube-system` or cluster-wide.
+fn kube_prometheus_name(object: &Object<'_>) -> bool {
+    if matches!(object.namespace, Some(namespace) if namespace != "monitoring" && namespace != "kube-system")
+    {
+        return false;
+    }
+    let name = object.name;
+    name == "prometheus-adapter"
+        || name.starts_with("resource-metrics-")
+        || name.starts_with("resource-metrics:")
+        || (object.kind == "APIService" && name == "v1beta1.metrics.k8s.io")
+        || (object.kind == "ConfigMap"
+            && name == "adapter-config"
+            && object.namespace == Some("monitoring"))
+}
+
+/// Whether the object is kube-prometheus' own (its manifests label every
+/// object `app.kubernetes.io/part-of: kube-prometheus`).
+fn part_of_kube_prometheus(object: &Object<'_>) -> bool {
+    object.value["metadata"]["labels"]["app.kubernetes.io/part-of"].as_str()
+        == Some("kube-prometheus")
+}
+
+/// The API group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
+fn group<'a>(object: &Object<'a>) -> &'a str {
+    object.value["apiVersion"]
+        .as_str()
+        .and_then(|version| version.rsplit_once('/'))
+        .map_or("", |(group, _)| group)
+}
+
+/// name-collision: an object defined twice in what is applied together
+/// (error), an object kube-prometheus also defines when the stack is
+/// kube-prometheus (error), or named like kube-prometheus' adapter without
+/// that context (info).
+pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &mut Lint) {
+    let mut first: BTreeMap<(&str, &str, Option<&str>, &str), &Object<'_>> = BTreeMap::new();
+    for object in objects.iter().filter(|object| !object.kind.is_empty() && !object.name.is_empty()) {
+        let key = (group(object), object.kind, object.namespace, object.name);
+        match first.get(&key) {
+            // The same object twice, byte for byte, changes nothing.
+            Some(earlier) if earlier.value != object.value => lint.push(
+                object,
+                Check::NameCollision,
+                Severity::Error,
+                "metadata.name",
+                format!(
+                    "{} is also defined in {} with other content; applying both, the later replaces the earlier",
+                    object.display(),
+                    earlier.origin
+                ),
+                "keep one definition, or give one of them another name",
+            ),
+            Some(_) => {}
+            None => {
+                first.insert(key, object);
+            }
+        }
+    }
+    let kube_prometheus_in_input = objects.iter().any(part_of_kube_prometheus);
+    for object in objects {
+        if object.kind.is_empty() || !kube_prometheus_name(object) || part_of_kube_prometheus(object) {
+            continue;
+        }
+        let what = if object.kind == "APIService" {
+            "kube-prometheus' prometheus-adapter serves this APIService (CPU and memory for kubectl top and \
+             resource HPAs); only one provider can hold it"
+                .to_owned()
+        } else {
+            format!(
+                "kube-prometheus' own prometheus-adapter has an object named `{}`",
+                object.name
+            )
+        };
+        let (severity, message) = if stack == Some(Stack::KubePrometheus) || kube_prometheus_in_input {
+            (
+                Severity::Error,
+                format!("{what}; applied next to kube-prometheus, one replaces the other and the resource metrics API breaks"),
+            )
+        } else {
+            (
+                Severity::Info,
+                format!("{what}; this collides only if kube-prometheus is installed too (lint with --stack kube-prometheus to check)"),
+            )
+        };
+        lint.push(
+            object,
+            Check::NameCollision,
+            severity,
+            "metadata.name",
+            message,
+            "give the custom metrics adapter its own names, such as custom-metrics-adapter, and serve only v1beta1.custom.metrics.k8s.io",
+        );
+    }
+}
+
+/// kube-prometheus' NetworkPolicy `prometheus-k8s` (release-0.14), for
+/// `--stack kube-prometheus` when the input has no NetworkPolicy.
+static KUBE_PROMETHEUS_POLICY: LazyLock<Value> = LazyLock::new(|| {
+    serde_saphyr::from_str(include_str!("kube-prometheus-networkPolicy.yaml"))
+        .expect("the embedded NetworkPolicy is YAML")
+});
+
+/// The labels of kube-prometheus' Prometheus pods (its Service's selector).
+fn kube_prometheus_prometheus_labels() -> Value {
+    KUBE_PROMETHEUS_POLICY["spec"]["podSelector"]["matchLabels"].clone()
+}
+
+/// Service name and namespace of an in-cluster URL's host
+/// (`name.namespace.svc...`, `name.namespace`, `name`).
+fn service_of<'a>(url: &'a str, default_namespace: &'a str) -> Option<(&'a str, &'a str, Option<u16>)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let (host, port) = match host_port.split_once(':') {
+        Some((host, port)) => (host, Some(port.parse().ok()?)),
+        None => (host_port, None),
+    };
+    let port = port.or(if url.starts_with("https") { Some(443) } else { Some(80) });
+    let parts: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    match parts.as_slice() {
+        [name] => Some((name, default_namespace, port)),
+        [name, namespace] => Some((name, namespace, port)),
+        [name, namespace, "svc", ..] => Some((name, namespace, port)),
+        _ => None,
+    }
+}
+
+/// The labels of a namespace: its Namespace object's, plus the automatic
+/// `kubernetes.io/metadata.name`.
+fn namespace_labels(objects: &[Object<'_>], namespace: &str) -> Value {
+    let mut labels = objects
+        .iter()
+        .find(|object| object.kind == "Namespace" && object.name == namespace)
+        .map(|object| object.value["metadata"]["labels"].clone())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    labels["kubernetes.io/metadata.name"] = Value::String(namespace.to_owned());
+    labels
+}
+
+/// Whether a policy isolates the pods it selects for ingress.
+fn isolates_ingress(policy: &Value) -> bool {
+    match policy["spec"]["policyTypes"].as_array() {
+        Some(types) => types.iter().any(|t| t.as_str() == Some("Ingress")),
+        None => true,
+    }
+}
+
+/// Whether one ingress rule admits a client pod to `port`; `None` when
+/// the rule needs facts the input does not have (namespace labels).
+fn rule_admits(
+    rule: &Value,
+    policy_namespace: &str,
+    client_labels: &Value,
+    client_namespace: &str,
+    client_namespace_labels: &Value,
+    port: Option<u16>,
+) -> Option<bool> {
+    let ports_ok = match rule["ports"].as_array() {
+        None => true,
+        Some(ports) if ports.is_empty() => true,
+        Some(ports) => ports.iter().any(|entry| match &entry["port"] {
+            Value::Null => true,
+            // A named port: the Service maps it, assume it is the one.
+            Value::String(_) => true,
+            Value::Number(number) => port.is_none() || number.as_u64() == port.map(u64::from),
+            _ => false,
+        }),
+    };
+    if !ports_ok {
+        return Some(false);
+    }
+    let Some(peers) = rule["from"].as_array() else {
+        return Some(true);
+    };
+    if peers.is_empty() {
+        return Some(true);
+    }
+    let mut unknown = false;
+    for peer in peers {
+        if peer.get("ipBlock").is_some() {
+            unknown = true;
+            continue;
+        }
+        let pod_selector = peer.get("podSelector");
+        let namespace_selector = peer.get("namespaceSelector");
+        let namespace_ok = match namespace_selector {
+            None => Some(client_namespace == policy_namespace),
+            Some(selector) => {
+                // Unknown namespace labels: a selector on anything but the
+                // automatic name label cannot be judged.
+                let known = selector["matchLabels"]
+                    .as_object()
+                    .is_none_or(|map| map.keys().all(|key| client_namespace_labels.get(key).is_some()))
+                    && selector["matchExpressions"].is_null();
+                match selects(selector, client_namespace_labels) {
+                    Some(true) => Some(true),
+                    Some(false) if known => Some(false),
+                    _ => None,
+                }
+            }
+        };
+        let pod_ok = match pod_selector {
+            None => Some(true),
+            Some(selector) => selects(selector, client_labels),
+        };
+        match (namespace_ok, pod_ok) {
+            (Some(true), Some(true)) => return Some(true),
+            (Some(false), _) | (_, Some(false)) => {}
+            _ => unknown = true,
+        }
+    }
+    if unknown {
+        None
+    } else {
+        Some(false)
+    }
+}
+
+/// network-policy: each adapter's Prometheus, and whether the
+/// NetworkPolicies that isolate Prometheus' pods admit the adapter pods.
+pub(super) fn check_network_policies(
+    objects: &[Object<'_>],
+    pods: &[Pod<'_>],
+    stack: Option<Stack>,
+    lint: &mut Lint,
+) {
+    let input_policies: Vec<(&str, &Value, String)> = objects
+        .iter()
+        .filter(|object| object.kind == "NetworkPolicy")
+        .map(|object| (object.namespace.unwrap_or("default"), object.value, object.display()))
+        .collect();
+    let policies = if input_policies.is_empty() && stack == Some(Stack::KubePrometheus) {
+        vec![(
+            "monitoring",
+            &*KUBE_PROMETHEUS_POLICY,
+            "kube-prometheus' NetworkPolicy monitoring/prometheus-k8s".to_owned(),
+        )]
+    } else {
+        input_policies
+    };
+    if policies.is_empty() {
+        return;
+    }
+    for pod in pods {
+        let adapter_namespace = pod.object.namespace.unwrap_or("default");
+        for (path, container) in pod.containers() {
+            if !image_of(container).is_some_and(|image| is_adapter_image(&image)) {
+                continue;
+            }
+            let args = arguments(container, &path);
+            let Some((_, url)) = flag_value(&args, "--prometheus-url") else {
+                continue;
+            };
+            let Some((service, namespace, port)) = service_of(url, adapter_namespace) else {
+                continue;
+            };
+            let selector = objects
+                .iter()
+                .find(|object| {
+                    object.kind == "Service" && object.name == service && object.namespace.unwrap_or("default") == namespace
+                })
+                .map(|object| object.value["spec"]["selector"].clone());
+            let prometheus_labels = match selector {
+                Some(selector) if selector.is_object() => selector,
+                Some(_) => continue,
+                // kube-prometheus' Service, and the operator's governing
+                // Service over the same pods.
+                None if service == "prometheus-k8s" || service == "prometheus-operated" => {
+                    kube_prometheus_prometheus_labels()
+                }
+                None => continue,
+            };
+            let guarding: Vec<&(&str, &Value, String)> = policies
+                .iter()
+                .filter(|(policy_namespace, policy, _)| {
+                    *policy_namespace == namespace
+                        && isolates_ingress(policy)
+                        && selects(&policy["spec"]["podSelector"], &prometheus_labels) == Some(true)
+                })
+                .collect();
+            if guarding.is_empty() {
+                continue;
+            }
+            let client_namespace_labels = namespace_labels(objects, adapter_namespace);
+            let mut verdict = Some(false);
+            for (policy_namespace, policy, _) in &guarding {
+                for rule in policy["spec"]["ingress"].as_array().into_iter().flatten() {
+                    match rule_admits(
+                        rule,
+                        policy_namespace,
+                        pod.labels,
+                        adapter_namespace,
+                        &client_namespace_labels,
+                        port,
+                    ) {
+                        Some(true) => verdict = Some(true),
+                        None if verdict == Some(false) => verdict = None,
+                        _ => {}
+                    }
+                }
+            }
+            if verdict != Some(false) {
+                continue;
+            }
+            let names: Vec<&str> = guarding.iter().map(|(_, _, name)| name.as_str()).collect();
+            lint.push(
+                pod.object,
+                Check::NetworkPolicy,
+                Severity::Warning,
+                pod.labels_path,
+                format!(
+                    "{} isolates Prometheus' pods behind {service}.{namespace} and admits no pod with these labels \
+                     from namespace {adapter_namespace}, so the adapter's queries time out (\"dial tcp ...: i/o timeout\")",
+                    names.join(", ")
+                ),
+                "add an ingress rule admitting the adapter pods (podSelector app.kubernetes.io/name: prometheus-adapter) to Prometheus' port, or label the pods as the policy expects",
+            );
+        }
+    }
+}
