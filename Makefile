@@ -54,6 +54,7 @@ validate: build $(VENV)/.installed
 	for spec in fixtures/specs/*.yaml; do \
 	  $(BIN) -c $$spec > $(OUT)/spec-$$(basename $$spec) || exit 1; \
 	done
+	$(BIN) -c examples/fastapi/spec.yaml --backend keda > $(OUT)/keda-fastapi.yaml
 	$(BIN) roles --namespace my-app --namespace shop > $(OUT)/roles.yaml
 	for release in release-0.12 release-0.14; do \
 	  mkdir -p $(OUT)/$$release && cp fixtures/kube-prometheus/$$release/*.yaml $(OUT)/$$release/ && \
@@ -67,6 +68,9 @@ validate: build $(VENV)/.installed
 	# The validator must reject known-bad objects, or it proves nothing.
 	! $(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels fixtures/validator-canary/broken.yaml > $(OUT)/canary.log
 	grep -q "4 failures" $(OUT)/canary.log
+	# The same for KEDA's CRD schemas (a pruned typo, missing required fields).
+	! $(PY) tests/validate_manifests.py fixtures/validator-canary/keda-broken.yaml > $(OUT)/keda-canary.log
+	grep -q "0 objects validated, 4 failures" $(OUT)/keda-canary.log
 
 # Re-run the snapshot tests writing .snap.new files for changed output;
 # review them with `cargo insta review` (cargo install cargo-insta) or

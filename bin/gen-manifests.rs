@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use custom_metrics_manifests::spec::Backend;
 use custom_metrics_manifests::{
     config, explain, gitops, lint, output, prometheus, render, Error, OutputFormat, Preset,
 };
@@ -17,6 +18,7 @@ Examples:
   gen-manifests --preset recommended             the hardened adapter
   gen-manifests -c spec.yaml -o manifests.yaml   everything the spec describes
   gen-manifests -c spec.yaml --format json       a flat JSON v1 List
+  gen-manifests -c spec.yaml --backend keda      KEDA ScaledObjects instead of the adapter
   gen-manifests -c spec.yaml --out-dir deploy/   one file per object + kustomization.yaml
   gen-manifests check deploy.yaml -c spec.yaml   exit 1 with a diff when deploy.yaml is stale
   gen-manifests lint custom-metrics.yaml         the pitfalls in an existing bundle
@@ -47,6 +49,34 @@ struct InputArgs {
     /// Preset to start from (replaces the spec's `preset`).
     #[arg(long, value_enum, global = true)]
     preset: Option<PresetArg>,
+    /// What serves the metric (replaces the spec's `backend`): the adapter
+    /// bundle and HPAs, or a KEDA ScaledObject per app.
+    #[arg(long, value_enum, global = true)]
+    backend: Option<BackendArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Adapter,
+    Keda,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(arg: BackendArg) -> Backend {
+        match arg {
+            BackendArg::Adapter => Backend::Adapter,
+            BackendArg::Keda => Backend::Keda,
+        }
+    }
+}
+
+/// The spec (or preset) with the command line's overrides.
+fn load_config(input: &InputArgs) -> Result<config::Config, Error> {
+    config::load_with(
+        input.config.as_deref(),
+        input.preset.map(Preset::from),
+        input.backend.map(Backend::from),
+    )
 }
 
 #[derive(Args)]
@@ -278,10 +308,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let input = &cli.generate.input;
-    let preset = input.preset.map(Preset::from);
     match cli.command {
         None => {
-            let config = config::load(input.config.as_deref(), preset)?;
+            let config = load_config(input)?;
             let manifests = render::manifests(&config);
             if let Some(dir) = &cli.generate.out_dir {
                 let plan = gitops::plan_out_dir(dir, &gitops::out_dir_files(&manifests))?;
@@ -305,7 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Some(Command::Explain(args)) => {
-            let config = config::load(input.config.as_deref(), preset)?;
+            let config = load_config(input)?;
             let client = match &args.prometheus {
                 Some(url) => Some(
                     prometheus::Prometheus::new(
@@ -350,7 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut findings = Vec::new();
             if args.files.is_empty() || input.config.is_some() {
-                let config = config::load(input.config.as_deref(), preset)?;
+                let config = load_config(input)?;
                 findings = lint::lint_config(&config, &options);
             }
             if !args.files.is_empty() {
@@ -362,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     })?;
                     inputs.push((path.display().to_string(), bytes));
                 }
-                findings.extend(lint::lint_files(&inputs, preset, &options)?);
+                findings.extend(lint::lint_files(&inputs, input.preset.map(Preset::from), &options)?);
             }
             match args.format {
                 LintFormat::Text => findings.iter().for_each(|finding| println!("{finding}")),
@@ -380,7 +409,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             });
         }
         Some(Command::Check(args)) => {
-            let config = config::load(input.config.as_deref(), preset)?;
+            let config = load_config(input)?;
             let wanted = custom_metrics_manifests::generate(&config, args.format.into());
             let current = std::fs::read(&args.file).map_err(|source| Error::Read {
                 path: args.file.clone(),
@@ -395,7 +424,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Roles(args)) => {
             let config = custom_metrics_manifests::kube_prometheus::roles_config(
-                config::load(input.config.as_deref(), preset)?,
+                load_config(input)?,
                 &args.namespaces,
             )?;
             let Some(dir) = args.patch else {
@@ -424,7 +453,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emit(&report, None)?;
         }
         Some(Command::App(args)) => {
-            let base = config::load(input.config.as_deref(), preset)?;
+            let base = load_config(input)?;
             let config = custom_metrics_manifests::config::quick_app(
                 base,
                 &args.namespace,
@@ -441,7 +470,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;
-            let config = config::load(input.config.as_deref(), preset)?;
+            let config = load_config(input)?;
             let request = simulate::Request {
                 app: args.app,
                 load: match (args.load, args.prometheus) {

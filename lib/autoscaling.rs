@@ -65,7 +65,9 @@ pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
     }
 }
 
-fn behavior(spec: &BehaviorSpec) -> HorizontalPodAutoscalerBehavior {
+/// autoscaling/v2 behavior from the spec's (shared with KEDA's
+/// `horizontalPodAutoscalerConfig`).
+pub fn behavior(spec: &BehaviorSpec) -> HorizontalPodAutoscalerBehavior {
     HorizontalPodAutoscalerBehavior {
         scale_up: spec.scale_up.as_ref().map(scaling_rules),
         scale_down: spec.scale_down.as_ref().map(scaling_rules),

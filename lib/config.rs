@@ -21,7 +21,8 @@ use crate::adapter_config::AdapterConfig;
 use crate::naming::served_metric;
 use crate::preset::Preset;
 use crate::spec::{
-    AppSpec, BehaviorSpec, IssuerRefSpec, ResourcesSpec, Spec, SpecError, TlsMode, TolerationSpec,
+    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, ResourcesSpec,
+    Spec, SpecError, TlsMode, TolerationSpec,
 };
 use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replicas};
 
@@ -45,6 +46,35 @@ pub struct Config {
     pub prometheus: Prometheus,
     /// Apps with their ServiceMonitor and HPA.
     pub apps: Vec<App>,
+    /// What serves the apps' metric: the adapter bundle and HPAs, or KEDA
+    /// ScaledObjects.
+    pub backend: Backend,
+    /// The `keda` backend's settings.
+    pub keda: Keda,
+}
+
+/// Resolved settings of the `keda` backend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Keda {
+    /// Failed polls before the fallback applies.
+    pub failure_threshold: u32,
+    /// Fallback replicas; `None` means each app's maxReplicas.
+    pub fallback_replicas: Option<u32>,
+    /// Fallback behavior, when the spec sets one.
+    pub fallback_behavior: Option<FallbackBehavior>,
+    /// Prometheus credentials from a Secret.
+    pub authentication: Option<KedaAuthSpec>,
+}
+
+impl Default for Keda {
+    fn default() -> Self {
+        Keda {
+            failure_threshold: 3,
+            fallback_replicas: None,
+            fallback_behavior: None,
+            authentication: None,
+        }
+    }
 }
 
 /// The adapter deployment's settings.
@@ -286,8 +316,10 @@ impl Config {
             .map(|app| (app.namespace.clone(), app.name.clone()))
             .collect();
         let mut namespaces: BTreeSet<Name> = config.prometheus.namespaces.iter().cloned().collect();
+        let mut app_lines = vec![None; config.apps.len()];
         for (index, spanned) in spec.apps.into_iter().enumerate() {
             let app_at = position(&spanned);
+            app_lines.push(app_at);
             let at = |name: &str, message: String| {
                 error(app_at, &format!("apps[{index}].{name}"), message)
             };
@@ -318,6 +350,19 @@ impl Config {
             .retain(|namespace| unique.insert(namespace.clone()));
         check_relist_interval(&config)
             .map_err(|message| error(relist_at, "adapter.metricsRelistInterval", message))?;
+        set(&mut config.backend, spec.backend);
+        if let Some(keda) = spec.keda {
+            let keda_at = position(&keda);
+            apply_keda(&mut config.keda, keda.value)
+                .map_err(|(field, message)| error(keda_at, &format!("keda.{field}"), message))?;
+        }
+        if config.backend == Backend::Keda {
+            for (index, app) in config.apps.iter().enumerate() {
+                check_keda_app(&config.adapter_config, app).map_err(|(field, message)| {
+                    error(app_lines.get(index).copied().flatten(), &format!("apps[{index}].{field}"), message)
+                })?;
+            }
+        }
         Ok(config)
     }
 }
@@ -348,6 +393,64 @@ impl Config {
         self.apps.push(resolved);
         Ok(())
     }
+}
+
+/// Applies the `keda` section; the error names the field below `keda`.
+fn apply_keda(keda: &mut Keda, spec: crate::spec::KedaSpec) -> Result<(), (String, String)> {
+    if let Some(fallback) = spec.fallback {
+        set(
+            &mut keda.failure_threshold,
+            fallback.failure_threshold.map(|t| t.get()),
+        );
+        keda.fallback_replicas = fallback.replicas.map(|r| r.get());
+        keda.fallback_behavior = fallback.behavior;
+    }
+    if let Some(mut auth) = spec.authentication {
+        auth.modes.sort();
+        auth.modes.dedup();
+        use crate::spec::AuthMode;
+        if auth.modes.contains(&AuthMode::Bearer) && auth.modes.contains(&AuthMode::Basic) {
+            return Err((
+                "authentication.modes".into(),
+                "bearer and basic exclude each other (KEDA's authModes exclusiveSet)".into(),
+            ));
+        }
+        if auth.modes.is_empty() {
+            // prometheus_scaler.go reads `ca` only when an auth mode is set.
+            return Err((
+                "authentication.modes".into(),
+                "give at least one of bearer, basic, tls: KEDA's prometheus scaler ignores \
+                 authentication (the CA included) without an auth mode"
+                    .into(),
+            ));
+        }
+        keda.authentication = Some(auth);
+    }
+    Ok(())
+}
+
+/// What the `keda` backend needs of an app beyond the adapter's rules: a
+/// concrete query, and a threshold KEDA does not round to zero.
+fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'static str, String)> {
+    crate::query::keda_query(adapter_config, app).map_err(|message| ("metric", message))?;
+    // KEDA formats the threshold with `%.3f` (pkg/scalers/scaler.go).
+    if app.target_average_value.as_f64() < 0.0005 {
+        return Err((
+            "targetAverageValue",
+            format!(
+                "`{}` rounds to 0 in KEDA, which keeps 3 decimals of the threshold: \
+                 give at least 1m",
+                app.target_average_value
+            ),
+        ));
+    }
+    if app.target_average_value.to_decimal().is_none() {
+        return Err((
+            "targetAverageValue",
+            format!("`{}` has too many digits for a KEDA threshold", app.target_average_value),
+        ));
+    }
+    Ok(())
 }
 
 /// Adds one app given on the command line (`gen-manifests app`) to `config`.
@@ -635,8 +738,19 @@ pub fn load(
     path: Option<&std::path::Path>,
     preset: Option<Preset>,
 ) -> Result<Config, crate::Error> {
+    load_with(path, preset, None)
+}
+
+/// [`load`], with `backend`, when given, replacing the spec's `backend`.
+pub fn load_with(
+    path: Option<&std::path::Path>,
+    preset: Option<Preset>,
+    backend: Option<Backend>,
+) -> Result<Config, crate::Error> {
     let Some(path) = path else {
-        return Ok(preset.unwrap_or_default().config());
+        let mut config = preset.unwrap_or_default().config();
+        set(&mut config.backend, backend);
+        return Ok(config);
     };
     let bytes = std::fs::read(path).map_err(|source| crate::Error::Read {
         path: path.to_owned(),
@@ -646,6 +760,9 @@ pub fn load(
     let mut spec = Spec::from_bytes(&bytes, &origin)?;
     if preset.is_some() {
         spec.preset = preset;
+    }
+    if backend.is_some() {
+        spec.backend = backend;
     }
     Ok(Config::from_spec(spec, &origin)?)
 }

@@ -226,27 +226,17 @@ fn example_queries(config: &Config) -> Vec<ExampleQuery> {
         .collect()
 }
 
-/// The query the adapter sends for an app's pods: `rule`'s metricsQuery
-/// with `<<.Series>>` = `series`, `<<.LabelMatchers>>` = the rule's
-/// namespace and pod labels matching `namespace` and `pod_pattern`,
-/// `<<.GroupBy>>` = the pod label. A template this cannot fill is returned
-/// as written.
+/// The query the adapter sends for an app's pods (see
+/// [`query::app_query`](crate::query::app_query)); a template this cannot
+/// fill is returned as written.
 pub fn app_query(
     rule: &crate::adapter_config::Rule,
     series: &str,
     namespace: &str,
     pod_pattern: &str,
 ) -> String {
-    let (namespace_label, pod_label) = resource_labels(rule);
-    let label_matchers = format!(r#"{namespace_label}="{namespace}",{pod_label}=~"{pod_pattern}""#);
-    let context = QueryContext {
-        series,
-        label_matchers: &label_matchers,
-        group_by: &pod_label,
-        label_values: namespace,
-    };
-    let template = rule.metrics_query.as_deref().unwrap_or("");
-    fill_template(template, &context).unwrap_or_else(|| template.to_owned())
+    crate::query::app_query(rule, series, namespace, pod_pattern)
+        .unwrap_or_else(|| rule.metrics_query.clone().unwrap_or_default())
 }
 
 /// The app's total over all its pods, as a query: the adapter's per-pod

@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod explain;
 pub mod gitops;
+pub mod keda;
 pub mod kube_prometheus;
 pub mod lint;
 pub mod meta;

@@ -123,6 +123,80 @@ pub fn selects_series(series_query: &str, series_name: &str) -> Result<bool, Str
     Ok(true)
 }
 
+/// The characters of a pod-template-hash and of a generated-name suffix:
+/// `k8s.io/apimachinery/pkg/util/rand`'s alphabet (no vowels, no 0, 1, 3).
+pub const POD_NAME_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// Kubernetes truncates a `generateName` prefix to 58 characters
+/// (`maxGeneratedNameLength` in apiserver's names.go) before adding 5
+/// random characters.
+const MAX_GENERATED_PREFIX: usize = 58;
+
+/// A regex (RE2, anchored by Prometheus' `=~`) matching exactly the pods
+/// of Deployment `deployment`: `<deployment>-<pod-template-hash>-<suffix>`,
+/// the hash 1 to 10 characters and the suffix 5, both from
+/// [`POD_NAME_ALPHABET`]. `api` does not match `api-canary-...` pods: the
+/// hash cannot hold `a`, and two segments must follow. For long names
+/// Kubernetes truncates the ReplicaSet name plus `-` to 58 characters, and
+/// the pattern follows the truncation for each hash length.
+///
+/// ```
+/// use custom_metrics_manifests::naming::pod_pattern;
+///
+/// let pattern = regex::Regex::new(&format!("^(?:{})$", pod_pattern("api"))).unwrap();
+/// assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
+/// assert!(!pattern.is_match("api-canary-7c9f8d6b5-x2k4q"));
+/// assert!(!pattern.is_match("api-7c9f8d6b5"));
+/// ```
+pub fn pod_pattern(deployment: &str) -> String {
+    let class = format!("[{POD_NAME_ALPHABET}]");
+    let suffix = format!("{class}{{5}}");
+    // Short names are never truncated: one compact pattern.
+    // `name-` plus a 10-character hash plus `-` fits in 58.
+    if deployment.len() + 12 <= MAX_GENERATED_PREFIX {
+        return format!("{}-{class}{{1,10}}-{suffix}", regex_escape(deployment));
+    }
+    let mut alternatives: Vec<String> = Vec::new();
+    for hash_len in 1..=10usize {
+        // The prefix `deployment-HASH-`, cut at 58 characters.
+        let full = deployment.len() + 1 + hash_len + 1;
+        let keep = full.min(MAX_GENERATED_PREFIX);
+        let name_chars = keep.min(deployment.len());
+        let mut prefix = regex_escape(&deployment[..name_chars]);
+        let mut left = keep - name_chars;
+        if left > 0 {
+            prefix.push('-');
+            left -= 1;
+        }
+        let hash_chars = left.min(hash_len);
+        if hash_chars > 0 {
+            prefix.push_str(&format!("{class}{{{hash_chars}}}"));
+            left -= hash_chars;
+        }
+        if left > 0 {
+            prefix.push('-');
+        }
+        let alternative = format!("{prefix}{suffix}");
+        if !alternatives.contains(&alternative) {
+            alternatives.push(alternative);
+        }
+    }
+    alternatives.join("|")
+}
+
+/// `text` as a regex literal. Names hold only `a-z0-9-`, which need no
+/// escape; anything else becomes a one-character class, so the pattern
+/// never holds a backslash that a PromQL string literal would reinterpret.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c.to_string(),
+            '\\' | ']' | '^' | '"' => format!("\\x{{{:x}}}", c as u32),
+            other => format!("[{other}]"),
+        })
+        .collect()
+}
+
 /// Splits `a="x",b=~"y,z"` at the commas outside quotes.
 fn split_matchers(matchers: &str) -> Vec<&str> {
     let mut parts = Vec::new();
@@ -283,6 +357,32 @@ mod tests {
             served_metric(&rule, "http_inflight").unwrap().as_deref(),
             Some("http_inflight")
         );
+    }
+
+    #[test]
+    fn pod_patterns_select_exactly_one_deployments_pods() {
+        let matches = |deployment: &str, pod: &str| {
+            Regex::new(&format!("^(?:{})$", pod_pattern(deployment)))
+                .unwrap()
+                .is_match(pod)
+        };
+        assert!(matches("api", "api-6b7c4d9f2-q8x2z"));
+        assert!(matches("api", "api-b-q8x2z"));
+        assert!(!matches("api", "api-canary-6b7c4d9f2-q8x2z"));
+        assert!(!matches("api-canary", "api-6b7c4d9f2-q8x2z"));
+        assert!(matches("api-canary", "api-canary-6b7c4d9f2-q8x2z"));
+        assert!(!matches("api", "api-6b7c4d9f2-q8x2"));
+        assert!(!matches("api", "api-6b7c4d9f2b4-q8x2z"));
+        assert!(!matches("api", "xapi-6b7c4d9f2-q8x2z"));
+        // A 55-character name: `name-HASH-` is cut at 58 characters.
+        let long = "a".repeat(55);
+        let hash = "6b7c4d9f2";
+        let cut = format!("{long}-{hash}-");
+        let pod = format!("{}q8x2z", &cut[..58]);
+        assert!(matches(&long, &pod), "{pod}");
+        assert!(!matches(&long, &format!("{long}-{hash}-q8x2z")));
+        let sixty_three = "b".repeat(63);
+        assert!(matches(&sixty_three, &format!("{}q8x2z", &sixty_three[..58])));
     }
 
     #[test]

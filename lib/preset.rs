@@ -180,6 +180,8 @@ fn documented() -> Config {
         },
         prometheus: Prometheus::kube_prometheus(None),
         apps: Vec::new(),
+        backend: crate::spec::Backend::Adapter,
+        keda: crate::config::Keda::default(),
     }
 }
 
@@ -234,5 +236,7 @@ fn recommended() -> Config {
         },
         prometheus: Prometheus::kube_prometheus(Some(name("30s"))),
         apps: Vec::new(),
+        backend: crate::spec::Backend::Adapter,
+        keda: crate::config::Keda::default(),
     }
 }

@@ -242,3 +242,67 @@ pub fn resource_labels(rule: &Rule) -> (String, String) {
     };
     (label_for("namespace"), label_for("pod"))
 }
+
+/// The query the adapter sends for an app's pods: `rule`'s metricsQuery
+/// with `<<.Series>>` = `series`, `<<.LabelMatchers>>` = the rule's
+/// namespace and pod labels matching `namespace` and `pod_pattern`,
+/// `<<.GroupBy>>` = the pod label. `None` when the template holds an
+/// action this does not model.
+pub fn app_query(rule: &Rule, series: &str, namespace: &str, pod_pattern: &str) -> Option<String> {
+    let (namespace_label, pod_label) = resource_labels(rule);
+    let label_matchers = format!(r#"{namespace_label}="{namespace}",{pod_label}=~"{pod_pattern}""#);
+    let context = QueryContext {
+        series,
+        label_matchers: &label_matchers,
+        group_by: &pod_label,
+        label_values: namespace,
+    };
+    fill_template(rule.metrics_query.as_deref().unwrap_or(""), &context)
+}
+
+/// The one-sample query KEDA's prometheus scaler runs for `app`: the
+/// adapter's own query for exactly the Deployment's pods
+/// ([`pod_pattern`](crate::naming::pod_pattern)), summed, so its value is
+/// the app's total and the HPA's `AverageValue` divides it by the pods.
+///
+/// When the app's series do not exist yet (no request served since the
+/// pods started) but Prometheus does scrape the pods, the query answers
+/// `0`; when Prometheus scrapes none of them (targets lost, Prometheus
+/// misconfigured) it answers nothing, which `ignoreNullValues: "false"`
+/// turns into an error and KEDA's fallback instead of a scale-down.
+///
+/// ```
+/// use custom_metrics_manifests::{config::Config, query, spec::Spec};
+///
+/// let spec = Spec::from_yaml(
+///     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+///     "spec.yaml",
+/// ).unwrap();
+/// let config = Config::from_spec(spec, "spec.yaml").unwrap();
+/// let promql = query::keda_query(&config.adapter_config, &config.apps[0]).unwrap();
+/// assert!(promql.starts_with(r#"sum(sum(rate(http_requests_total{namespace="shop",pod=~"api-["#));
+/// ```
+pub fn keda_query(
+    adapter_config: &crate::adapter_config::AdapterConfig,
+    app: &crate::config::App,
+) -> Result<String, String> {
+    let served = crate::config::served_metrics(adapter_config)?;
+    let serving = served
+        .iter()
+        .find(|served| served.name == app.metric)
+        .ok_or_else(|| format!("no adapter rule serves metric `{}`", app.metric))?;
+    let rule = &adapter_config.rules[serving.rule];
+    let pods = crate::naming::pod_pattern(app.deployment.as_str());
+    let per_pod = app_query(rule, &serving.series, app.namespace.as_str(), &pods).ok_or_else(|| {
+        format!(
+            "rules[{}].metricsQuery uses Go template actions this tool does not model; \
+             KEDA needs a concrete query",
+            serving.rule
+        )
+    })?;
+    let (namespace_label, pod_label) = resource_labels(rule);
+    Ok(format!(
+        r#"sum({per_pod}) or (0 * sum(up{{{namespace_label}="{namespace}",{pod_label}=~"{pods}"}} == 1))"#,
+        namespace = app.namespace
+    ))
+}

@@ -31,7 +31,9 @@ use k8s_openapi::{Metadata, Resource};
 use serde::{Serialize, Serializer};
 
 use crate::config::Config;
+use crate::keda::{ScaledObject, TriggerAuthentication};
 use crate::monitoring::ServiceMonitor;
+use crate::spec::Backend;
 use crate::tls::{Certificate, Issuer};
 use crate::{adapter_config, autoscaling, monitoring, network, rbac, tls, workload};
 
@@ -67,6 +69,10 @@ pub enum Manifest {
     ServiceMonitor(ServiceMonitor),
     /// An app's HPA.
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    /// KEDA's credentials for Prometheus in an app namespace.
+    TriggerAuthentication(TriggerAuthentication),
+    /// An app's KEDA ScaledObject.
+    ScaledObject(ScaledObject),
 }
 
 macro_rules! each_variant {
@@ -86,6 +92,8 @@ macro_rules! each_variant {
             Manifest::APIService($object) => $body,
             Manifest::ServiceMonitor($object) => $body,
             Manifest::HorizontalPodAutoscaler($object) => $body,
+            Manifest::TriggerAuthentication($object) => $body,
+            Manifest::ScaledObject($object) => $body,
         }
     };
 }
@@ -139,8 +147,12 @@ impl Serialize for Manifest {
     }
 }
 
-/// Every object `config` describes, in apply order.
+/// Every object `config` describes, in apply order. With the `keda`
+/// backend: no adapter bundle, only what the apps need.
 pub fn manifests(config: &Config) -> Vec<Manifest> {
+    if config.backend == Backend::Keda {
+        return app_manifests(config);
+    }
     let adapter = &config.adapter;
     let (issuer, certificate) = tls::cert_manager_objects(adapter);
     let mut out = vec![
@@ -180,14 +192,25 @@ pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest
 }
 
 /// What the apps need beyond the adapter: Prometheus' Role items, then
-/// each app's ServiceMonitor and HPA.
+/// each app's ServiceMonitor and HPA; with the `keda` backend the
+/// TriggerAuthentications, then each app's ServiceMonitor and ScaledObject.
 pub fn app_manifests(config: &Config) -> Vec<Manifest> {
     let mut out = prometheus_access(&config.prometheus);
+    let keda = config.backend == Backend::Keda;
+    if keda {
+        out.extend(
+            crate::keda::trigger_authentications(config)
+                .into_iter()
+                .map(Manifest::TriggerAuthentication),
+        );
+    }
     for app in &config.apps {
         out.push(Manifest::ServiceMonitor(monitoring::service_monitor(app)));
-        out.push(Manifest::HorizontalPodAutoscaler(
-            autoscaling::horizontal_pod_autoscaler(app),
-        ));
+        out.push(if keda {
+            Manifest::ScaledObject(crate::keda::scaled_object(config, app))
+        } else {
+            Manifest::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(app))
+        });
     }
     out
 }

@@ -54,6 +54,121 @@ pub struct Spec {
     /// The apps to scale, each with its ServiceMonitor and HPA.
     #[serde(default)]
     pub apps: Vec<Spanned<AppSpec>>,
+    /// What serves the apps' metric to their autoscaler (default `adapter`).
+    pub backend: Option<Backend>,
+    /// Settings of the `keda` backend.
+    pub keda: Option<Spanned<KedaSpec>>,
+}
+
+/// What turns the apps' Prometheus series into scaling decisions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Backend {
+    /// prometheus-adapter serves a Pods metric on `custom.metrics.k8s.io`;
+    /// an HPA per app reads it.
+    #[default]
+    Adapter,
+    /// A KEDA ScaledObject per app with KEDA's prometheus scaler; no adapter.
+    Keda,
+}
+
+impl Backend {
+    /// The name as written in specs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Adapter => "adapter",
+            Backend::Keda => "keda",
+        }
+    }
+}
+
+/// The `keda` section.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KedaSpec {
+    /// What KEDA does when the query fails or answers nothing.
+    pub fallback: Option<FallbackSpec>,
+    /// Credentials and CA for Prometheus, from a Secret in each app namespace.
+    pub authentication: Option<KedaAuthSpec>,
+}
+
+/// `ScaledObject.spec.fallback`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FallbackSpec {
+    /// Failed polls in a row before the fallback applies (default 3).
+    pub failure_threshold: Option<crate::values::FailureThreshold>,
+    /// Replicas during the fallback (default: each app's maxReplicas;
+    /// kept within each app's bounds).
+    pub replicas: Option<Replicas>,
+    /// KEDA's fallback behavior (KEDA 2.17+); emitted only when given.
+    pub behavior: Option<FallbackBehavior>,
+}
+
+/// KEDA's `fallback.behavior`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FallbackBehavior {
+    /// Exactly `replicas`.
+    Static,
+    /// Keep the current count.
+    CurrentReplicas,
+    /// The current count if higher than `replicas`, else `replicas`.
+    CurrentReplicasIfHigher,
+    /// The current count if lower than `replicas`, else `replicas`.
+    CurrentReplicasIfLower,
+}
+
+/// Prometheus authentication for KEDA: a `TriggerAuthentication` per app
+/// namespace that points at a Secret's keys (never at values).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KedaAuthSpec {
+    /// The Secret, in each app's namespace. Keys read: `bearerToken`
+    /// (bearer), `username` and `password` (basic), `cert` and `key`
+    /// (tls), `ca` (with `ca: true`).
+    pub secret_name: Name,
+    /// The TriggerAuthentication's name (default: the Secret's).
+    pub name: Option<Name>,
+    /// KEDA's `authModes`: `bearer`, `basic`, `tls` (bearer and basic
+    /// exclude each other).
+    #[serde(default)]
+    pub modes: Vec<AuthMode>,
+    /// The Secret holds the CA that signed Prometheus' certificate (`ca`).
+    #[serde(default)]
+    pub ca: bool,
+}
+
+/// One of KEDA's `authModes` for the prometheus scaler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthMode {
+    /// `Authorization: Bearer` from `bearerToken`.
+    Bearer,
+    /// Basic auth from `username` and `password`.
+    Basic,
+    /// A client certificate from `cert` and `key`.
+    Tls,
+}
+
+impl AuthMode {
+    /// The name KEDA reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Bearer => "bearer",
+            AuthMode::Basic => "basic",
+            AuthMode::Tls => "tls",
+        }
+    }
+
+    /// The Secret keys (and KEDA auth parameters) this mode reads.
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            AuthMode::Bearer => &["bearerToken"],
+            AuthMode::Basic => &["username", "password"],
+            AuthMode::Tls => &["cert", "key"],
+        }
+    }
 }
 
 /// The `adapter` section.
@@ -480,6 +595,7 @@ fn clean_path(path: &str) -> String {
         .replace("tls.value", "tls")
         .replace("resourceRules.value", "resourceRules")
         .replace("metricsRelistInterval.value", "metricsRelistInterval")
+        .replace("keda.value", "keda")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location

@@ -493,6 +493,14 @@ bounded_int!(
 );
 
 bounded_int!(
+    /// KEDA's `fallback.failureThreshold`: `int32`, minimum 0 (KEDA's
+    /// ScaledObject CRD).
+    FailureThreshold,
+    0,
+    i32::MAX
+);
+
+bounded_int!(
     /// A scaling policy's `value`: `int32`, greater than zero
     /// (validateScalingPolicy in pkg/apis/autoscaling/validation).
     PolicyValue,
@@ -533,6 +541,79 @@ impl Quantity {
         let (number, suffix) = split_quantity(&self.0).expect("validated on construction");
         let base: f64 = number.parse().unwrap_or(0.0);
         base * suffix_factor(suffix).unwrap_or(1.0)
+    }
+}
+
+impl Quantity {
+    /// The exact value as a plain decimal (`500m` -> `0.5`, `1.5Ki` ->
+    /// `1536`, `1e3` -> `1000`), computed on digits so that no float
+    /// rounding creeps in (`0.1` stays `0.1`). `None` when the value needs
+    /// more than 38 significant digits.
+    pub fn to_decimal(&self) -> Option<String> {
+        let (number, suffix) = split_quantity(&self.0)?;
+        let (negative, digits) = match number.as_bytes().first() {
+            Some(b'-') => (true, &number[1..]),
+            Some(b'+') => (false, &number[1..]),
+            _ => (false, number),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        // value = mantissa * 10^scale
+        let mut mantissa: u128 = format!("{whole}{fraction}").parse().ok()?;
+        let mut scale = -i64::try_from(fraction.len()).ok()?;
+        let binary = |power: u32| 1024u128.checked_pow(power);
+        match suffix {
+            "" => {}
+            "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
+                let power = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+                    .iter()
+                    .position(|s| *s == suffix)? as u32
+                    + 1;
+                mantissa = mantissa.checked_mul(binary(power)?)?;
+            }
+            "n" => scale -= 9,
+            "u" => scale -= 6,
+            "m" => scale -= 3,
+            "k" => scale += 3,
+            "M" => scale += 6,
+            "G" => scale += 9,
+            "T" => scale += 12,
+            "P" => scale += 15,
+            "E" => scale += 18,
+            exponent => scale += exponent[1..].parse::<i64>().ok()?,
+        }
+        Some(format_decimal(negative, mantissa, scale))
+    }
+}
+
+/// `mantissa * 10^scale` written out, without exponent or trailing zeros.
+fn format_decimal(negative: bool, mantissa: u128, scale: i64) -> String {
+    if mantissa == 0 {
+        return "0".into();
+    }
+    let digits = mantissa.to_string();
+    let text = if scale >= 0 {
+        // Bounded: quantities are at most a few hundred characters of exponent.
+        let zeros = usize::try_from(scale).unwrap_or(0).min(4096);
+        format!("{digits}{}", "0".repeat(zeros))
+    } else {
+        let shift = usize::try_from(-scale).unwrap_or(usize::MAX).min(4096);
+        let padded = if digits.len() <= shift {
+            format!("{}{digits}", "0".repeat(shift - digits.len() + 1))
+        } else {
+            digits
+        };
+        let (whole, fraction) = padded.split_at(padded.len() - shift);
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            whole.to_owned()
+        } else {
+            format!("{whole}.{fraction}")
+        }
+    };
+    if negative {
+        format!("-{text}")
+    } else {
+        text
     }
 }
 
@@ -864,6 +945,33 @@ mod tests {
         }
         assert_eq!("500m".parse::<Quantity>().unwrap().as_f64(), 0.5);
         assert_eq!("1Ki".parse::<Quantity>().unwrap().as_f64(), 1024.0);
+    }
+
+    #[test]
+    fn quantities_as_exact_decimals() {
+        let decimal = |text: &str| text.parse::<Quantity>().unwrap().to_decimal().unwrap();
+        for (quantity, expected) in [
+            ("500m", "0.5"),
+            ("10", "10"),
+            ("0.1", "0.1"),
+            ("1.5Ki", "1536"),
+            ("1e3", "1000"),
+            ("1E-2", "0.01"),
+            ("2.50", "2.5"),
+            ("100m", "0.1"),
+            ("1u", "0.000001"),
+            ("12345n", "0.000012345"),
+            ("1.5k", "1500"),
+            (".5", "0.5"),
+            ("0", "0"),
+            ("+3", "3"),
+            ("-250m", "-0.25"),
+            ("300m", "0.3"),
+        ] {
+            assert_eq!(decimal(quantity), expected, "{quantity}");
+        }
+        // 0.1 + 0.2 style drift would show here with floats.
+        assert_eq!(decimal("0.30000000000000004"), "0.30000000000000004");
     }
 
     #[test]

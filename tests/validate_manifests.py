@@ -5,6 +5,10 @@
   RoleList/RoleBindingList are validated one by one.
 - ServiceMonitors are validated against the ServiceMonitor CRD's schema,
   cert-manager objects against theirs, with the `jsonschema` validator.
+- KEDA objects (keda.sh) are validated against the openAPIV3Schema of
+  KEDA's own CRDs (fixtures/keda/), strictly: a field the schema does not
+  declare is a failure, as `kubectl apply --validate=strict` makes it
+  (the API server would otherwise prune it without a word).
 - The files are read with PyYAML, a YAML 1.1 reader like kubectl's: with
   --string-labels, every label value must come back as a string (an
   unquoted `yes` or `on` would come back as a bool).
@@ -27,6 +31,42 @@ SCHEMAS = {
     "monitoring.coreos.com/v1": "servicemonitor.schema.json",
     "cert-manager.io/v1": "cert-manager.schema.json",
 }
+
+
+CRDS = {
+    "ScaledObject": "keda.sh_scaledobjects.yaml",
+    "TriggerAuthentication": "keda.sh_triggerauthentications.yaml",
+}
+
+
+def strict(schema):
+    """The schema with unknown fields refused wherever it lists properties
+    and does not preserve unknown fields."""
+    if isinstance(schema, dict):
+        schema = {key: strict(value) for key, value in schema.items()}
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    return schema
+
+
+def crd_schema(kind, api_version):
+    with open(os.path.join(ROOT, "fixtures", "keda", CRDS[kind]), encoding="utf-8") as handle:
+        crd = yaml.safe_load(handle)
+    version = api_version.split("/", 1)[1]
+    for candidate in crd["spec"]["versions"]:
+        if candidate["name"] == version:
+            schema = strict(candidate["schema"]["openAPIV3Schema"])
+            # `metadata` is the API server's ObjectMeta, not described by the CRD.
+            schema["properties"]["metadata"] = {"type": "object"}
+            return schema
+    raise ValueError(f"{CRDS[kind]} has no version {version}")
 
 
 def objects(path):
@@ -62,7 +102,11 @@ def main():
             name = f"{path}: {obj['kind']} {obj.get('metadata', {}).get('name')}"
             schema_file = SCHEMAS.get(obj["apiVersion"])
             try:
-                if schema_file:
+                if obj["apiVersion"].startswith("keda.sh/"):
+                    if obj["kind"] not in CRDS:
+                        raise ValueError(f"no KEDA CRD for kind {obj['kind']}")
+                    jsonschema.validate(obj, crd_schema(obj["kind"], obj["apiVersion"]))
+                elif schema_file:
                     with open(os.path.join(ROOT, "fixtures", "schemas", schema_file)) as handle:
                         jsonschema.validate(obj, json.load(handle))
                 else:
