@@ -117,7 +117,7 @@ enum Command {
     /// One app's ServiceMonitor, HPA and Role items, without a spec file.
     App(AppArgs),
     /// Replay a load trace through the HPA algorithm to choose target, bounds and behavior.
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
 }
 
 #[derive(Args)]
@@ -147,9 +147,28 @@ struct SimulateArgs {
     /// With --prometheus: request timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
-    /// Time from pod creation until it takes load.
+    /// Time a new pod is Pending (created until Running and Ready, taking
+    /// load); it has a metric value once its series has two scrapes in the
+    /// rule's rate window.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pod_startup: String,
+    /// The controller's --horizontal-pod-autoscaler-sync-period.
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    sync_period: String,
+    /// The controller's --horizontal-pod-autoscaler-tolerance.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
+    tolerance: f64,
+    /// The controller's --horizontal-pod-autoscaler-downscale-stabilization
+    /// (the scale-down window of an HPA without behavior.scaleDown.stabilizationWindowSeconds).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    downscale_stabilization: String,
+    /// Replicas at the start (a running Deployment's count); default minReplicas.
+    #[arg(long, value_name = "N")]
+    initial_replicas: Option<u32>,
+    /// Requests per second one pod serves within its latency goal: overload
+    /// is load per running pod above it (needed by --sweep).
+    #[arg(long, value_name = "REQ/S")]
+    capacity: Option<f64>,
     /// Write an SVG chart to FILE.svg and a PNG next to it (atomically).
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
@@ -157,11 +176,12 @@ struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
     format: SimulateFormat,
     /// Run once per value of one setting and mark the best: NAME=V1,V2,...
-    /// with NAME target, minReplicas, maxReplicas or scaleDownWindow.
+    /// with NAME target, minReplicas, maxReplicas or scaleDownWindow; twice
+    /// for a grid of two settings. Needs --capacity.
     #[arg(long, value_name = "NAME=VALUES")]
-    sweep: Option<String>,
+    sweep: Vec<String>,
     /// The sweep's rule: fewest pod-seconds among settings with at most N
-    /// seconds above target (else fewest seconds above target).
+    /// seconds above --capacity (else fewest seconds above capacity).
     #[arg(long, value_name = "N", default_value_t = 60)]
     max_overload_seconds: u64,
 }
@@ -470,20 +490,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;
+            let args = *args;
             let config = load_config(input)?;
             let request = simulate::Request {
                 app: args.app,
                 load: match (args.load, args.prometheus) {
-                    (Some(path), _) => simulate::LoadSource::Csv(path),
-                    (None, Some(url)) => simulate::LoadSource::Prometheus {
+                    (Some(path), _) => Some(simulate::LoadSource::Csv(path)),
+                    (None, Some(url)) => Some(simulate::LoadSource::Prometheus {
                         url,
                         range: args.range,
                         step: args.step,
                         timeout_seconds: args.timeout,
-                    },
-                    (None, None) => unreachable!("clap requires --load or --prometheus"),
+                    }),
+                    (None, None) => None,
                 },
                 pod_startup: Some(args.pod_startup),
+                sync_period: Some(args.sync_period),
+                tolerance: Some(args.tolerance),
+                downscale_stabilization: Some(args.downscale_stabilization),
+                initial_replicas: args.initial_replicas,
+                capacity: args.capacity,
                 plot: args.plot,
                 format: match args.format {
                     SimulateFormat::Text => simulate::ReportFormat::Text,

@@ -1,50 +1,45 @@
-//! Replays a load trace through the HorizontalPodAutoscaler algorithm
-//! (autoscaling/v2) to choose `targetAverageValue`, `minReplicas`,
-//! `maxReplicas` and `behavior` before deploying.
+//! Replays a load trace through the Kubernetes HorizontalPodAutoscaler
+//! controller to choose `targetAverageValue`, `minReplicas`, `maxReplicas`
+//! and `behavior` before deploying.
 //!
-//! The model follows the Kubernetes documentation page "Horizontal Pod
-//! Autoscaling" (<https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/>)
-//! and the controller's defaults:
+//! The controller is a port of kubernetes `pkg/controller/podautoscaler`
+//! ([`controller`]; the version is stated there), driven by the HPA object
+//! the generator writes ([`Autoscaler::from_app`] reads it back):
 //!
-//! - the controller syncs every 15 s (`--horizontal-pod-autoscaler-sync-period`);
-//! - the metric is the load per ready pod; `desiredReplicas =
-//!   ceil(currentReplicas * metric / target)`, skipped within the 0.1
-//!   tolerance; pods still starting count as using nothing when the HPA
-//!   would scale up (which damps the step, as in the controller);
-//! - `behavior`: stabilization windows (scale down takes the highest
-//!   recommendation of the window, scale up the lowest), `Pods`/`Percent`
-//!   policies relative to the replicas at the start of their period,
-//!   `selectPolicy` `Max`/`Min`/`Disabled`, and the documented defaults
-//!   for whatever the spec leaves out;
-//! - a new pod takes load `pod_startup_seconds` after it is created; load is
-//!   spread evenly over ready pods; pods removed by a scale-down leave at
-//!   once (starting pods first);
-//! - the run starts at `minReplicas`, all ready.
-//!
-//! Not modelled: metric lag (scrape interval, `rate()` window, the
-//! adapter's relist), the `--horizontal-pod-autoscaler-initial-readiness-delay`
-//! and CPU-specific rules, scale-to-zero, pod failures.
-//!
-//! The summary's *largest flap* is the largest number of replicas that a
-//! scale event added (or removed) and that opposite scale events removed
-//! (or added) again within the following [`FLAP_WINDOW_SECONDS`] (300 s,
-//! the default scale-down window): `min(|change|, sum of opposite
-//! changes within the window)`.
+//! - no `behavior` in the HPA selects the controller's legacy path
+//!   (`normalizeDesiredReplicas`): scale up at most to `max(2 x current, 4)`
+//!   per sync, scale down after the controller's downscale-stabilization
+//!   window (300 s); a `behavior` is defaulted as the API server does and
+//!   takes `normalizeDesiredReplicasWithBehaviors`;
+//! - the metric is what the adapter serves: each pod's request counter,
+//!   scraped every scrape interval, through the rule's `rate(...[window])`
+//!   as Prometheus computes it; per-pod values in milli-units, the ratio
+//!   from their integer average, the tolerance band inclusive;
+//! - a new pod is Pending for `pod_startup_seconds` (unready: 0 on a
+//!   scale-up), then Running and taking load but without a value until its
+//!   series has two samples in the window ("missing": 0 on a scale-up, the
+//!   target on a scale-down), then Running with a value;
+//! - the first sync is a new HPA's (`recordInitialRecommendation`), at
+//!   `initial_replicas` (default `minReplicas`); syncs are a sync period
+//!   apart plus 1 ms (the controller re-queues an HPA a period after the
+//!   previous sync finished).
 //!
 //! ```
 //! use custom_metrics_manifests::simulate::{run, Autoscaler, SimOptions, Trace};
 //!
 //! // 10 req/s for 5 minutes, then 100 req/s for 10 minutes.
 //! let trace = Trace::new(vec![(0.0, 10.0), (300.0, 100.0), (900.0, 100.0)]).unwrap();
-//! // Target 10 req/s per pod, 1 to 20 replicas, default behavior.
+//! // Target 10 req/s per pod, 1 to 20 replicas, no behavior.
 //! let hpa = Autoscaler::new(10.0, 1, 20, None);
-//! let sim = run(&hpa, &trace, &SimOptions::default());
-//! assert_eq!(sim.summary.peak_replicas, 10);
-//! // The first sync after the step adds 4 pods (the default Pods policy).
-//! assert_eq!((sim.events[0].time, sim.events[0].from, sim.events[0].to), (300, 1, 5));
+//! let sim = run(&hpa, &trace, &SimOptions::default()).unwrap();
+//! // The rate window lags the step, new pods without a series count at 0,
+//! // and without behavior a sync at most doubles (at least 4): 1 -> 4 -> 7 -> 10.
+//! let steps: Vec<(u32, u32)> = sim.events.iter().map(|e| (e.from, e.to)).collect();
+//! assert_eq!(&steps[..3], [(1, 4), (4, 7), (7, 10)]);
 //! ```
 
 mod command;
+pub mod controller;
 mod model;
 mod plot;
 mod report;
@@ -53,8 +48,8 @@ mod trace;
 
 pub use command::{execute, find_app, parse_pod_startup, LoadSource, ReportFormat, Request};
 pub use model::{
-    run, simulate, Autoscaler, Flap, Policy, Rules, Sample, ScaleEvent, Second, SimOptions,
-    Simulation, Summary, FLAP_WINDOW_SECONDS,
+    keda_last_poll, prometheus_rate, run, simulate, Autoscaler, Flap, MetricTarget, Sample,
+    ScaleEvent, Segment, SimOptions, Simulation, Summary, FLAP_WINDOW_SECONDS, MAX_STEPS,
 };
 pub use plot::{plot_files, render_png, render_svg};
 pub use report::{json_report, text_report};

@@ -6,6 +6,7 @@ use crate::config::{App, Config};
 use crate::values::parse_duration_millis;
 use crate::Error;
 
+use super::controller::DEFAULT_TOLERANCE;
 use super::model::{run, Autoscaler, SimOptions};
 use super::plot::plot_files;
 use super::report::{json_report, text_report};
@@ -118,23 +119,102 @@ fn prometheus_trace(
 }
 
 /// What `gen-manifests simulate` was asked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Request {
     /// The app of the spec to simulate (`--app`).
     pub app: Option<String>,
     /// The load trace (`--load`).
-    pub load: LoadSource,
-    /// Pod startup time as a duration such as `30s` (`--pod-startup`);
-    /// `None` for 30 s.
+    pub load: Option<LoadSource>,
+    /// Pending time of a new pod as a duration such as `30s`
+    /// (`--pod-startup`); `None` for 30 s.
     pub pod_startup: Option<String>,
+    /// `--sync-period` (the controller's flag); `None` for 15 s.
+    pub sync_period: Option<String>,
+    /// `--tolerance` (the controller's flag); `None` for 0.1.
+    pub tolerance: Option<f64>,
+    /// `--downscale-stabilization` (the controller's flag); `None` for 5m.
+    pub downscale_stabilization: Option<String>,
+    /// `--initial-replicas`: a running Deployment's count; `None` for
+    /// `minReplicas`.
+    pub initial_replicas: Option<u32>,
+    /// `--capacity`: requests per second one pod serves within its latency goal.
+    pub capacity: Option<f64>,
     /// SVG chart to write, with a PNG next to it (`--plot`).
     pub plot: Option<PathBuf>,
     /// Output format (`--format`).
     pub format: ReportFormat,
-    /// A sweep such as `target=5,10,20` (`--sweep`).
-    pub sweep: Option<String>,
+    /// Sweeps such as `target=5,10,20` (`--sweep`, once or twice for a grid).
+    pub sweep: Vec<String>,
     /// The sweep's overload allowance (`--max-overload-seconds`).
     pub max_overload_seconds: u64,
+}
+
+/// The rule's `rate()` window for `app` (the first `rate`, `irate` or
+/// `increase` in the query the adapter runs), in seconds; `None` when the
+/// query has none.
+pub fn rate_window_seconds(config: &Config, app: &App) -> Option<u64> {
+    let query = crate::explain::app_total_query(config, app)?;
+    let expr = crate::lint::promql::parse(&query).ok()?;
+    crate::lint::promql::rate_windows(&expr)
+        .first()
+        .map(|(_, window)| window.as_secs().max(1))
+}
+
+/// The options a request and the spec give: the controller's flags, the
+/// app's scrape interval and the rule's rate window.
+pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptions, Error> {
+    let defaults = SimOptions::default();
+    let whole_seconds = |flag: &str, text: &str, minimum: u64| -> Result<u64, Error> {
+        text.parse::<u64>()
+            .ok()
+            .or_else(|| parse_duration_millis(text).map(|ms| ms.div_ceil(1000)))
+            .filter(|&s| s >= minimum && s <= 30 * 24 * 3600)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{flag} `{text}` is not a duration{}: write e.g. 15s, 1m or 5m",
+                    if minimum > 0 { " of at least 1s" } else { "" }
+                ))
+            })
+    };
+    let tolerance = request.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(Error::Usage(format!(
+            "--tolerance {tolerance}: give a fraction such as 0.1 (0 or more)"
+        )));
+    }
+    if let Some(capacity) = request.capacity {
+        if !(capacity.is_finite() && capacity > 0.0) {
+            return Err(Error::Usage(format!(
+                "--capacity {capacity}: give the requests per second one pod serves, above 0"
+            )));
+        }
+    }
+    if request.initial_replicas == Some(0) {
+        return Err(Error::Usage(
+            "--initial-replicas 0: the HPA does not scale a Deployment at 0 replicas; give 1 or more"
+                .into(),
+        ));
+    }
+    Ok(SimOptions {
+        pod_startup_seconds: match &request.pod_startup {
+            Some(text) => parse_pod_startup(text)?,
+            None => defaults.pod_startup_seconds,
+        },
+        sync_period_seconds: match &request.sync_period {
+            Some(text) => whole_seconds("--sync-period", text, 1)?,
+            None => defaults.sync_period_seconds,
+        },
+        tolerance,
+        downscale_stabilization_seconds: match &request.downscale_stabilization {
+            Some(text) => whole_seconds("--downscale-stabilization", text, 0)?,
+            None => defaults.downscale_stabilization_seconds,
+        },
+        initial_replicas: request.initial_replicas,
+        scrape_interval_seconds: app.interval.as_secs().max(1),
+        rate_window_seconds: rate_window_seconds(config, app),
+        capacity: request.capacity,
+        ..defaults
+    })
 }
 
 /// Looks up `name` among the config's apps; a missing or unknown name is a
@@ -175,13 +255,11 @@ pub fn parse_pod_startup(text: &str) -> Result<u64, Error> {
 /// written when any input is bad.
 pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
     let app = find_app(config, request.app.as_deref())?;
-    let options = SimOptions {
-        pod_startup_seconds: match &request.pod_startup {
-            Some(text) => parse_pod_startup(text)?,
-            None => SimOptions::default().pod_startup_seconds,
-        },
-        ..SimOptions::default()
-    };
+    let options = options(config, app, request)?;
+    let load = request
+        .load
+        .as_ref()
+        .ok_or_else(|| Error::Usage("simulate needs --load FILE.csv or --prometheus URL".into()))?;
     if let Some(plot) = &request.plot {
         if plot.extension().and_then(|e| e.to_str()) != Some("svg") {
             return Err(Error::Usage(format!(
@@ -190,22 +268,31 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
             )));
         }
     }
-    let sweep: Option<Sweep> = request
-        .sweep
-        .as_deref()
-        .map(|text| {
-            text.parse()
-                .map_err(|e| Error::Usage(format!("--sweep: {e}")))
-        })
-        .transpose()?;
-    let trace = request.load.trace(config, app)?;
-    let source = request.load.label();
+    let sweep: Option<Sweep> = if request.sweep.is_empty() {
+        None
+    } else {
+        let sweep =
+            Sweep::new(&request.sweep).map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+        if options.capacity.is_none() {
+            return Err(Error::Usage(
+                "--sweep needs --capacity N: the requests per second one pod serves within its \
+                 latency goal, the overload line every setting is measured against"
+                    .into(),
+            ));
+        }
+        sweep
+            .settings(&Autoscaler::from_app(app))
+            .map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+        Some(sweep)
+    };
+    let trace = load.trace(config, app)?;
+    let source = load.label();
     let title = format!("app {}, load {source}", app.name);
     let base = Autoscaler::from_app(app);
 
     let (output, plotted, plot_title) = match &sweep {
         None => {
-            let sim = run(&base, &trace, &options);
+            let sim = run(&base, &trace, &options).map_err(Error::Usage)?;
             let output = match request.format {
                 ReportFormat::Text => text_report(&sim, &title),
                 ReportFormat::Json => {
@@ -230,7 +317,7 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
                 }
             };
             let best = &result.rows[result.best];
-            let sim = run(&best.autoscaler, &trace, &options);
+            let sim = run(&best.autoscaler, &trace, &options).map_err(Error::Usage)?;
             (
                 output,
                 sim,

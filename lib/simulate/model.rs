@@ -1,17 +1,26 @@
-//! The HorizontalPodAutoscaler controller (autoscaling/v2), one sync at a
-//! time, and the pods it scales.
+//! The pods, the metric pipeline and the HPA controller, replayed over a
+//! load trace one event at a time.
 //!
-//! "The docs" below is the Kubernetes documentation page "Horizontal Pod
-//! Autoscaling" (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/);
-//! each rule names the section it follows. Where the docs are silent the
-//! controller's code (`pkg/controller/podautoscaler`) decides, and the
-//! comment says so.
+//! Stages, each on its own clock (see the module docs of
+//! [`crate::simulate`]): pods (Pending for `--pod-startup`, then Running and
+//! taking an even share of the load), Prometheus scrapes of each pod's
+//! request counter every scrape interval, the rule's `rate(...[window])` as
+//! Prometheus evaluates it, the HPA sync, and for an External metric served
+//! by KEDA with `useCachedMetrics`, KEDA's polling interval.
 
+use k8s_openapi::api::autoscaling::v2::{
+    HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+};
 use serde::Serialize;
 
 use crate::config::App;
-use crate::spec::{BehaviorSpec, PolicyKind, ScalingRulesSpec, SelectPolicy};
+use crate::spec::{BehaviorSpec, PolicyKind, SelectPolicy};
 
+use super::controller::{
+    calc_plain_metric_replicas, external_per_pod_metric_replicas, milli_value, Behavior, CalcError,
+    Controller, HpaSpec, Millis, PodGroup, PodState, Policy, ScalingRules,
+    DEFAULT_DOWNSCALE_STABILIZATION_SECONDS, DEFAULT_TOLERANCE,
+};
 use super::trace::Trace;
 
 /// Seconds within which an opposite scale event counts as reversing a
@@ -19,160 +28,230 @@ use super::trace::Trace;
 /// stabilization window, fixed so that settings compare on one scale.
 pub const FLAP_WINDOW_SECONDS: u64 = 300;
 
-/// One scaling policy: at most `value` pods, or `value` percent of the
-/// replicas at the start of the period, per `period_seconds`.
+/// Most HPA syncs (or scrapes) one run may take: a bound on the work, so
+/// that a long trace fails at once instead of running for minutes.
+pub const MAX_STEPS: u64 = 2_000_000;
+
+/// The metric the HPA scales on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Policy {
-    /// `Pods` or `Percent`.
-    #[serde(rename = "type")]
-    pub kind: PolicyKind,
-    /// Pods, or percent.
-    pub value: u32,
-    /// The period the limit applies to.
-    pub period_seconds: u32,
+pub enum MetricTarget {
+    /// A `Pods` metric with an `AverageValue` target (milli-units), served
+    /// by prometheus-adapter: one value per pod.
+    Pods {
+        /// `target.averageValue` in thousandths.
+        average_value_milli: i64,
+    },
+    /// An `External` metric with an `AverageValue` target (milli-units), as
+    /// KEDA's ScaledObjects create: one value for the whole app.
+    External {
+        /// `target.averageValue` in thousandths.
+        average_value_milli: i64,
+    },
 }
 
-/// The resolved rules for one direction (`HPAScalingRules` after the API
-/// server's defaulting).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rules {
-    /// Seconds of past recommendations considered.
-    pub stabilization_window_seconds: u32,
-    /// How the policies combine.
-    pub select_policy: SelectPolicy,
-    /// The step limits.
-    pub policies: Vec<Policy>,
-    /// Whether these are the documented defaults (no rules in the spec).
-    pub defaulted: bool,
-}
-
-impl Rules {
-    /// The docs, "Default Behavior": scale up by the larger of 100 % and 4
-    /// pods every 15 s, no stabilization.
-    pub fn default_scale_up() -> Rules {
-        Rules {
-            stabilization_window_seconds: 0,
-            select_policy: SelectPolicy::Max,
-            policies: vec![
-                Policy {
-                    kind: PolicyKind::Percent,
-                    value: 100,
-                    period_seconds: 15,
-                },
-                Policy {
-                    kind: PolicyKind::Pods,
-                    value: 4,
-                    period_seconds: 15,
-                },
-            ],
-            defaulted: true,
-        }
-    }
-
-    /// The docs, "Default Behavior": scale down to the minimum at once
-    /// (100 % every 15 s), with a 300 s stabilization window.
-    pub fn default_scale_down() -> Rules {
-        Rules {
-            stabilization_window_seconds: 300,
-            select_policy: SelectPolicy::Max,
-            policies: vec![Policy {
-                kind: PolicyKind::Percent,
-                value: 100,
-                period_seconds: 15,
-            }],
-            defaulted: true,
-        }
-    }
-
-    /// `spec` over `defaults`, field by field, as the API server defaults
-    /// `behavior` (docs, "Default Behavior": "not all fields have to be
-    /// specified"): an unset window or selectPolicy, or an empty policy
-    /// list, takes the default.
-    pub fn resolve(spec: Option<&ScalingRulesSpec>, defaults: Rules) -> Rules {
-        let Some(spec) = spec else {
-            return defaults;
-        };
-        Rules {
-            stabilization_window_seconds: spec
-                .stabilization_window_seconds
-                .map_or(defaults.stabilization_window_seconds, |s| s.get()),
-            select_policy: spec.select_policy.unwrap_or(defaults.select_policy),
-            policies: if spec.policies.is_empty() {
-                defaults.policies
-            } else {
-                spec.policies
-                    .iter()
-                    .map(|p| Policy {
-                        kind: p.kind,
-                        value: p.value.get(),
-                        period_seconds: p.period_seconds.get(),
-                    })
-                    .collect()
-            },
-            defaulted: false,
+impl MetricTarget {
+    /// The per-pod target in thousandths.
+    pub fn milli(self) -> i64 {
+        match self {
+            MetricTarget::Pods {
+                average_value_milli,
+            }
+            | MetricTarget::External {
+                average_value_milli,
+            } => average_value_milli,
         }
     }
 }
 
-/// What the simulated HPA is configured with: an app's target, bounds and
-/// resolved behavior.
+/// What the simulated HPA is configured with.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Autoscaler {
     /// Target per-pod average of the metric (requests per second).
     pub target: f64,
-    /// `minReplicas`.
-    pub min_replicas: u32,
-    /// `maxReplicas`.
-    pub max_replicas: u32,
-    /// `behavior.scaleUp`, resolved.
-    pub scale_up: Rules,
-    /// `behavior.scaleDown`, resolved.
-    pub scale_down: Rules,
+    /// The metric and its exact target.
+    pub metric: MetricTarget,
+    /// Bounds and defaulted behavior (`None`: the legacy path).
+    #[serde(flatten)]
+    pub spec: HpaSpec,
 }
 
 impl Autoscaler {
-    /// The HPA the generator writes for `app`.
+    /// The HPA the generator writes for `app`
+    /// ([`crate::autoscaling::horizontal_pod_autoscaler`]), read back by
+    /// [`Autoscaler::from_hpa`]: what is simulated is what is deployed.
     pub fn from_app(app: &App) -> Autoscaler {
-        Autoscaler::new(
-            app.target_average_value.as_f64(),
-            app.min_replicas.get(),
-            app.max_replicas.get(),
-            app.behavior.as_ref(),
-        )
+        Autoscaler::from_hpa(&crate::autoscaling::horizontal_pod_autoscaler(app))
+            .expect("the generator writes a Pods metric with an AverageValue target")
     }
 
-    /// An HPA from its parts; `behavior: None` means the documented
-    /// defaults in both directions.
+    /// An HPA from its parts; `behavior: None` means no `behavior` in the
+    /// HPA (the controller's legacy path).
     pub fn new(
         target: f64,
         min_replicas: u32,
         max_replicas: u32,
         behavior: Option<&BehaviorSpec>,
     ) -> Autoscaler {
-        let behavior = behavior.cloned().unwrap_or_default();
+        let milli = (target * 1000.0).ceil().clamp(1.0, i64::MAX as f64) as i64;
         Autoscaler {
             target,
-            min_replicas,
-            max_replicas,
-            scale_up: Rules::resolve(behavior.scale_up.as_ref(), Rules::default_scale_up()),
-            scale_down: Rules::resolve(behavior.scale_down.as_ref(), Rules::default_scale_down()),
+            metric: MetricTarget::Pods {
+                average_value_milli: milli,
+            },
+            spec: HpaSpec {
+                min_replicas: clamp_i32(min_replicas),
+                max_replicas: clamp_i32(max_replicas),
+                behavior: behavior.map(|b| defaulted(&crate::autoscaling::behavior(b))),
+            },
         }
+    }
+
+    /// Reads an autoscaling/v2 HPA object: `minReplicas` (1 when unset),
+    /// `maxReplicas`, the first metric (Pods or External with an
+    /// AverageValue target) and `behavior`, defaulted as the API server does
+    /// (`SetDefaults_HorizontalPodAutoscalerBehavior`: only when set).
+    pub fn from_hpa(hpa: &HorizontalPodAutoscaler) -> Result<Autoscaler, String> {
+        let spec = SpecField::get(&hpa.spec).ok_or("the HPA has no spec")?;
+        let metric = spec
+            .metrics
+            .as_ref()
+            .and_then(|m| m.first())
+            .ok_or("the HPA has no metrics")?;
+        let average = |target: &k8s_openapi::api::autoscaling::v2::MetricTarget| {
+            target
+                .average_value
+                .as_ref()
+                .and_then(|q| milli_value(&q.0))
+                .filter(|&m| m > 0)
+                .ok_or_else(|| "the metric has no positive AverageValue target".to_owned())
+        };
+        let metric = match (&metric.pods, &metric.external) {
+            (Some(pods), _) => MetricTarget::Pods {
+                average_value_milli: average(&pods.target)?,
+            },
+            (None, Some(external)) => MetricTarget::External {
+                average_value_milli: average(&external.target)?,
+            },
+            _ => return Err(format!("metric type {} is not simulated", metric.type_)),
+        };
+        Ok(Autoscaler {
+            target: metric.milli() as f64 / 1000.0,
+            metric,
+            spec: HpaSpec {
+                min_replicas: spec.min_replicas.unwrap_or(1),
+                max_replicas: spec.max_replicas,
+                behavior: spec.behavior.as_ref().map(|b| Behavior {
+                    scale_up: generate_rules(b.scale_up.as_ref(), ScalingRules::default_scale_up()),
+                    scale_down: generate_rules(
+                        b.scale_down.as_ref(),
+                        ScalingRules::default_scale_down(),
+                    ),
+                }),
+            },
+        })
     }
 }
 
-/// Simulation settings that are not part of the HPA.
+/// Reads `HorizontalPodAutoscaler.spec`, `T` or `Option<T>` depending on
+/// the Kubernetes version the library is built for.
+trait SpecField {
+    fn get(&self) -> Option<&HorizontalPodAutoscalerSpec>;
+}
+
+impl SpecField for HorizontalPodAutoscalerSpec {
+    fn get(&self) -> Option<&HorizontalPodAutoscalerSpec> {
+        Some(self)
+    }
+}
+
+impl SpecField for Option<HorizontalPodAutoscalerSpec> {
+    fn get(&self) -> Option<&HorizontalPodAutoscalerSpec> {
+        self.as_ref()
+    }
+}
+
+fn clamp_i32(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+fn defaulted(b: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior) -> Behavior {
+    Behavior {
+        scale_up: generate_rules(b.scale_up.as_ref(), ScalingRules::default_scale_up()),
+        scale_down: generate_rules(b.scale_down.as_ref(), ScalingRules::default_scale_down()),
+    }
+}
+
+/// `GenerateHPAScaleUpRules` / `GenerateHPAScaleDownRules` with
+/// `copyHPAScalingRules`: each field set in `from` replaces the default.
+fn generate_rules(from: Option<&HPAScalingRules>, mut to: ScalingRules) -> ScalingRules {
+    let Some(from) = from else {
+        return to;
+    };
+    if let Some(select) = &from.select_policy {
+        to.select_policy = match select.as_str() {
+            "Min" => SelectPolicy::Min,
+            "Disabled" => SelectPolicy::Disabled,
+            _ => SelectPolicy::Max,
+        };
+    }
+    if let Some(window) = from.stabilization_window_seconds {
+        to.stabilization_window_seconds = Some(window);
+    }
+    if let Some(policies) = &from.policies {
+        to.policies = policies
+            .iter()
+            .map(|p| Policy {
+                kind: if p.type_ == "Percent" {
+                    PolicyKind::Percent
+                } else {
+                    PolicyKind::Pods
+                },
+                value: p.value,
+                period_seconds: p.period_seconds,
+            })
+            .collect();
+    }
+    if let Some(tolerance) = &from.tolerance {
+        // AsApproximateFloat64.
+        to.tolerance = milli_value(&tolerance.0).map(|m| m as f64 / 1000.0);
+    }
+    to
+}
+
+/// Simulation settings that are not part of the HPA: the controller's
+/// flags and state, and the metric pipeline's clocks.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SimOptions {
-    /// Seconds from a pod's creation until it is ready and takes load.
+    /// Seconds a new pod is Pending (scheduling, image pull, start-up until
+    /// Ready); then it is Running and takes load.
     pub pod_startup_seconds: u64,
-    /// The controller's `--horizontal-pod-autoscaler-sync-period` (15 s).
+    /// `--horizontal-pod-autoscaler-sync-period` (15 s).
     pub sync_period_seconds: u64,
-    /// The controller's `--horizontal-pod-autoscaler-tolerance` (0.1).
+    /// `--horizontal-pod-autoscaler-tolerance` (0.1).
     pub tolerance: f64,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (300 s).
+    pub downscale_stabilization_seconds: u64,
+    /// Replicas when the run starts (a running Deployment's count; all
+    /// Running); `None` for `minReplicas`.
+    pub initial_replicas: Option<u32>,
+    /// Prometheus' scrape interval for the app's pods (the ServiceMonitor's).
+    pub scrape_interval_seconds: u64,
+    /// The rule's `rate()` window; `None` when the query has none (the
+    /// metric is then the last scraped value).
+    pub rate_window_seconds: Option<u64>,
+    /// The HPAConfigurableTolerance feature gate (beta and on since 1.35):
+    /// whether `behavior.*.tolerance` counts.
+    pub configurable_tolerance: bool,
+    /// Requests per second one pod can serve within its latency goal: the
+    /// overload line, the same for every setting of a sweep.
+    pub capacity: Option<f64>,
+    /// External metric through KEDA with `useCachedMetrics`: the HPA reads
+    /// the value of KEDA's last poll (`pollingInterval`); `None` for a
+    /// value read at each sync.
+    pub keda_polling_interval_seconds: Option<u64>,
 }
 
 impl Default for SimOptions {
@@ -180,7 +259,14 @@ impl Default for SimOptions {
         SimOptions {
             pod_startup_seconds: 30,
             sync_period_seconds: 15,
-            tolerance: 0.1,
+            tolerance: DEFAULT_TOLERANCE,
+            downscale_stabilization_seconds: DEFAULT_DOWNSCALE_STABILIZATION_SECONDS as u64,
+            initial_replicas: None,
+            scrape_interval_seconds: 30,
+            rate_window_seconds: Some(120),
+            configurable_tolerance: true,
+            capacity: None,
+            keda_polling_interval_seconds: None,
         }
     }
 }
@@ -191,17 +277,19 @@ impl Default for SimOptions {
 pub struct Sample {
     /// Seconds since the start of the trace.
     pub time: u64,
-    /// Total requests per second.
+    /// The offered load: total requests per second.
     pub load: f64,
-    /// The metric's recommendation (`desiredReplicas` of the algorithm,
-    /// before stabilization, policies and bounds); the current replicas when
-    /// the metric could not be read or was within tolerance.
+    /// The value the HPA saw: the per-pod average of the metric it read
+    /// (`currentMetrics`), `None` when it could read none.
+    pub seen: Option<f64>,
+    /// The metric's proposal (`metricDesiredReplicas`); the current
+    /// replicas when no metric was read.
     pub desired: u32,
     /// Replicas after this sync (the Deployment's `spec.replicas`).
     pub replicas: u32,
-    /// Ready pods after this sync (the ones taking load).
+    /// Running pods after this sync (the ones taking load).
     pub ready: u32,
-    /// Load per ready pod after this sync.
+    /// Load per running pod after this sync.
     pub per_pod_load: f64,
 }
 
@@ -241,17 +329,36 @@ pub struct Summary {
     pub peak_replicas: u32,
     /// When the peak was first reached.
     pub peak_at: u64,
-    /// Sum over seconds of the replicas (ready or starting): what the run costs.
+    /// Replicas (Pending or Running) integrated over time: what the run costs.
     pub pod_seconds: u64,
-    /// Seconds in which the load per ready pod was above the target.
+    /// Seconds in which the load per running pod was above the target.
     pub seconds_above_target: u64,
-    /// Seconds in which the load per ready pod was above 1.5 x the target.
-    pub seconds_above_1_5x_target: u64,
+    /// Seconds in which the load per running pod was above `--capacity`.
+    pub seconds_above_capacity: Option<u64>,
     /// Number of replica changes.
     pub scale_events: usize,
     /// The largest change reversed within [`FLAP_WINDOW_SECONDS`]; `None`
     /// when no change was reversed.
     pub largest_flap: Option<Flap>,
+}
+
+/// A stretch of time with one load and one set of pods, for charts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    /// Start, in seconds since the start of the trace.
+    pub start: f64,
+    /// End (exclusive).
+    pub end: f64,
+    /// Total requests per second.
+    pub load: f64,
+    /// Replicas, Pending or Running.
+    pub replicas: u32,
+    /// Running pods.
+    pub ready: u32,
+    /// Load per running pod (infinite when load arrives and none runs).
+    pub per_pod_load: f64,
+    /// The value the HPA saw at its last sync.
+    pub seen: Option<f64>,
 }
 
 /// One run of the model.
@@ -268,142 +375,475 @@ pub struct Simulation {
     pub events: Vec<ScaleEvent>,
     /// The totals.
     pub summary: Summary,
-    /// The state of every second, for charts (not serialized: the JSON
-    /// output carries the per-sync `series`).
+    /// The timeline, for charts (not serialized: the JSON output carries
+    /// the per-sync `series`).
     #[serde(skip)]
-    pub seconds: Vec<Second>,
-}
-
-/// The state during one second.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Second {
-    /// Total requests per second.
-    pub load: f64,
-    /// Replicas, ready or starting.
-    pub replicas: u32,
-    /// Ready pods.
-    pub ready: u32,
-    /// Load per ready pod (infinite when load arrives and no pod is ready).
-    pub per_pod_load: f64,
+    pub segments: Vec<Segment>,
 }
 
 /// Replays `trace` through the HPA that the generator writes for `app`.
-pub fn simulate(app: &App, trace: &Trace, options: &SimOptions) -> Simulation {
+pub fn simulate(app: &App, trace: &Trace, options: &SimOptions) -> Result<Simulation, String> {
     run(&Autoscaler::from_app(app), trace, options)
 }
 
-/// Replays `trace` through `autoscaler`, one second at a time.
-///
-/// Each second: pods whose startup is over become ready; at every sync
-/// period (from second 0) the controller reads the metric and may scale;
-/// then the second's load is spread evenly over the ready pods and counted.
-/// The run starts with `minReplicas` ready pods and ends at the trace's
-/// last point.
-pub fn run(autoscaler: &Autoscaler, trace: &Trace, options: &SimOptions) -> Simulation {
-    let duration = trace.duration_seconds().ceil() as u64;
-    let sync_period = options.sync_period_seconds.max(1);
-    let mut controller = Controller::new(autoscaler.clone(), options.tolerance);
-    // Each pod's ready time; the run starts at minReplicas, all ready.
-    let mut pods: Vec<u64> = vec![0; autoscaler.min_replicas.max(1) as usize];
-    let mut series = Vec::new();
-    let mut events = Vec::new();
-    let mut seconds = Vec::with_capacity(duration as usize);
-    let mut summary = Summary {
-        duration_seconds: duration,
-        peak_load: 0.0,
-        peak_replicas: pods.len() as u32,
-        peak_at: 0,
-        pod_seconds: 0,
-        seconds_above_target: 0,
-        seconds_above_1_5x_target: 0,
-        scale_events: 0,
-        largest_flap: None,
-    };
-    for now in 0..duration {
-        let load = trace.load_at(now as f64);
-        if now % sync_period == 0 {
-            let ready = pods.iter().filter(|&&at| at <= now).count() as u32;
-            let current = pods.len() as u32;
-            let decision = controller.sync(now, current, ready, load);
-            if decision.replicas > current {
-                // The docs, "Algorithm details": a new pod is not ready at
-                // first; here it takes load after --pod-startup.
-                pods.extend(std::iter::repeat_n(
-                    now + options.pod_startup_seconds,
-                    (decision.replicas - current) as usize,
-                ));
-            } else if decision.replicas < current {
-                // Scale down: the ReplicaSet deletes not-ready pods first,
-                // then the newest; they leave at once.
-                pods.sort_unstable();
-                pods.truncate(decision.replicas as usize);
-            }
-            if decision.replicas != current {
-                events.push(ScaleEvent {
-                    time: now,
-                    from: current,
-                    to: decision.replicas,
-                });
-            }
-            let ready = pods.iter().filter(|&&at| at <= now).count() as u32;
-            series.push(Sample {
-                time: now,
-                load,
-                desired: decision.recommendation,
-                replicas: decision.replicas,
-                ready,
-                per_pod_load: per_pod(load, ready),
-            });
-        }
-        let replicas = pods.len() as u32;
-        let ready = pods.iter().filter(|&&at| at <= now).count() as u32;
-        let per_pod_load = per_pod(load, ready);
-        seconds.push(Second {
-            load,
-            replicas,
-            ready,
-            per_pod_load,
-        });
-        summary.peak_load = summary.peak_load.max(load);
-        summary.pod_seconds += u64::from(replicas);
-        if per_pod_load > autoscaler.target {
-            summary.seconds_above_target += 1;
-        }
-        if per_pod_load > 1.5 * autoscaler.target {
-            summary.seconds_above_1_5x_target += 1;
-        }
-        if replicas > summary.peak_replicas {
-            summary.peak_replicas = replicas;
-            summary.peak_at = now;
+/// Pods created together: they share their phases and counters.
+#[derive(Clone, Copy, Debug)]
+struct Cohort {
+    count: u64,
+    running_at: i64,
+    /// The cumulative per-running-pod request count when it started running.
+    base: f64,
+}
+
+/// One scrape: the cumulative per-running-pod requests and the
+/// instantaneous per-pod load.
+#[derive(Clone, Copy, Debug)]
+struct Scrape {
+    at: i64,
+    cumulative: f64,
+    share: f64,
+}
+
+/// `extrapolatedRate` (prometheus promql/functions.go) of a counter for
+/// `rate()`: `points` are the samples in the range `(end - range, end]`,
+/// oldest first; `None` below two samples.
+pub fn prometheus_rate(points: &[(i64, f64)], end: i64, range: i64) -> Option<f64> {
+    if points.len() < 2 || range <= 0 {
+        return None;
+    }
+    let (first, last) = (points[0], points[points.len() - 1]);
+    let result = last.1 - first.1;
+    let mut to_start = (first.0 - (end - range)) as f64 / 1000.0;
+    let mut to_end = (end - last.0) as f64 / 1000.0;
+    let sampled = (last.0 - first.0) as f64 / 1000.0;
+    if sampled <= 0.0 {
+        return None;
+    }
+    let average = sampled / (points.len() - 1) as f64;
+    let threshold = average * 1.1;
+    if to_start >= threshold {
+        to_start = average / 2.0;
+    }
+    if result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
         }
     }
-    summary.scale_events = events.len();
-    summary.largest_flap = largest_flap(&events);
-    Simulation {
+    if to_end >= threshold {
+        to_end = average / 2.0;
+    }
+    let factor = (sampled + to_start + to_end) / sampled / (range as f64 / 1000.0);
+    Some(result * factor)
+}
+
+/// The time of KEDA's last poll at or before `now`, polling every
+/// `polling_interval` from time 0: the value an HPA reads through KEDA's
+/// metrics server when the trigger sets `useCachedMetrics`.
+pub fn keda_last_poll(now: Millis, polling_interval: Millis) -> Millis {
+    if polling_interval <= 0 {
+        return now;
+    }
+    now - now.rem_euclid(polling_interval)
+}
+
+/// The adapter's value for a rate: `NewMilliQuantity(int64(value*1000))`.
+fn to_milli(value: f64) -> i64 {
+    (value * 1000.0)
+        .trunc()
+        .clamp(i64::MIN as f64, i64::MAX as f64) as i64
+}
+
+struct Pipeline {
+    scrape_ms: i64,
+    window_ms: Option<i64>,
+    scrapes: std::collections::VecDeque<Scrape>,
+}
+
+impl Pipeline {
+    /// Per pod of a cohort running since `running_at` with counter base
+    /// `base`: the rule's value at `now`, `None` for no series yet.
+    fn pod_value(&self, now: i64, running_at: i64, base: f64) -> Option<f64> {
+        match self.window_ms {
+            Some(window) => {
+                let points: Vec<(i64, f64)> = self
+                    .scrapes
+                    .iter()
+                    .filter(|s| s.at > now - window && s.at <= now && s.at >= running_at)
+                    .map(|s| (s.at, s.cumulative - base))
+                    .collect();
+                prometheus_rate(&points, now, window)
+            }
+            // No rate(): the last sample within Prometheus' 5 m lookback.
+            None => self
+                .scrapes
+                .iter()
+                .rev()
+                .find(|s| s.at <= now && s.at >= running_at && s.at > now - 300_000)
+                .map(|s| s.share),
+        }
+    }
+
+    fn forget_before(&mut self, keep_from: i64) {
+        while self.scrapes.len() > 2 && self.scrapes[1].at < keep_from {
+            self.scrapes.pop_front();
+        }
+    }
+}
+
+fn ms(seconds: u64) -> i64 {
+    i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+fn count_steps(span_ms: i64, step_ms: i64) -> u64 {
+    (span_ms.max(0) / step_ms.max(1)) as u64 + 1
+}
+
+/// Replays `trace` through `autoscaler`, one event at a time (trace
+/// points, scrapes, syncs, pods starting), so the work grows with the
+/// number of events and not with the replica counts.
+///
+/// Before the trace the load held at its first value long enough for the
+/// pipeline to be warm, with the initial replicas all Running; the first
+/// sync is at 0 and it is the HPA's first (`recordInitialRecommendation`).
+/// Fails when the trace needs more than [`MAX_STEPS`] syncs or scrapes.
+pub fn run(
+    autoscaler: &Autoscaler,
+    trace: &Trace,
+    options: &SimOptions,
+) -> Result<Simulation, String> {
+    let duration_ms = (trace.duration_seconds() * 1000.0)
+        .round()
+        .min(i64::MAX as f64 / 4.0) as i64;
+    let sync_ms = ms(options.sync_period_seconds.max(1));
+    let scrape_ms = ms(options.scrape_interval_seconds.max(1));
+    let window_ms = options.rate_window_seconds.map(|w| ms(w.max(1)));
+    let warmup = window_ms.unwrap_or(0).saturating_add(2 * scrape_ms);
+    let start = -(((warmup + scrape_ms - 1) / scrape_ms).saturating_mul(scrape_ms));
+    let syncs = count_steps(duration_ms, sync_ms);
+    let scrapes = count_steps(duration_ms - start, scrape_ms);
+    if syncs > MAX_STEPS || scrapes > MAX_STEPS {
+        return Err(format!(
+            "the trace is {} s long: that is {syncs} HPA syncs at a {} s sync period and {scrapes} \
+             scrapes at a {} s interval, more than the {MAX_STEPS} a run may take; shorten the trace \
+             or lengthen --sync-period",
+            duration_ms / 1000,
+            options.sync_period_seconds,
+            options.scrape_interval_seconds
+        ));
+    }
+    let points: Vec<(i64, f64)> = {
+        let origin = trace.points()[0].0;
+        trace
+            .points()
+            .iter()
+            .map(|&(t, l)| (((t - origin) * 1000.0).round() as i64, l))
+            .collect()
+    };
+    let pending_ms = ms(options.pod_startup_seconds);
+    let poll_ms = options.keda_polling_interval_seconds.map(|s| ms(s.max(1)));
+    let initial = options
+        .initial_replicas
+        .map_or(autoscaler.spec.min_replicas, clamp_i32)
+        .max(0);
+    let tolerances = autoscaler
+        .spec
+        .tolerances(options.tolerance, options.configurable_tolerance);
+    let mut controller =
+        Controller::new(i64::try_from(options.downscale_stabilization_seconds).unwrap_or(i64::MAX));
+    let mut cohorts: Vec<Cohort> = vec![Cohort {
+        count: initial as u64,
+        running_at: start,
+        base: 0.0,
+    }];
+    let mut pipeline = Pipeline {
+        scrape_ms,
+        window_ms,
+        scrapes: Default::default(),
+    };
+    let mut cumulative = 0.0f64;
+    let mut point_index = 0usize;
+    let mut load = points[0].1;
+    let mut now = start;
+    let mut next_scrape = start;
+    let mut next_sync: i64 = 0;
+    let mut sync_index: i64 = 0;
+    let mut next_poll: Option<i64> = poll_ms.map(|_| start);
+    let mut polled: Option<i64> = None;
+    let mut seen: Option<f64> = None;
+
+    let mut series = Vec::with_capacity(syncs as usize);
+    let mut events = Vec::new();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut pod_ms: u128 = 0;
+    let (mut above_target_ms, mut above_capacity_ms): (u128, u128) = (0, 0);
+    let mut peak_load = 0.0f64;
+    let mut peak_replicas = initial.max(0) as u64;
+    let mut peak_at: u64 = 0;
+    let target = autoscaler.target;
+
+    let replicas_of = |cohorts: &[Cohort]| cohorts.iter().map(|c| c.count).sum::<u64>();
+    let running_of = |cohorts: &[Cohort], at: i64| {
+        cohorts
+            .iter()
+            .filter(|c| c.running_at <= at)
+            .map(|c| c.count)
+            .sum::<u64>()
+    };
+    let share = |load: f64, running: u64| {
+        if running == 0 {
+            if load > 0.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            }
+        } else {
+            load / running as f64
+        }
+    };
+
+    loop {
+        // The next event.
+        let next_point = points.get(point_index + 1).map(|p| p.0);
+        let next_running = cohorts
+            .iter()
+            .map(|c| c.running_at)
+            .filter(|&t| t > now)
+            .min();
+        let mut next = duration_ms;
+        for candidate in [
+            Some(next_scrape),
+            Some(next_sync),
+            next_point,
+            next_running,
+            next_poll,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if candidate > now && candidate < next {
+                next = candidate;
+            }
+        }
+        if now == start && next_scrape == start {
+            next = start;
+        }
+        // Integrate [now, next): the state is constant.
+        if next > now {
+            let running = running_of(&cohorts, now);
+            let replicas = replicas_of(&cohorts);
+            let per_pod = share(load, running);
+            let dt = next - now;
+            if running > 0 {
+                cumulative += per_pod * dt as f64 / 1000.0;
+            }
+            if next > 0 {
+                let from = now.max(0);
+                let span = (next - from) as u128;
+                pod_ms = pod_ms.saturating_add(u128::from(replicas).saturating_mul(span));
+                if per_pod > target {
+                    above_target_ms += span;
+                }
+                if options.capacity.is_some_and(|c| per_pod > c) {
+                    above_capacity_ms += span;
+                }
+                peak_load = peak_load.max(load);
+                let segment = Segment {
+                    start: from as f64 / 1000.0,
+                    end: next as f64 / 1000.0,
+                    load,
+                    replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+                    ready: u32::try_from(running).unwrap_or(u32::MAX),
+                    per_pod_load: per_pod,
+                    seen,
+                };
+                match segments.last_mut() {
+                    Some(last)
+                        if last.end == segment.start
+                            && (last.load, last.replicas, last.ready, last.seen)
+                                == (
+                                    segment.load,
+                                    segment.replicas,
+                                    segment.ready,
+                                    segment.seen,
+                                ) =>
+                    {
+                        last.end = segment.end;
+                    }
+                    _ => segments.push(segment),
+                }
+            }
+            now = next;
+        }
+        if now >= duration_ms {
+            break;
+        }
+        // Pods that start running now take their share from now on.
+        for cohort in cohorts.iter_mut().filter(|c| c.running_at == now) {
+            cohort.base = cumulative;
+        }
+        if next_point == Some(now) {
+            point_index += 1;
+            load = points[point_index].1;
+        }
+        if next_scrape == now {
+            let running = running_of(&cohorts, now);
+            pipeline.scrapes.push_back(Scrape {
+                at: now,
+                cumulative,
+                share: share(load, running),
+            });
+            let keep =
+                now - window_ms.unwrap_or(300_000) - pipeline.scrape_ms - poll_ms.unwrap_or(0);
+            pipeline.forget_before(keep);
+            next_scrape = now.saturating_add(scrape_ms);
+        }
+        let external_value = |cohorts: &[Cohort], at: i64| -> i64 {
+            let total: f64 = cohorts
+                .iter()
+                .filter(|c| c.running_at <= at)
+                .filter_map(|c| {
+                    pipeline
+                        .pod_value(at, c.running_at, c.base)
+                        .map(|v| v * c.count as f64)
+                })
+                .sum();
+            to_milli(total)
+        };
+        if next_poll == Some(now) {
+            polled = Some(external_value(&cohorts, now));
+            next_poll = poll_ms.map(|p| now.saturating_add(p));
+        }
+        if next_sync == now {
+            let current = replicas_of(&cohorts);
+            let current_i32 = i32::try_from(current).unwrap_or(i32::MAX);
+            let clock = now + sync_index; // syncs drift by the time each takes: 1 ms
+            let mut usage: Option<i64> = None;
+            let decision = controller.reconcile(clock, &autoscaler.spec, current_i32, || {
+                match autoscaler.metric {
+                    MetricTarget::Pods {
+                        average_value_milli,
+                    } => {
+                        let groups: Vec<PodGroup> = cohorts
+                            .iter()
+                            .map(|c| PodGroup {
+                                count: c.count,
+                                state: if c.running_at > now {
+                                    PodState::Pending
+                                } else {
+                                    PodState::Running(
+                                        pipeline.pod_value(now, c.running_at, c.base).map(to_milli),
+                                    )
+                                },
+                            })
+                            .collect();
+                        let (replicas, used) = calc_plain_metric_replicas(
+                            &groups,
+                            current_i32,
+                            average_value_milli,
+                            tolerances,
+                        )?;
+                        usage = Some(used);
+                        Ok(replicas)
+                    }
+                    MetricTarget::External {
+                        average_value_milli,
+                    } => {
+                        let value = match poll_ms {
+                            Some(_) => polled.ok_or(CalcError::NoMetrics)?,
+                            None => external_value(&cohorts, now),
+                        };
+                        let (replicas, used) = external_per_pod_metric_replicas(
+                            current_i32,
+                            &[value],
+                            average_value_milli,
+                            tolerances,
+                        );
+                        usage = Some(used);
+                        Ok(replicas)
+                    }
+                }
+            });
+            seen = usage.map(|u| u as f64 / 1000.0);
+            let desired = u64::try_from(decision.desired.max(0)).unwrap_or(0);
+            if desired > current {
+                cohorts.push(Cohort {
+                    count: desired - current,
+                    running_at: now.saturating_add(pending_ms),
+                    base: cumulative,
+                });
+            } else if desired < current {
+                remove_pods(&mut cohorts, current - desired, now);
+            }
+            if desired != current {
+                events.push(ScaleEvent {
+                    time: (now / 1000) as u64,
+                    from: u32::try_from(current).unwrap_or(u32::MAX),
+                    to: u32::try_from(desired).unwrap_or(u32::MAX),
+                });
+            }
+            if desired > peak_replicas {
+                peak_replicas = desired;
+                peak_at = (now / 1000) as u64;
+            }
+            let running = running_of(&cohorts, now);
+            series.push(Sample {
+                time: (now / 1000) as u64,
+                load,
+                seen,
+                desired: u32::try_from(decision.metric_desired.unwrap_or(current_i32).max(0))
+                    .unwrap_or(0),
+                replicas: u32::try_from(desired).unwrap_or(u32::MAX),
+                ready: u32::try_from(running).unwrap_or(u32::MAX),
+                per_pod_load: share(load, running),
+            });
+            sync_index += 1;
+            next_sync = now.saturating_add(sync_ms);
+        }
+    }
+    let seconds = |ms: u128| u64::try_from(ms / 1000).unwrap_or(u64::MAX);
+    let summary = Summary {
+        duration_seconds: (duration_ms / 1000) as u64,
+        peak_load,
+        peak_replicas: u32::try_from(peak_replicas).unwrap_or(u32::MAX),
+        peak_at,
+        pod_seconds: seconds(pod_ms),
+        seconds_above_target: seconds(above_target_ms),
+        seconds_above_capacity: options.capacity.map(|_| seconds(above_capacity_ms)),
+        scale_events: events.len(),
+        largest_flap: largest_flap(&events),
+    };
+    Ok(Simulation {
         autoscaler: autoscaler.clone(),
         options: options.clone(),
         series,
         events,
         summary,
-        seconds,
-    }
+        segments,
+    })
 }
 
-fn per_pod(load: f64, ready: u32) -> f64 {
-    if ready == 0 {
-        if load > 0.0 {
-            f64::INFINITY
-        } else {
-            0.0
+/// A scale-down: the ReplicaSet deletes Pending pods first, then the
+/// newest Running ones; they leave at once.
+fn remove_pods(cohorts: &mut Vec<Cohort>, mut remove: u64, now: i64) {
+    for pending in [true, false] {
+        for cohort in cohorts.iter_mut().rev() {
+            if remove == 0 {
+                break;
+            }
+            if (cohort.running_at > now) == pending {
+                let taken = cohort.count.min(remove);
+                cohort.count -= taken;
+                remove -= taken;
+            }
         }
-    } else {
-        load / f64::from(ready)
     }
+    cohorts.retain(|c| c.count > 0);
 }
 
 /// For each event, how much of it opposite events undid within
 /// [`FLAP_WINDOW_SECONDS`] after it; the largest (earliest on ties).
-fn largest_flap(events: &[ScaleEvent]) -> Option<Flap> {
+pub(crate) fn largest_flap(events: &[ScaleEvent]) -> Option<Flap> {
     let change = |e: &ScaleEvent| i64::from(e.to) - i64::from(e.from);
     let mut best: Option<Flap> = None;
     for (index, event) in events.iter().enumerate() {
@@ -426,462 +866,9 @@ fn largest_flap(events: &[ScaleEvent]) -> Option<Flap> {
     best
 }
 
-/// What one sync decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Decision {
-    /// The metric's recommendation (before behavior and bounds).
-    pub recommendation: u32,
-    /// The new replica count.
-    pub replicas: u32,
-}
-
-/// The controller's memory for one HPA: past recommendations and scale
-/// events.
-#[derive(Clone, Debug)]
-pub(crate) struct Controller {
-    autoscaler: Autoscaler,
-    tolerance: f64,
-    recommendations: Vec<(u64, u32)>,
-    scale_up_events: Vec<(u64, u32)>,
-    scale_down_events: Vec<(u64, u32)>,
-}
-
-impl Controller {
-    pub(crate) fn new(autoscaler: Autoscaler, tolerance: f64) -> Controller {
-        Controller {
-            autoscaler,
-            tolerance,
-            recommendations: Vec::new(),
-            scale_up_events: Vec::new(),
-            scale_down_events: Vec::new(),
-        }
-    }
-
-    /// One sync at `now` with `current` replicas of which `ready` are
-    /// ready, and `load` requests per second spread over the ready ones.
-    pub(crate) fn sync(&mut self, now: u64, current: u32, ready: u32, load: f64) -> Decision {
-        let hpa = &self.autoscaler;
-        // The controller's reconcileAutoscaler: outside the bounds, go to the
-        // nearest bound without reading the metric (docs, "Algorithm
-        // details": minReplicas/maxReplicas bound every result).
-        if current > hpa.max_replicas || current < hpa.min_replicas {
-            let replicas = current.clamp(hpa.min_replicas, hpa.max_replicas);
-            self.record_event(now, current, replicas);
-            return Decision {
-                recommendation: replicas,
-                replicas,
-            };
-        }
-        let Some(recommendation) =
-            metric_recommendation(current, ready, load, hpa.target, self.tolerance)
-        else {
-            // No ready pod reports the metric: the controller gives up this
-            // sync and changes nothing.
-            return Decision {
-                recommendation: current,
-                replicas: current,
-            };
-        };
-        let stabilized = self.stabilize(now, current, recommendation);
-        let replicas = self.limit_rate(now, current, stabilized);
-        self.record_event(now, current, replicas);
-        Decision {
-            recommendation,
-            replicas,
-        }
-    }
-
-    /// The docs, "Stabilization window": "the highest recommendation within
-    /// the [scale-down] window" is used when scaling down, and (for
-    /// `scaleUp.stabilizationWindowSeconds`) the lowest within the scale-up
-    /// window when scaling up. As in the controller, a recommendation counts
-    /// while it is newer than `now - window`, this sync's included.
-    fn stabilize(&mut self, now: u64, current: u32, recommendation: u32) -> u32 {
-        let up_window = u64::from(self.autoscaler.scale_up.stabilization_window_seconds);
-        let down_window = u64::from(self.autoscaler.scale_down.stabilization_window_seconds);
-        let within = |time: u64, window: u64| time + window > now;
-        let mut up = recommendation;
-        let mut down = recommendation;
-        for &(time, past) in &self.recommendations {
-            if within(time, up_window) {
-                up = up.min(past);
-            }
-            if within(time, down_window) {
-                down = down.max(past);
-            }
-        }
-        let horizon = up_window.max(down_window);
-        self.recommendations
-            .retain(|&(time, _)| time + horizon > now);
-        self.recommendations.push((now, recommendation));
-        current.max(up).min(down)
-    }
-
-    /// The docs, "Scaling policies": each policy allows a change relative
-    /// to the replicas at the start of its period (the current count less
-    /// this period's scale events); `selectPolicy` picks the policy
-    /// allowing the most change (`Max`, the default) or the least (`Min`),
-    /// and `Disabled` stops scaling in that direction. Then the bounds
-    /// (docs, "Algorithm details").
-    fn limit_rate(&self, now: u64, current: u32, desired: u32) -> u32 {
-        let hpa = &self.autoscaler;
-        let changed_in = |events: &[(u64, u32)], period: u32| -> i64 {
-            events
-                .iter()
-                .filter(|&&(time, _)| time + u64::from(period) > now)
-                .map(|&(_, change)| i64::from(change))
-                .sum()
-        };
-        let period_start = |period: u32| {
-            i64::from(current) - changed_in(&self.scale_up_events, period)
-                + changed_in(&self.scale_down_events, period)
-        };
-        let up = match desired.cmp(&current) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => return desired,
-        };
-        let rules = if up { &hpa.scale_up } else { &hpa.scale_down };
-        let limit = if rules.select_policy == SelectPolicy::Disabled {
-            i64::from(current)
-        } else {
-            let proposals = rules.policies.iter().map(|policy| {
-                let start = period_start(policy.period_seconds);
-                let value = i64::from(policy.value);
-                let fraction = f64::from(policy.value) / 100.0;
-                match (policy.kind, up) {
-                    (PolicyKind::Pods, true) => start + value,
-                    (PolicyKind::Pods, false) => start - value,
-                    // Rounded up on the way up (so a small percentage still
-                    // adds a pod) and truncated on the way down, as in the
-                    // controller.
-                    (PolicyKind::Percent, true) => (start as f64 * (1.0 + fraction)).ceil() as i64,
-                    (PolicyKind::Percent, false) => (start as f64 * (1.0 - fraction)) as i64,
-                }
-            });
-            select(rules.select_policy == SelectPolicy::Min, proposals, up)
-        };
-        if up {
-            let allowed = limit
-                .max(i64::from(current))
-                .min(i64::from(hpa.max_replicas)) as u32;
-            desired.min(allowed)
-        } else {
-            let allowed = limit
-                .min(i64::from(current))
-                .max(i64::from(hpa.min_replicas)) as u32;
-            desired.max(allowed)
-        }
-    }
-
-    fn record_event(&mut self, now: u64, from: u32, to: u32) {
-        let longest = |rules: &Rules| {
-            rules
-                .policies
-                .iter()
-                .map(|p| u64::from(p.period_seconds))
-                .max()
-                .unwrap_or(0)
-        };
-        let up_horizon =
-            longest(&self.autoscaler.scale_up).max(longest(&self.autoscaler.scale_down));
-        self.scale_up_events
-            .retain(|&(time, _)| time + up_horizon > now);
-        self.scale_down_events
-            .retain(|&(time, _)| time + up_horizon > now);
-        if to > from {
-            self.scale_up_events.push((now, to - from));
-        } else if to < from {
-            self.scale_down_events.push((now, from - to));
-        }
-    }
-}
-
-/// The replica count the proposals allow: the most change (`Max`) or the
-/// least (`Min`). Scaling up, more change is a higher count; scaling down,
-/// a lower one.
-fn select(least_change: bool, proposals: impl Iterator<Item = i64>, up: bool) -> i64 {
-    let highest = up != least_change;
-    let folded = if highest {
-        proposals.max()
-    } else {
-        proposals.min()
-    };
-    folded.unwrap_or(0)
-}
-
-/// The docs, "Algorithm details", for a Pods metric with an AverageValue
-/// target: `desiredReplicas = ceil(currentReplicas * currentMetricValue /
-/// desiredMetricValue)`, where the metric is the average over the pods that
-/// report it (here the ready ones, each carrying `load / ready`); no change
-/// when the ratio is within the tolerance (0.1). Pods that are not yet ready
-/// are set aside, and "if the workload would have scaled up", counted as
-/// using 0 of the metric, which damps the step; if that reverses the
-/// direction or lands within the tolerance, nothing changes. `None` when
-/// no pod is ready (no metric).
-pub(crate) fn metric_recommendation(
-    current: u32,
-    ready: u32,
-    load: f64,
-    target: f64,
-    tolerance: f64,
-) -> Option<u32> {
-    if ready == 0 {
-        return None;
-    }
-    let ceil = |x: f64| (x - 1e-9).ceil().max(0.0) as u32;
-    let average = load / f64::from(ready);
-    let ratio = average / target;
-    let unready = current.saturating_sub(ready);
-    if unready == 0 || ratio <= 1.0 {
-        if (ratio - 1.0).abs() <= tolerance {
-            return Some(current);
-        }
-        return Some(ceil(ratio * f64::from(ready)));
-    }
-    // Scaling up with not-yet-ready pods: they count as using 0.
-    let counted = f64::from(ready + unready);
-    let new_ratio = load / counted / target;
-    if (new_ratio - 1.0).abs() <= tolerance || new_ratio < 1.0 {
-        return Some(current);
-    }
-    let replicas = ceil(new_ratio * counted);
-    Some(replicas.max(current))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::ScalingPolicySpec;
-    use crate::values::{PeriodSeconds, PolicyValue, StabilizationWindowSeconds};
-
-    fn policy(kind: PolicyKind, value: u32, period: u32) -> ScalingPolicySpec {
-        ScalingPolicySpec {
-            kind,
-            value: PolicyValue::new(value.into()).unwrap(),
-            period_seconds: PeriodSeconds::new(period.into()).unwrap(),
-        }
-    }
-
-    fn rules(
-        window: Option<u32>,
-        select: Option<SelectPolicy>,
-        policies: Vec<ScalingPolicySpec>,
-    ) -> ScalingRulesSpec {
-        ScalingRulesSpec {
-            stabilization_window_seconds: window
-                .map(|w| StabilizationWindowSeconds::new(w.into()).unwrap()),
-            select_policy: select,
-            policies,
-        }
-    }
-
-    fn controller(min: u32, max: u32, behavior: Option<BehaviorSpec>) -> Controller {
-        Controller::new(Autoscaler::new(0.1, min, max, behavior.as_ref()), 0.1)
-    }
-
-    /// (a) The docs' example: "if the current metric value is 200m, and the
-    /// desired value is 100m, the number of replicas will be doubled".
-    #[test]
-    fn doubles_at_twice_the_target() {
-        assert_eq!(metric_recommendation(1, 1, 0.2, 0.1, 0.1), Some(2));
-        let mut hpa = controller(1, 10, None);
-        assert_eq!(hpa.sync(0, 1, 1, 0.2).replicas, 2);
-        // And "if the current value is instead 50m, you'll halve the number
-        // of replicas" (after the stabilization window, here 0 s).
-        let behavior = BehaviorSpec {
-            scale_up: None,
-            scale_down: Some(rules(Some(0), None, vec![])),
-        };
-        let mut hpa = controller(1, 10, Some(behavior));
-        assert_eq!(hpa.sync(0, 4, 4, 4.0 * 0.05).replicas, 2);
-    }
-
-    /// (b) The docs: the controller skips scaling "if the ratio is
-    /// sufficiently close to 1.0 (within a globally-configurable tolerance,
-    /// 0.1 by default)".
-    #[test]
-    fn within_tolerance_nothing_moves() {
-        let mut hpa = controller(1, 10, None);
-        // 4 pods at 105m against 100m: ratio 1.05 would give ceil(4.2) = 5.
-        assert_eq!(metric_recommendation(4, 4, 0.42, 0.1, 0.1), Some(4));
-        assert_eq!(hpa.sync(0, 4, 4, 0.42).replicas, 4);
-        // At 0.95 the plain formula would give ceil(3.8) = 4 anyway; at 0.91
-        // (inside) nothing moves either, at 0.89 it does.
-        assert_eq!(metric_recommendation(10, 10, 9.1 * 0.1, 0.1, 0.1), Some(10));
-        assert_eq!(metric_recommendation(10, 10, 8.9 * 0.1, 0.1, 0.1), Some(9));
-        // Just outside: ratio 1.2 moves.
-        assert_eq!(metric_recommendation(4, 4, 0.48, 0.1, 0.1), Some(5));
-    }
-
-    /// (c) The docs, "Stabilization window": scaling down uses the highest
-    /// recommendation of the last 300 s.
-    #[test]
-    fn scale_down_keeps_the_highest_recommendation_of_the_window() {
-        let mut hpa = controller(1, 20, None);
-        // A recommendation of 8 at t=0 (from 8 pods at target).
-        assert_eq!(hpa.sync(0, 8, 8, 0.8).replicas, 8);
-        // The load drops: the metric recommends 2, but 8 is in the window.
-        for now in (15..300).step_by(15) {
-            let decision = hpa.sync(now, 8, 8, 0.2);
-            assert_eq!(decision.recommendation, 2, "t={now}");
-            assert_eq!(decision.replicas, 8, "t={now}");
-        }
-        // At t=300 the 8 of t=0 is 300 s old: out of the window.
-        assert_eq!(hpa.sync(300, 8, 8, 0.2).replicas, 2);
-
-        // The highest recommendation inside the window wins.
-        let mut hpa = controller(1, 20, None);
-        assert_eq!(hpa.sync(0, 10, 10, 1.0).replicas, 10); // recommends 10
-        assert_eq!(hpa.sync(100, 10, 10, 0.8).replicas, 10); // recommends 8
-        assert_eq!(hpa.sync(200, 10, 10, 0.3).replicas, 10); // recommends 3
-        assert_eq!(hpa.sync(300, 10, 10, 0.3).replicas, 8, "the 10 of t=0 left");
-        assert_eq!(
-            hpa.sync(385, 8, 8, 0.3).replicas,
-            8,
-            "the 8 of t=100 is 285 s old"
-        );
-        assert_eq!(
-            hpa.sync(400, 8, 8, 0.3).replicas,
-            3,
-            "the 8 of t=100 is 300 s old"
-        );
-    }
-
-    /// (d) The docs, "Scaling policies": Pods and Percent policies each
-    /// limit a step relative to the replicas at the start of the period;
-    /// selectPolicy Min takes the smaller change.
-    #[test]
-    fn policies_limit_a_step() {
-        let up = |select, policies| BehaviorSpec {
-            scale_up: Some(rules(None, select, policies)),
-            scale_down: None,
-        };
-        // Pods 4 per 60 s from 1: at most 5, and no more within the 60 s.
-        let mut hpa = controller(
-            1,
-            100,
-            Some(up(None, vec![policy(PolicyKind::Pods, 4, 60)])),
-        );
-        assert_eq!(hpa.sync(0, 1, 1, 10.0).replicas, 5);
-        assert_eq!(hpa.sync(15, 5, 5, 10.0).replicas, 5);
-        assert_eq!(hpa.sync(45, 5, 5, 10.0).replicas, 5);
-        assert_eq!(hpa.sync(60, 5, 5, 10.0).replicas, 9, "a new period");
-        // Percent 50 per 60 s from 10: at most 15.
-        let mut hpa = controller(
-            1,
-            100,
-            Some(up(None, vec![policy(PolicyKind::Percent, 50, 60)])),
-        );
-        assert_eq!(hpa.sync(0, 10, 10, 10.0).replicas, 15);
-        // Both, Max (default): the larger change, 10 + 4 < 15.
-        let both = vec![
-            policy(PolicyKind::Pods, 4, 60),
-            policy(PolicyKind::Percent, 50, 60),
-        ];
-        let mut hpa = controller(1, 100, Some(up(None, both.clone())));
-        assert_eq!(hpa.sync(0, 10, 10, 10.0).replicas, 15);
-        // Min: the smaller change.
-        let mut hpa = controller(1, 100, Some(up(Some(SelectPolicy::Min), both)));
-        assert_eq!(hpa.sync(0, 10, 10, 10.0).replicas, 14);
-        // The docs' scale-down example: Pods 4 and Percent 10 per 60 s from
-        // 80 pods: Max allows 8 pods (10 %) in the first step.
-        let down = BehaviorSpec {
-            scale_up: None,
-            scale_down: Some(rules(
-                Some(0),
-                None,
-                vec![
-                    policy(PolicyKind::Pods, 4, 60),
-                    policy(PolicyKind::Percent, 10, 60),
-                ],
-            )),
-        };
-        let mut hpa = controller(1, 100, Some(down));
-        assert_eq!(hpa.sync(0, 80, 80, 0.1).replicas, 72);
-        assert_eq!(hpa.sync(15, 72, 72, 0.1).replicas, 72, "same period");
-        assert_eq!(
-            hpa.sync(60, 72, 72, 0.1).replicas,
-            64,
-            "72 * 0.9 = 64.8, truncated"
-        );
-    }
-
-    /// (e) The docs, "Disable scale down" (and `Disabled` for scale up):
-    /// no change in that direction.
-    #[test]
-    fn disabled_prevents_scaling_that_way() {
-        let disabled = Some(rules(None, Some(SelectPolicy::Disabled), vec![]));
-        let mut hpa = controller(
-            1,
-            20,
-            Some(BehaviorSpec {
-                scale_up: None,
-                scale_down: disabled.clone(),
-            }),
-        );
-        assert_eq!(hpa.sync(0, 10, 10, 0.1).replicas, 10);
-        assert_eq!(hpa.sync(600, 10, 10, 0.1).replicas, 10);
-        assert_eq!(hpa.sync(615, 10, 10, 2.0).replicas, 20, "up still works");
-        let mut hpa = controller(
-            1,
-            20,
-            Some(BehaviorSpec {
-                scale_up: disabled,
-                scale_down: None,
-            }),
-        );
-        assert_eq!(hpa.sync(0, 2, 2, 2.0).replicas, 2);
-    }
-
-    /// Defaults: 100 % or 4 pods per 15 s, whichever is more.
-    #[test]
-    fn default_scale_up_is_the_larger_of_double_and_four_pods() {
-        let mut hpa = controller(1, 100, None);
-        assert_eq!(hpa.sync(0, 1, 1, 10.0).replicas, 5);
-        let mut hpa = controller(1, 100, None);
-        assert_eq!(hpa.sync(0, 10, 10, 10.0).replicas, 20);
-    }
-
-    /// (f) Pods that are still starting take no load; the controller counts
-    /// them at 0 when scaling up.
-    #[test]
-    fn pod_startup_delays_load_spreading() {
-        let trace = Trace::new(vec![(0.0, 40.0), (120.0, 40.0)]).unwrap();
-        let autoscaler = Autoscaler::new(10.0, 1, 10, None);
-        let options = SimOptions {
-            pod_startup_seconds: 30,
-            ..SimOptions::default()
-        };
-        let sim = run(&autoscaler, &trace, &options);
-        // t=0: 1 pod at 40 req/s: scale to 4 (at most +4), 3 starting.
-        assert_eq!(sim.series[0].replicas, 4);
-        assert_eq!(sim.series[0].ready, 1);
-        assert_eq!(sim.series[0].per_pod_load, 40.0);
-        // t=15: still 1 ready; 40 over 4 counted pods is on target: no change.
-        assert_eq!((sim.series[1].replicas, sim.series[1].ready), (4, 1));
-        assert_eq!(sim.series[1].desired, 4);
-        // t=30: ready, the load is spread.
-        assert_eq!((sim.series[2].ready, sim.series[2].per_pod_load), (4, 10.0));
-        assert_eq!(sim.summary.seconds_above_target, 30);
-        // Without startup the load spreads at once.
-        let instant = SimOptions {
-            pod_startup_seconds: 0,
-            ..SimOptions::default()
-        };
-        let sim = run(&autoscaler, &trace, &instant);
-        assert_eq!(sim.series[0].ready, 4);
-        assert_eq!(sim.summary.seconds_above_target, 0);
-    }
-
-    #[test]
-    fn unready_pods_damp_a_scale_up() {
-        // 1 ready at 100 req/s, 4 starting, target 10: counting the 4 at 0
-        // gives a ratio of 2 over 5 pods: 10, not 5 * 10 = 50.
-        assert_eq!(metric_recommendation(5, 1, 100.0, 10.0, 0.1), Some(10));
-        // Counting them at 0 lands within tolerance: no change.
-        assert_eq!(metric_recommendation(5, 1, 52.0, 10.0, 0.1), Some(5));
-    }
 
     #[test]
     fn flaps_are_changes_reversed_within_the_window() {
@@ -899,29 +886,28 @@ mod tests {
                 replicas: 5
             })
         );
-        assert_eq!(
-            largest_flap(&[event(0, 1, 5), event(100, 5, 3)]),
-            Some(Flap {
-                time: 0,
-                replicas: 2
-            })
-        );
     }
 
     #[test]
-    fn behavior_fields_default_one_by_one() {
-        let behavior = BehaviorSpec {
-            scale_up: None,
-            scale_down: Some(rules(None, Some(SelectPolicy::Min), vec![])),
-        };
-        let hpa = Autoscaler::new(1.0, 1, 2, Some(&behavior));
-        assert_eq!(hpa.scale_up, Rules::default_scale_up());
-        assert_eq!(hpa.scale_down.stabilization_window_seconds, 300);
-        assert_eq!(hpa.scale_down.select_policy, SelectPolicy::Min);
-        assert_eq!(
-            hpa.scale_down.policies,
-            Rules::default_scale_down().policies
-        );
-        assert!(!hpa.scale_down.defaulted);
+    fn rate_of_a_steady_counter_is_its_slope() {
+        // 4 samples 30 s apart at 10/s over a 2 m window ending 10 s after the last.
+        let points: Vec<(i64, f64)> = (0..4)
+            .map(|i| (i * 30_000, 1000.0 + 300.0 * i as f64))
+            .collect();
+        let rate = prometheus_rate(&points, 100_000, 120_000).unwrap();
+        assert!((rate - 10.0).abs() < 1e-9, "{rate}");
+        assert_eq!(prometheus_rate(&points[..1], 100_000, 120_000), None);
+        // A new series starting at 0 is not extrapolated before its start.
+        let fresh = [(60_000, 0.0), (90_000, 300.0)];
+        let rate = prometheus_rate(&fresh, 100_000, 120_000).unwrap();
+        // 300 over 30 s, extended 10 s to the end: 400 / 120 s.
+        assert!((rate - 400.0 / 120.0).abs() < 1e-9, "{rate}");
+    }
+
+    #[test]
+    fn keda_polls() {
+        assert_eq!(keda_last_poll(45_000, 30_000), 30_000);
+        assert_eq!(keda_last_poll(60_000, 30_000), 60_000);
+        assert_eq!(keda_last_poll(5, 0), 5);
     }
 }

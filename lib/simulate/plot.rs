@@ -1,4 +1,5 @@
-//! Charts of a [`Simulation`]: load per ready pod against the target, and
+//! Charts of a [`Simulation`]: the offered load, the load per running pod
+//! and the value the HPA sees against the target (and capacity), and
 //! replicas, over time; as SVG and as PNG.
 //!
 //! Text in the PNG is drawn with DejaVu Sans, compiled in from the `dejavu`
@@ -86,22 +87,47 @@ pub fn plot_files(
     ])
 }
 
-/// Per group of seconds: start time, highest load per ready pod, highest
-/// replicas, lowest ready pods.
-fn reduced(sim: &Simulation) -> Vec<(f64, f64, u32, u32)> {
-    let group = sim.seconds.len().div_ceil(MAX_POINTS).max(1);
-    sim.seconds
-        .chunks(group)
-        .enumerate()
-        .map(|(index, chunk)| {
-            (
-                (index * group) as f64,
-                chunk.iter().map(|s| s.per_pod_load).fold(0.0, f64::max),
-                chunk.iter().map(|s| s.replicas).max().unwrap_or(0),
-                chunk.iter().map(|s| s.ready).min().unwrap_or(0),
-            )
-        })
-        .collect()
+/// Up to [`MAX_POINTS`] steps per series: each a start time and, over its
+/// stretch, the highest total load, load per running pod and value seen,
+/// the highest replicas and the lowest running pods.
+type Point = (f64, f64, f64, Option<f64>, u32, u32);
+
+fn reduced(sim: &Simulation) -> Vec<Point> {
+    let duration = sim.summary.duration_seconds as f64;
+    let segments = &sim.segments;
+    if segments.len() <= MAX_POINTS || duration <= 0.0 {
+        return segments
+            .iter()
+            .map(|s| (s.start, s.load, s.per_pod_load, s.seen, s.replicas, s.ready))
+            .collect();
+    }
+    let width = duration / MAX_POINTS as f64;
+    let mut out: Vec<Point> = Vec::with_capacity(MAX_POINTS);
+    for s in segments {
+        let bucket = ((s.start / width).floor() as usize).min(MAX_POINTS - 1);
+        let start = bucket as f64 * width;
+        match out.last_mut() {
+            Some(p) if p.0 == start => {
+                p.1 = p.1.max(s.load);
+                p.2 = p.2.max(s.per_pod_load);
+                p.3 = match (p.3, s.seen) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                p.4 = p.4.max(s.replicas);
+                p.5 = p.5.min(s.ready);
+            }
+            _ => out.push((
+                start.max(s.start.min(start)),
+                s.load,
+                s.per_pod_load,
+                s.seen,
+                s.replicas,
+                s.ready,
+            )),
+        }
+    }
+    out
 }
 
 /// A step line through `(time, value)` points, ending at `end`.
@@ -128,38 +154,61 @@ fn draw<DB: DrawingBackend>(
 ) -> DrawResult<DB::ErrorType> {
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 22))?;
-    let (upper, lower) = root.split_vertically(HEIGHT * 55 / 100 - 20);
+    let (upper, lower) = root.split_vertically(HEIGHT * 62 / 100 - 20);
+    let (offered, per_pod_area) = upper.split_vertically(HEIGHT * 22 / 100);
     let points = reduced(sim);
-    let seconds = sim.seconds.len().max(1) as f64;
+    let seconds = (sim.summary.duration_seconds as f64).max(1.0);
     let (unit, unit_name) = if seconds <= 3.0 * 3600.0 {
         (60.0, "minutes")
     } else {
         (3600.0, "hours")
     };
     let end = seconds / unit;
-    let points: Vec<(f64, f64, u32, u32)> = points
+    let points: Vec<Point> = points
         .into_iter()
-        .map(|(t, load, replicas, ready)| (t / unit, load, replicas, ready))
+        .map(|(t, load, per_pod, seen, replicas, ready)| {
+            (t / unit, load, per_pod, seen, replicas, ready)
+        })
         .collect();
+
+    let peak_load = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.1;
+    let mut total = ChartBuilder::on(&offered)
+        .caption("Offered load (req/s, all pods)", ("sans-serif", 16))
+        .margin(6)
+        .x_label_area_size(20)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..end, 0.0..peak_load)?;
+    total
+        .configure_mesh()
+        .x_labels(10)
+        .y_labels(3)
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let purple = RGBColor(120, 60, 160);
+    total.draw_series(LineSeries::new(
+        steps(points.iter().map(|p| (p.0, p.1)), end),
+        purple.stroke_width(2),
+    ))?;
+
     let target = sim.autoscaler.target;
     let finite_peak = points
         .iter()
-        .map(|p| p.1)
+        .flat_map(|p| [p.2, p.3.unwrap_or(0.0)])
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let y_max = finite_peak.max(1.6 * target) * 1.1;
+    let line = sim.options.capacity.unwrap_or(target).max(target);
+    let y_max = finite_peak.max(1.6 * line) * 1.1;
 
-    let mut load = ChartBuilder::on(&upper)
+    let mut load = ChartBuilder::on(&per_pod_area)
         .caption(
-            "Load per ready pod (req/s) against the target",
+            "Per running pod (req/s): the load, and the value the HPA sees",
             ("sans-serif", 16),
         )
-        .margin(10)
-        .x_label_area_size(40)
+        .margin(6)
+        .x_label_area_size(30)
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..end, 0.0..y_max)?;
     load.configure_mesh()
-        .x_desc(unit_name)
         .x_labels(10)
         .y_labels(6)
         .light_line_style(WHITE.mix(0.0))
@@ -170,19 +219,29 @@ fn draw<DB: DrawingBackend>(
     ))?
     .label(format!("target {target}"))
     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-    let orange = RGBColor(230, 140, 0);
-    load.draw_series(DashedLineSeries::new(
-        vec![(0.0, 1.5 * target), (end, 1.5 * target)],
-        8,
-        6,
-        orange.stroke_width(1),
-    ))?
-    .label(format!("1.5 x target {}", 1.5 * target))
-    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(1)));
-    let per_pod = steps(points.iter().map(|p| (p.0, p.1.min(y_max))), end);
+    if let Some(capacity) = sim.options.capacity {
+        let orange = RGBColor(230, 140, 0);
+        load.draw_series(DashedLineSeries::new(
+            vec![(0.0, capacity), (end, capacity)],
+            8,
+            6,
+            orange.stroke_width(2),
+        ))?
+        .label(format!("capacity {capacity}"))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+    }
+    let per_pod = steps(points.iter().map(|p| (p.0, p.2.min(y_max))), end);
     load.draw_series(LineSeries::new(per_pod, BLUE.stroke_width(2)))?
-        .label("load per ready pod")
+        .label("load per running pod")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    let grey = RGBColor(90, 90, 90);
+    let seen = steps(
+        points.iter().map(|p| (p.0, p.3.unwrap_or(0.0).min(y_max))),
+        end,
+    );
+    load.draw_series(LineSeries::new(seen, grey.stroke_width(2)))?
+        .label("value the HPA sees")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(2)));
     load.configure_series_labels()
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
@@ -190,7 +249,7 @@ fn draw<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperRight)
         .draw()?;
 
-    let peak = points.iter().map(|p| p.2).max().unwrap_or(1).max(1);
+    let peak = points.iter().map(|p| p.4).max().unwrap_or(1).max(1);
     let mut replicas = ChartBuilder::on(&lower)
         .caption("Replicas", ("sans-serif", 16))
         .margin(10)
@@ -208,17 +267,17 @@ fn draw<DB: DrawingBackend>(
     let green = RGBColor(0, 150, 60);
     replicas
         .draw_series(LineSeries::new(
-            steps(points.iter().map(|p| (p.0, f64::from(p.2))), end),
+            steps(points.iter().map(|p| (p.0, f64::from(p.4))), end),
             BLUE.stroke_width(2),
         ))?
         .label("replicas")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     replicas
         .draw_series(LineSeries::new(
-            steps(points.iter().map(|p| (p.0, f64::from(p.3))), end),
+            steps(points.iter().map(|p| (p.0, f64::from(p.5))), end),
             green.stroke_width(2),
         ))?
-        .label("ready pods")
+        .label("running pods")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], green.stroke_width(2)));
     replicas
         .configure_series_labels()

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use crate::spec::{PolicyKind, SelectPolicy};
 
-use super::model::{Rules, Simulation, FLAP_WINDOW_SECONDS};
+use super::controller::ScalingRules;
+use super::model::{Segment, Simulation, FLAP_WINDOW_SECONDS};
 
 /// Columns of the terminal chart.
 pub(crate) const CHART_WIDTH: usize = 60;
@@ -23,7 +24,7 @@ pub(crate) fn clock(seconds: u64) -> String {
     )
 }
 
-pub(crate) fn rules_line(rules: &Rules) -> String {
+pub(crate) fn rules_line(rules: &ScalingRules, flag_window: u64) -> String {
     let policies: Vec<String> = rules
         .policies
         .iter()
@@ -40,11 +41,10 @@ pub(crate) fn rules_line(rules: &Rules) -> String {
         SelectPolicy::Min => format!("Min of [{}]", policies.join(", ")),
         SelectPolicy::Disabled => "Disabled".to_owned(),
     };
-    format!(
-        "window {} s, {select}{}",
-        rules.stabilization_window_seconds,
-        if rules.defaulted { " (default)" } else { "" }
-    )
+    match rules.stabilization_window_seconds {
+        Some(window) => format!("window {window} s, {select}"),
+        None => format!("window {flag_window} s (the controller's flag), {select}"),
+    }
 }
 
 /// The summary, a fixed-width ASCII chart of replicas and load per pod over
@@ -60,18 +60,52 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
         s.duration_seconds,
         clock(s.duration_seconds)
     );
+    let o = &sim.options;
     let _ = writeln!(
         out,
-        "  HPA: target {} per pod, replicas {}..{}; sync {} s, tolerance {}, pod startup {} s",
+        "  HPA: target {} per pod, replicas {}..{}, starting at {}",
         hpa.target,
-        hpa.min_replicas,
-        hpa.max_replicas,
-        sim.options.sync_period_seconds,
-        sim.options.tolerance,
-        sim.options.pod_startup_seconds
+        hpa.spec.min_replicas,
+        hpa.spec.max_replicas,
+        o.initial_replicas
+            .map_or(hpa.spec.min_replicas.max(0) as u32, |r| r)
     );
-    let _ = writeln!(out, "  scaleUp:   {}", rules_line(&hpa.scale_up));
-    let _ = writeln!(out, "  scaleDown: {}", rules_line(&hpa.scale_down));
+    let _ = writeln!(
+        out,
+        "  controller: sync {} s, tolerance {}, downscale stabilization {} s",
+        o.sync_period_seconds, o.tolerance, o.downscale_stabilization_seconds
+    );
+    let window = o
+        .rate_window_seconds
+        .map_or("no rate() window".to_owned(), |w| {
+            format!("rate window {w} s")
+        });
+    let _ = writeln!(
+        out,
+        "  pipeline: scrape every {} s, {window}, pods Pending {} s",
+        o.scrape_interval_seconds, o.pod_startup_seconds
+    );
+    match &hpa.spec.behavior {
+        Some(behavior) => {
+            let _ = writeln!(
+                out,
+                "  scaleUp:   {}",
+                rules_line(&behavior.scale_up, o.downscale_stabilization_seconds)
+            );
+            let _ = writeln!(
+                out,
+                "  scaleDown: {}",
+                rules_line(&behavior.scale_down, o.downscale_stabilization_seconds)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  behavior:  none (legacy path: up to max(2 x current, 4) per sync, down after {} s)",
+                o.downscale_stabilization_seconds
+            );
+        }
+    }
     out.push('\n');
     out.push_str("Summary\n");
     let average = if s.duration_seconds == 0 {
@@ -79,7 +113,7 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
     } else {
         s.pod_seconds as f64 / s.duration_seconds as f64
     };
-    let rows: [(&str, String, String); 7] = [
+    let mut rows: Vec<(&str, String, String)> = vec![
         ("peak load", format!("{}", s.peak_load), "req/s".into()),
         (
             "peak replicas",
@@ -94,27 +128,29 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
         (
             "seconds above target",
             s.seconds_above_target.to_string(),
-            format!("load per ready pod > {}", hpa.target),
-        ),
-        (
-            "seconds above 1.5x target",
-            s.seconds_above_1_5x_target.to_string(),
-            format!("load per ready pod > {}", 1.5 * hpa.target),
-        ),
-        ("scale events", s.scale_events.to_string(), String::new()),
-        (
-            "largest flap",
-            s.largest_flap
-                .map_or("none".into(), |f| f.replicas.to_string()),
-            match s.largest_flap {
-                Some(f) => format!(
-                    "replicas changed at {} and reversed within {FLAP_WINDOW_SECONDS} s",
-                    clock(f.time)
-                ),
-                None => format!("no change reversed within {FLAP_WINDOW_SECONDS} s"),
-            },
+            format!("load per running pod > {}", hpa.target),
         ),
     ];
+    if let (Some(seconds), Some(capacity)) = (s.seconds_above_capacity, o.capacity) {
+        rows.push((
+            "seconds above capacity",
+            seconds.to_string(),
+            format!("load per running pod > {capacity}"),
+        ));
+    }
+    rows.push(("scale events", s.scale_events.to_string(), String::new()));
+    rows.push((
+        "largest flap",
+        s.largest_flap
+            .map_or("none".into(), |f| f.replicas.to_string()),
+        match s.largest_flap {
+            Some(f) => format!(
+                "replicas changed at {} and reversed within {FLAP_WINDOW_SECONDS} s",
+                clock(f.time)
+            ),
+            None => format!("no change reversed within {FLAP_WINDOW_SECONDS} s"),
+        },
+    ));
     for (label, value, note) in rows {
         let line = format!("  {label:<26}{value:>8}  {note}");
         let _ = writeln!(out, "{}", line.trim_end());
@@ -128,10 +164,11 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
     }
     for event in sim.events.iter().take(MAX_EVENT_LINES) {
         let sample = sim.series.iter().find(|x| x.time == event.time);
-        let (load, desired) = sample.map_or((0.0, 0), |x| (x.load, x.desired));
+        let (load, desired, seen) = sample.map_or((0.0, 0, None), |x| (x.load, x.desired, x.seen));
+        let seen = seen.map_or("no value".to_owned(), |v| format!("{v}/pod"));
         let _ = writeln!(
             out,
-            "  {}  {:>4} -> {:<4} load {load} req/s, metric recommends {desired}",
+            "  {}  {:>4} -> {:<4} load {load} req/s, HPA saw {seen}, metric recommends {desired}",
             clock(event.time),
             event.from,
             event.to
@@ -156,14 +193,30 @@ pub(crate) fn columns(duration: usize) -> (usize, usize) {
     (per_column, duration.div_ceil(per_column))
 }
 
+/// Per chart column: the highest replicas and the highest load per running
+/// pod among the segments overlapping it.
+pub(crate) fn buckets(segments: &[Segment], duration: f64, count: usize) -> Vec<(u32, f64)> {
+    let mut out = vec![(0u32, 0.0f64); count];
+    if count == 0 || duration <= 0.0 {
+        return out;
+    }
+    let width = duration / count as f64;
+    for segment in segments {
+        let first = ((segment.start / width).floor() as usize).min(count - 1);
+        let last = (((segment.end / width).ceil() as usize).max(first + 1)).min(count);
+        for bucket in &mut out[first..last] {
+            bucket.0 = bucket.0.max(segment.replicas);
+            bucket.1 = bucket.1.max(segment.per_pod_load);
+        }
+    }
+    out
+}
+
 fn chart(out: &mut String, sim: &Simulation) {
-    let seconds = &sim.seconds;
-    let (per_column, count) = columns(seconds.len());
-    let buckets: Vec<&[super::model::Second]> = seconds.chunks(per_column).collect();
-    let replicas: Vec<u32> = buckets
-        .iter()
-        .map(|b| b.iter().map(|s| s.replicas).max().unwrap_or(0))
-        .collect();
+    let duration = sim.summary.duration_seconds as usize;
+    let (per_column, count) = columns(duration);
+    let buckets = buckets(&sim.segments, (per_column * count) as f64, count);
+    let replicas: Vec<u32> = buckets.iter().map(|b| b.0).collect();
     let peak = replicas.iter().copied().max().unwrap_or(0);
     let _ = writeln!(
         out,
@@ -176,7 +229,7 @@ fn chart(out: &mut String, sim: &Simulation) {
             if height == 1 {
                 peak
             } else {
-                1 + (k - 1) * (peak - 1) / (height - 1)
+                1 + ((u64::from(k) - 1) * (u64::from(peak) - 1) / (u64::from(height) - 1)) as u32
             }
         })
         .collect();
@@ -188,8 +241,8 @@ fn chart(out: &mut String, sim: &Simulation) {
         let _ = writeln!(out, "{}", format!("  {level:>5} |{bar}").trim_end());
     }
     let _ = writeln!(out, "        +{}", "-".repeat(count));
-    let end = clock(seconds.len() as u64);
-    let middle = clock(seconds.len() as u64 / 2);
+    let end = clock(duration as u64);
+    let middle = clock(duration as u64 / 2);
     let mut axis = format!("         {}", clock(0));
     let middle_at = 9 + count / 2 - middle.len() / 2;
     while axis.len() < middle_at {
@@ -205,14 +258,16 @@ fn chart(out: &mut String, sim: &Simulation) {
     }
     axis.push_str(&end);
     let _ = writeln!(out, "{axis}");
-    let target = sim.autoscaler.target;
+    let (line, name) = match sim.options.capacity {
+        Some(capacity) => (capacity, "the capacity"),
+        None => (sim.autoscaler.target, "the target"),
+    };
     let strip: String = buckets
         .iter()
         .map(|b| {
-            let worst = b.iter().map(|s| s.per_pod_load).fold(0.0, f64::max);
-            if worst > 1.5 * target {
+            if b.1 > 1.5 * line {
                 '#'
-            } else if worst > target {
+            } else if b.1 > line {
                 '+'
             } else {
                 '.'
@@ -221,14 +276,14 @@ fn chart(out: &mut String, sim: &Simulation) {
         .collect();
     let _ = writeln!(
         out,
-        "Load per ready pod (highest in each column): '.' at most the target, '+' above, '#' above 1.5x"
+        "Load per running pod (highest in each column): '.' at most {name}, '+' above, '#' above 1.5x"
     );
     let _ = writeln!(out, "        |{strip}");
 }
 
 /// The run as JSON: app, source, the HPA and options, the summary, every
-/// scale event and the per-sync series (`time`, `load`, `desired`,
-/// `replicas`, `ready`, `perPodLoad`).
+/// scale event and the per-sync series (`time`, `load` offered, `seen` by
+/// the HPA, `desired`, `replicas`, `ready`, `perPodLoad`).
 pub fn json_report(sim: &Simulation, app: &str, source: &str) -> serde_json::Value {
     let mut value = serde_json::to_value(sim).expect("a simulation serializes");
     if let serde_json::Value::Object(map) = &mut value {

@@ -1,4 +1,5 @@
-//! Runs the model once per value of one setting and picks the best run.
+//! Runs the model once per setting (one axis, or a grid of two) and picks
+//! the cheapest run that keeps the load per pod under a fixed capacity.
 
 use std::fmt::Write;
 use std::str::FromStr;
@@ -7,7 +8,8 @@ use serde::Serialize;
 
 use crate::values::{parse_duration_millis, Quantity};
 
-use super::model::{run, Autoscaler, SimOptions, Summary};
+use super::controller::{milli_value, Behavior};
+use super::model::{run, Autoscaler, MetricTarget, SimOptions, Summary};
 use super::report::clock;
 use super::trace::Trace;
 
@@ -38,21 +40,21 @@ impl SweepParameter {
     }
 }
 
-/// A sweep: one setting and its values, as in `target=5,10,20`.
+/// One setting and its values, as in `target=5,10,20`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sweep {
+pub struct Axis {
     /// The setting.
     pub parameter: SweepParameter,
     /// Its values as written.
     pub values: Vec<String>,
 }
 
-impl FromStr for Sweep {
+impl FromStr for Axis {
     type Err = String;
 
     /// Parses `NAME=V1,V2,...` with NAME one of `target`, `minReplicas`,
     /// `maxReplicas`, `scaleDownWindow`.
-    fn from_str(text: &str) -> Result<Sweep, String> {
+    fn from_str(text: &str) -> Result<Axis, String> {
         let usage = "write --sweep NAME=V1,V2,... with NAME one of target, minReplicas, \
                      maxReplicas, scaleDownWindow";
         let Some((name, values)) = text.split_once('=') else {
@@ -69,69 +71,151 @@ impl FromStr for Sweep {
         if values.iter().any(String::is_empty) {
             return Err(format!("`{text}` has an empty value: {usage}"));
         }
-        Ok(Sweep { parameter, values })
+        Ok(Axis { parameter, values })
+    }
+}
+
+/// Most settings one sweep may run (the product of the axes' values).
+pub const MAX_SETTINGS: usize = 10_000;
+
+/// A sweep: one axis, or two for a grid (every combination).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sweep {
+    /// The axes, in the order given.
+    pub axes: Vec<Axis>,
+}
+
+impl FromStr for Sweep {
+    type Err = String;
+
+    /// One axis, `NAME=V1,V2`.
+    fn from_str(text: &str) -> Result<Sweep, String> {
+        Ok(Sweep {
+            axes: vec![text.parse()?],
+        })
     }
 }
 
 impl Sweep {
-    /// `base` with each value applied, labelled `name=value`; an invalid
-    /// value (not a number, a bound crossing the other) is an error.
-    pub fn settings(&self, base: &Autoscaler) -> Result<Vec<(String, Autoscaler)>, String> {
-        let name = self.parameter.name();
-        self.values
-            .iter()
-            .map(|value| {
-                let mut hpa = base.clone();
-                let whole = || {
-                    value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|&n| n >= 1)
-                        .ok_or_else(|| format!("{name}={value}: give a whole number of at least 1"))
-                };
-                match self.parameter {
-                    SweepParameter::Target => {
-                        let quantity: Quantity =
-                            value.parse().map_err(|e| format!("{name}={value}: {e}"))?;
-                        hpa.target = quantity.as_f64();
-                        if hpa.target <= 0.0 || !hpa.target.is_finite() {
-                            return Err(format!("{name}={value}: the target must be above 0"));
-                        }
-                    }
-                    SweepParameter::MinReplicas => hpa.min_replicas = whole()?,
-                    SweepParameter::MaxReplicas => hpa.max_replicas = whole()?,
-                    SweepParameter::ScaleDownWindow => {
-                        let seconds = value
-                            .parse::<u64>()
-                            .ok()
-                            .or_else(|| parse_duration_millis(value).map(|ms| ms / 1000))
-                            .filter(|&s| s <= 3600)
-                            .ok_or_else(|| {
-                                format!(
-                                    "{name}={value}: give seconds from 0 to 3600, or a duration such as 5m"
-                                )
-                            })?;
-                        hpa.scale_down.stabilization_window_seconds = seconds as u32;
-                        hpa.scale_down.defaulted = false;
-                    }
-                }
-                if hpa.min_replicas > hpa.max_replicas {
-                    return Err(format!(
-                        "{name}={value}: minReplicas {} is above maxReplicas {}",
-                        hpa.min_replicas, hpa.max_replicas
-                    ));
-                }
-                Ok((format!("{name}={value}"), hpa))
-            })
-            .collect()
+    /// A sweep over one or two axes (`--sweep` given once or twice).
+    pub fn new(axes: &[String]) -> Result<Sweep, String> {
+        let axes: Vec<Axis> = axes.iter().map(|a| a.parse()).collect::<Result<_, _>>()?;
+        match axes.len() {
+            1 => {}
+            2 if axes[0].parameter != axes[1].parameter => {}
+            2 => {
+                return Err(format!(
+                    "{} is swept twice: give each setting once",
+                    axes[0].parameter.name()
+                ))
+            }
+            n => return Err(format!("{n} axes: sweep one setting, or two for a grid")),
+        }
+        let count = axes.iter().map(|a| a.values.len()).product::<usize>();
+        if count > MAX_SETTINGS {
+            return Err(format!(
+                "{count} settings: a sweep runs at most {MAX_SETTINGS}"
+            ));
+        }
+        Ok(Sweep { axes })
     }
+
+    /// The swept settings' names, `a` or `a x b`.
+    pub fn name(&self) -> String {
+        self.axes
+            .iter()
+            .map(|a| a.parameter.name())
+            .collect::<Vec<_>>()
+            .join(" x ")
+    }
+
+    /// `base` with each combination of values applied, labelled
+    /// `name=value` (two axes: `a=1 b=2`, the first axis outermost); an
+    /// invalid value (not a number, a bound crossing the other) is an error.
+    pub fn settings(&self, base: &Autoscaler) -> Result<Vec<(String, Autoscaler)>, String> {
+        let mut settings: Vec<(String, Autoscaler)> = vec![(String::new(), base.clone())];
+        for axis in &self.axes {
+            let mut next = Vec::with_capacity(settings.len() * axis.values.len());
+            for (label, hpa) in &settings {
+                for value in &axis.values {
+                    let applied = apply(axis.parameter, value, hpa.clone())?;
+                    let name = format!("{}={value}", axis.parameter.name());
+                    let label = if label.is_empty() {
+                        name
+                    } else {
+                        format!("{label} {name}")
+                    };
+                    next.push((label, applied));
+                }
+            }
+            settings = next;
+        }
+        for (label, hpa) in &settings {
+            if hpa.spec.min_replicas > hpa.spec.max_replicas {
+                return Err(format!(
+                    "{label}: minReplicas {} is above maxReplicas {}",
+                    hpa.spec.min_replicas, hpa.spec.max_replicas
+                ));
+            }
+        }
+        Ok(settings)
+    }
+}
+
+fn apply(
+    parameter: SweepParameter,
+    value: &str,
+    mut hpa: Autoscaler,
+) -> Result<Autoscaler, String> {
+    let name = parameter.name();
+    let whole = || {
+        value
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| (1..=i32::MAX as u32).contains(&n))
+            .map(|n| n as i32)
+            .ok_or_else(|| format!("{name}={value}: give a whole number of at least 1"))
+    };
+    match parameter {
+        SweepParameter::Target => {
+            let quantity: Quantity = value.parse().map_err(|e| format!("{name}={value}: {e}"))?;
+            let milli = milli_value(quantity.to_k8s().0.as_str())
+                .filter(|&m| m > 0)
+                .ok_or_else(|| format!("{name}={value}: the target must be above 0"))?;
+            hpa.target = milli as f64 / 1000.0;
+            hpa.metric = match hpa.metric {
+                MetricTarget::Pods { .. } => MetricTarget::Pods {
+                    average_value_milli: milli,
+                },
+                MetricTarget::External { .. } => MetricTarget::External {
+                    average_value_milli: milli,
+                },
+            };
+        }
+        SweepParameter::MinReplicas => hpa.spec.min_replicas = whole()?,
+        SweepParameter::MaxReplicas => hpa.spec.max_replicas = whole()?,
+        SweepParameter::ScaleDownWindow => {
+            let seconds = value
+                .parse::<u64>()
+                .ok()
+                .or_else(|| parse_duration_millis(value).map(|ms| ms / 1000))
+                .filter(|&s| s <= 3600)
+                .ok_or_else(|| {
+                    format!("{name}={value}: give seconds from 0 to 3600, or a duration such as 5m")
+                })?;
+            // Setting it gives the HPA a `behavior`: the rest defaulted.
+            let behavior = hpa.spec.behavior.get_or_insert_with(Behavior::default);
+            behavior.scale_down.stabilization_window_seconds = Some(seconds as i32);
+        }
+    }
+    Ok(hpa)
 }
 
 /// One run of a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepRow {
-    /// `name=value`.
+    /// `name=value` (a grid: `a=1 b=2`).
     pub setting: String,
     /// The HPA this row ran.
     pub autoscaler: Autoscaler,
@@ -143,13 +227,15 @@ pub struct SweepRow {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepResult {
-    /// The setting varied.
-    pub parameter: SweepParameter,
-    /// One row per value, in the order given.
+    /// The settings varied.
+    pub parameters: Vec<SweepParameter>,
+    /// The per-pod capacity overload is measured against.
+    pub capacity: f64,
+    /// One row per combination, in the order given.
     pub rows: Vec<SweepRow>,
     /// Index of the best row (see [`best_setting`]).
     pub best: usize,
-    /// Whether the best row has at most `max_overload_seconds` above target.
+    /// Whether the best row has at most `max_overload_seconds` above capacity.
     pub qualified: bool,
     /// The overload allowance of the rule.
     pub max_overload_seconds: u64,
@@ -158,37 +244,38 @@ pub struct SweepResult {
 }
 
 /// The rule [`best_setting`] applies, in words.
-pub fn rule_text(max_overload_seconds: u64) -> String {
+pub fn rule_text(capacity: f64, max_overload_seconds: u64) -> String {
     format!(
-        "best = fewest pod-seconds among settings with at most {max_overload_seconds} s above \
-         target; if none qualifies, fewest seconds above target (ties: fewer pod-seconds, then \
-         the first listed)"
+        "best = fewest pod-seconds among settings with at most {max_overload_seconds} s of load \
+         per running pod above the capacity {capacity}; if none qualifies, fewest seconds above \
+         capacity (ties: fewer pod-seconds, then the first listed)"
     )
 }
 
-/// The best of `summaries`: the fewest pod-seconds among those with at
-/// most `max_overload_seconds` seconds above target; if none qualifies, the
-/// fewest seconds above target. Ties go to fewer pod-seconds, then to the
-/// earlier entry. Returns the index and whether it qualified; `None` for
-/// no summaries.
+/// The best of `summaries`, by seconds above capacity (the same line for
+/// every setting): the fewest pod-seconds among those with at most
+/// `max_overload_seconds`; if none qualifies, the fewest seconds above
+/// capacity. Ties go to fewer pod-seconds, then to the earlier entry.
+/// Returns the index and whether it qualified; `None` for no summaries.
 pub fn best_setting(summaries: &[&Summary], max_overload_seconds: u64) -> Option<(usize, bool)> {
+    let over = |s: &Summary| s.seconds_above_capacity.unwrap_or(u64::MAX);
     let qualified = summaries
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.seconds_above_target <= max_overload_seconds)
-        .min_by_key(|(index, s)| (s.pod_seconds, s.seconds_above_target, *index));
+        .filter(|(_, s)| over(s) <= max_overload_seconds)
+        .min_by_key(|(index, s)| (s.pod_seconds, over(s), *index));
     if let Some((index, _)) = qualified {
         return Some((index, true));
     }
     summaries
         .iter()
         .enumerate()
-        .min_by_key(|(index, s)| (s.seconds_above_target, s.pod_seconds, *index))
+        .min_by_key(|(index, s)| (over(s), s.pod_seconds, *index))
         .map(|(index, _)| (index, false))
 }
 
-/// Runs `base` with each value of `sweep` over `trace` and picks the best
-/// by [`best_setting`].
+/// Runs `base` with each setting of `sweep` over `trace` and picks the
+/// best by [`best_setting`]; `options.capacity` must be set.
 pub fn run_sweep(
     base: &Autoscaler,
     sweep: &Sweep,
@@ -196,28 +283,30 @@ pub fn run_sweep(
     options: &SimOptions,
     max_overload_seconds: u64,
 ) -> Result<SweepResult, String> {
-    let rows: Vec<SweepRow> = sweep
-        .settings(base)?
-        .into_iter()
-        .map(|(setting, autoscaler)| {
-            let summary = run(&autoscaler, trace, options).summary;
-            SweepRow {
-                setting,
-                autoscaler,
-                summary,
-            }
-        })
-        .collect();
+    let capacity = options.capacity.ok_or(
+        "a sweep needs --capacity: the requests per second one pod serves within its latency \
+         goal, the overload line for every setting (a row's own target cannot rank rows)",
+    )?;
+    let mut rows = Vec::new();
+    for (setting, autoscaler) in sweep.settings(base)? {
+        let summary = run(&autoscaler, trace, options)?.summary;
+        rows.push(SweepRow {
+            setting,
+            autoscaler,
+            summary,
+        });
+    }
     let summaries: Vec<&Summary> = rows.iter().map(|r| &r.summary).collect();
     let (best, qualified) =
         best_setting(&summaries, max_overload_seconds).ok_or("the sweep has no values")?;
     Ok(SweepResult {
-        parameter: sweep.parameter,
+        parameters: sweep.axes.iter().map(|a| a.parameter).collect(),
+        capacity,
         rows,
         best,
         qualified,
         max_overload_seconds,
-        rule: rule_text(max_overload_seconds),
+        rule: rule_text(capacity, max_overload_seconds),
     })
 }
 
@@ -226,7 +315,8 @@ impl SweepResult {
     /// says what was simulated.
     pub fn text(&self, title: &str) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "Sweep of {} for {title}", self.parameter.name());
+        let names: Vec<&str> = self.parameters.iter().map(|p| p.name()).collect();
+        let _ = writeln!(out, "Sweep of {} for {title}", names.join(" x "));
         let _ = writeln!(out, "Rule: {}.", self.rule);
         out.push('\n');
         let width = self
@@ -238,20 +328,20 @@ impl SweepResult {
             .max("setting".len());
         let _ = writeln!(
             out,
-            "    {:<width$}  {:>6}  {:>11}  {:>13}  {:>14}  {:>6}  {:>5}",
-            "setting", "peak", "pod-seconds", "s > target", "s > 1.5x tgt", "events", "flap"
+            "    {:<width$}  {:>6}  {:>11}  {:>12}  {:>10}  {:>6}  {:>5}",
+            "setting", "peak", "pod-seconds", "s > capacity", "s > target", "events", "flap"
         );
         for (index, row) in self.rows.iter().enumerate() {
             let s = &row.summary;
             let mark = if index == self.best { '*' } else { ' ' };
             let _ = writeln!(
                 out,
-                "  {mark} {:<width$}  {:>6}  {:>11}  {:>13}  {:>14}  {:>6}  {:>5}",
+                "  {mark} {:<width$}  {:>6}  {:>11}  {:>12}  {:>10}  {:>6}  {:>5}",
                 row.setting,
                 s.peak_replicas,
                 s.pod_seconds,
+                s.seconds_above_capacity.unwrap_or(0),
                 s.seconds_above_target,
-                s.seconds_above_1_5x_target,
                 s.scale_events,
                 s.largest_flap
                     .map_or("none".into(), |f| f.replicas.to_string()),
@@ -261,13 +351,14 @@ impl SweepResult {
         let best = &self.rows[self.best];
         let why = if self.qualified {
             format!(
-                "fewest pod-seconds ({}) among settings with at most {} s above target",
+                "fewest pod-seconds ({}) among settings with at most {} s above capacity",
                 best.summary.pod_seconds, self.max_overload_seconds
             )
         } else {
             format!(
-                "no setting stays within {} s above target; fewest seconds above target ({})",
-                self.max_overload_seconds, best.summary.seconds_above_target
+                "no setting stays within {} s above capacity; fewest seconds above capacity ({})",
+                self.max_overload_seconds,
+                best.summary.seconds_above_capacity.unwrap_or(0)
             )
         };
         let _ = writeln!(out, "* best: {} ({why})", best.setting);
@@ -292,8 +383,8 @@ mod tests {
             peak_replicas: 1,
             peak_at: 0,
             pod_seconds,
-            seconds_above_target: above,
-            seconds_above_1_5x_target: 0,
+            seconds_above_target: 0,
+            seconds_above_capacity: Some(above),
             scale_events: 0,
             largest_flap: None,
         }
@@ -322,13 +413,30 @@ mod tests {
             .collect();
         assert_eq!(targets, vec![5.0, 0.5, 10.0]);
         let sweep: Sweep = "scaleDownWindow=0,5m".parse().unwrap();
-        let windows: Vec<u32> = sweep
+        let windows: Vec<Option<i32>> = sweep
             .settings(&base)
             .unwrap()
             .iter()
-            .map(|(_, h)| h.scale_down.stabilization_window_seconds)
+            .map(|(_, h)| {
+                h.spec
+                    .behavior
+                    .as_ref()
+                    .unwrap()
+                    .scale_down
+                    .stabilization_window_seconds
+            })
             .collect();
-        assert_eq!(windows, vec![0, 300]);
+        assert_eq!(windows, vec![Some(0), Some(300)]);
+        let grid = Sweep::new(&["target=5,10".into(), "minReplicas=1,2,3".into()]).unwrap();
+        let labels: Vec<String> = grid
+            .settings(&base)
+            .unwrap()
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
+        assert_eq!(labels.len(), 6);
+        assert_eq!(labels[1], "target=5 minReplicas=2");
+        assert!(Sweep::new(&["target=5".into(), "target=6".into()]).is_err());
         assert!("minReplicas=30"
             .parse::<Sweep>()
             .unwrap()
