@@ -41,6 +41,8 @@ e2e: build $(VENV)/.installed
 unit:
 	INSTA_UPDATE=no $(CARGO) test --locked --all-targets
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
+	# lint on the real-world corpus (fixtures/lint/real): the tally.
+	@$(CARGO) test --locked --test lint real_world_corpus -- --exact --nocapture 2>&1 | grep '^corpus:' 
 	# The library builds with the Kubernetes version its user picks.
 	$(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36
 

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use custom_metrics_manifests::config::Config;
 use custom_metrics_manifests::lint::{
-    lint_config, lint_documents, parse_manifest_files, Check, Finding, LintOptions, Severity, Stack,
+    lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, LintOptions, Severity, Stack,
 };
 use custom_metrics_manifests::preset::Preset;
 use custom_metrics_manifests::spec::Spec;
@@ -893,4 +893,136 @@ fn findings_serialize_for_json_output() {
         .unwrap()
         .iter()
         .any(|f| f["severity"] == "warning"));
+}
+
+// ------------------------------------------------------- real-world corpus
+
+/// `fixtures/lint/real/*/case.yaml`: where a case comes from, what its
+/// thread found, and what a correct linter reports on it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    /// Repository, path and commit, or the issue thread.
+    source: String,
+    /// `shipped` (a project's own config) or `thread` (a user's, from a
+    /// public issue thread).
+    origin: String,
+    /// What the thread or the config's authors found.
+    diagnosis: String,
+    /// The stack the input is applied next to, when the source says so.
+    #[serde(default)]
+    stack: Option<String>,
+    /// Prometheus' scrape interval, when the source says so.
+    #[serde(default)]
+    scrape_interval: Option<String>,
+    /// Errors and warnings a correct linter must report: id -> why.
+    #[serde(default)]
+    report: std::collections::BTreeMap<String, String>,
+    /// Checks that must stay quiet (no error or warning).
+    #[serde(default)]
+    quiet: Vec<String>,
+    /// The input is refused (exit 2) with a message containing this.
+    #[serde(default)]
+    refused: Option<String>,
+}
+
+/// Lints every corpus case and compares with its ground truth; prints the
+/// tally (`make test` shows it). Fails on any miss or false finding.
+#[test]
+fn real_world_corpus() {
+    let root = Path::new(ROOT).join("fixtures/lint/real");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    let (mut shipped, mut threads, mut expected, mut found) = (0, 0, 0, 0);
+    let mut problems = Vec::new();
+    let mut false_errors = 0;
+    let mut false_warnings = 0;
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let case: Case = serde_saphyr::from_str(&std::fs::read_to_string(dir.join("case.yaml")).unwrap())
+            .unwrap_or_else(|e| panic!("{name}/case.yaml: {e}"));
+        assert!(case.source.contains("https://github.com/"), "{name}: source must name the repository");
+        assert!(!case.diagnosis.trim().is_empty(), "{name}: diagnosis");
+        match case.origin.as_str() {
+            "shipped" => shipped += 1,
+            "thread" => threads += 1,
+            other => panic!("{name}: origin {other}"),
+        }
+        for id in case.report.keys().chain(&case.quiet) {
+            assert!(Check::from_id(id).is_some(), "{name}: no check {id}");
+        }
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.file_name().unwrap() != "case.yaml")
+            .collect();
+        files.sort();
+        let inputs: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|path| {
+                (
+                    path.strip_prefix(ROOT).unwrap().display().to_string(),
+                    std::fs::read(path).unwrap(),
+                )
+            })
+            .collect();
+        let options = LintOptions {
+            stack: match case.stack.as_deref() {
+                None => None,
+                Some("kube-prometheus") => Some(Stack::KubePrometheus),
+                Some(other) => panic!("{name}: stack {other}"),
+            },
+            scrape_interval: case.scrape_interval.as_deref().map(|text| text.parse().unwrap()),
+        };
+        let result = lint_files(&inputs, None, &options);
+        if let Some(message) = &case.refused {
+            expected += 1;
+            match result {
+                Err(error) if error.to_string().contains(message.as_str()) => found += 1,
+                other => problems.push(format!("{name}: expected refusal `{message}`, got {other:?}")),
+            }
+            continue;
+        }
+        let findings = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let reported: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| f.id)
+            .collect();
+        for id in case.report.keys() {
+            expected += 1;
+            if reported.contains(id.as_str()) {
+                found += 1;
+            } else {
+                problems.push(format!("{name}: missed {id} ({})", case.report[id]));
+            }
+        }
+        for finding in findings.iter().filter(|f| f.severity != Severity::Info) {
+            if !case.report.contains_key(finding.id) {
+                match finding.severity {
+                    Severity::Error => false_errors += 1,
+                    _ => false_warnings += 1,
+                }
+                problems.push(format!("{name}: false finding {finding}"));
+            }
+        }
+        for id in &case.quiet {
+            if case.report.contains_key(id) {
+                problems.push(format!("{name}: {id} both in report and quiet"));
+            }
+        }
+    }
+    println!(
+        "corpus: {} cases ({shipped} shipped configs, {threads} from issue threads); \
+         {found} of {expected} known problems reported, {} missed; \
+         false findings: {false_errors} error, {false_warnings} warning",
+        dirs.len(),
+        expected - found
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(dirs.len() >= 25, "the corpus needs at least 25 cases, has {}", dirs.len());
 }

@@ -568,6 +568,8 @@ fn check_rule_queries(config: &AdapterConfigDoc<'_>, scrape: &Scrape, lint: &mut
             check_unit(config, &field, value, template, &expr, lint);
             if !external {
                 check_query_labels(config, &field, template, &expr, &group_by, &mapped, lint);
+                check_dropped_filters(config, &field, &rule, template, &mapped, lint);
+                check_recording_rules(config, &field, &expr, &series, &group_by, lint);
             }
         }
     }
@@ -696,6 +698,89 @@ fn check_query_labels(
                 "aggregate by (<<.GroupBy>>) instead of a fixed label list",
             );
         }
+    }
+}
+
+/// query-ignores-request: label filters of the seriesQuery (`reporter=
+/// "destination"`) that the metricsQuery does not repeat. The adapter uses
+/// the seriesQuery only to discover series; each request runs the
+/// metricsQuery alone, which then sums the series the filter meant to
+/// leave out (prometheus-adapter#279).
+fn check_dropped_filters(
+    config: &AdapterConfigDoc<'_>,
+    field: &str,
+    rule: &Rule,
+    template: &str,
+    mapped: &BTreeSet<String>,
+    lint: &mut Lint,
+) {
+    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(&rule.series_query) else {
+        return;
+    };
+    let compact: String = template.chars().filter(|c| !c.is_whitespace()).collect();
+    let dropped: Vec<String> = selector
+        .matchers
+        .matchers
+        .iter()
+        // Presence checks (`!=""`, `=~".+"`) and the resource labels,
+        // which <<.LabelMatchers>> sets per request, are not dropped.
+        .filter(|m| m.name != "__name__" && !mapped.contains(&m.name))
+        .filter(|m| !m.value.is_empty() && m.value != ".+" && m.value != ".*")
+        .filter(|m| !compact.contains(&m.name))
+        .map(|m| format!("{}{}\"{}\"", m.name, m.op, m.value))
+        .collect();
+    if dropped.is_empty() {
+        return;
+    }
+    lint.push(
+        config.object,
+        Check::QueryIgnoresRequest,
+        Severity::Warning,
+        field,
+        format!(
+            "the seriesQuery filters on {} but the metricsQuery does not: the adapter runs the metricsQuery alone, \
+             so every request sums the series the filter meant to leave out",
+            dropped.join(", ")
+        ),
+        format!("repeat the filter in the metricsQuery, such as {{<<.LabelMatchers>>,{}}}", dropped[0]),
+    );
+}
+
+/// query-labels: a recording rule (`level:metric:operations`, or any name
+/// with a colon, which Prometheus reserves for recording rules) selected with
+/// the request's `<<.LabelMatchers>>` whose level names no `pod` label: its
+/// series were aggregated without it, so the pod matcher selects nothing
+/// (prometheus-adapter#450).
+fn check_recording_rules(
+    config: &AdapterConfigDoc<'_>,
+    field: &str,
+    expr: &promql_parser::parser::Expr,
+    series: &str,
+    group_by: &str,
+    lint: &mut Lint,
+) {
+    for (name, matcher_labels) in promql::selectors(expr) {
+        if name == series || !matcher_labels.iter().any(|label| label == group_by) {
+            continue;
+        }
+        // Colons are reserved for recording rules; the level comes first.
+        let Some((level, _)) = name.split_once(':') else {
+            continue;
+        };
+        if level.split('_').any(|label| label == group_by) {
+            continue;
+        }
+        lint.push(
+            config.object,
+            Check::QueryLabels,
+            Severity::Warning,
+            field,
+            format!(
+                "`{name}` is a recording rule whose level `{level}` keeps no `{group_by}` label, \
+                 so <<.LabelMatchers>>' {group_by} matcher selects none of its series and the query returns nothing"
+            ),
+            format!("select `{name}` without the {group_by} matcher and join it with on(namespace) group_left, or record it per {group_by}"),
+        );
     }
 }
 

@@ -57,6 +57,24 @@ pub(crate) fn rate_windows(expr: &Expr) -> Vec<(&'static str, Duration)> {
     found
 }
 
+/// Every vector selector in `expr` that names a metric: the name and the
+/// labels its matchers constrain.
+pub(crate) fn selectors(expr: &Expr) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    walk(expr, &mut |expr| {
+        let selector = match expr {
+            Expr::VectorSelector(selector) => selector,
+            Expr::MatrixSelector(matrix) => &matrix.vs,
+            _ => return,
+        };
+        if let Some(name) = &selector.name {
+            let labels = selector.matchers.matchers.iter().map(|m| m.name.clone()).collect();
+            found.push((name.clone(), labels));
+        }
+    });
+    found
+}
+
 /// Calls `visit` on `expr` and every expression below it.
 fn walk(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
     visit(expr);

@@ -112,10 +112,28 @@ fn runs_adapter_directly(args: &[(String, String)]) -> bool {
     })
 }
 
+/// The adapter version an image runs: its tag's, or today's adapter for a
+/// moving tag (`latest`, `master`, `main`) or none, which pull the newest
+/// build. `None` for a digest or a tag that names no version.
+fn adapter_version(image: &Image) -> Option<(u64, u64, u64)> {
+    // directxman12/ images stopped at v0.8.4, before the move to
+    // kubernetes-sigs; their moving tags are that release.
+    let current = if image.repository().trim_start_matches("docker.io/").starts_with("directxman12/") {
+        (0, 8, 4)
+    } else {
+        (0, 12, 0)
+    };
+    match image.tag() {
+        Some("latest" | "master" | "main") => Some(current),
+        None if !image.to_string().contains('@') => Some(current),
+        _ => image.version(),
+    }
+}
+
 /// klog-flags and adapter-flags.
 fn check_flags(pod: &Pod<'_>, path: &str, image: &Image, args: &[(String, String)], lint: &mut Lint) {
     let object = pod.object;
-    let version = image.version();
+    let version = adapter_version(image);
     if version.is_some_and(|version| version >= (0, 11, 0)) {
         for (field, arg) in args {
             let flag = arg.split('=').next().unwrap_or(arg);
@@ -125,7 +143,14 @@ fn check_flags(pod: &Pod<'_>, path: &str, image: &Image, args: &[(String, String
                     Check::KlogFlags,
                     Severity::Error,
                     field.clone(),
-                    format!("`{arg}`: prometheus-adapter {} no longer has klog's flag {flag} and exits at start-up", image.tag().unwrap_or("")),
+                    format!(
+                        "`{arg}`: prometheus-adapter {} no longer has klog's flag {flag} and exits at start-up (\"unknown flag: {flag}\")",
+                        match image.tag() {
+                            Some(tag) if image.version().is_some() => tag.to_owned(),
+                            Some(tag) => format!("`{tag}` (a moving tag: the newest build, v0.11 or later)"),
+                            None => "without a tag (the newest build, v0.11 or later)".to_owned(),
+                        }
+                    ),
                     format!("remove {flag}; logs go to stderr by default"),
                 );
             }
