@@ -29,6 +29,7 @@ Examples:
   gen-manifests roles --namespace my-app --patch kube-prometheus/manifests [--check]
   gen-manifests roles --namespace my-app         Prometheus' Role items for my-app
   gen-manifests app --namespace shop --deployment api --target 10 --max 10
+  kpt fn eval DIR --exec gen-manifests --fn-config fn.yaml -- krm   (fn.yaml: kind CustomMetrics)
 
 Exit codes: 0 success; 1 a check found something; 2 bad input or usage.";
 
@@ -118,6 +119,9 @@ enum Command {
     App(AppArgs),
     /// Replay a load trace through the HPA algorithm to choose target, bounds and behavior.
     Simulate(Box<SimulateArgs>),
+    /// Run as a KRM function (kpt, kustomize): a ResourceList on standard
+    /// input, the generated objects appended to its items on standard output.
+    Krm,
 }
 
 #[derive(Args)]
@@ -487,6 +491,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &custom_metrics_manifests::encode(&manifests, args.format.into()),
                 None,
             )?;
+        }
+        Some(Command::Krm) => {
+            let mut input = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
+                .context("cannot read standard input")?;
+            let outcome = custom_metrics_manifests::krm::run(&input);
+            emit(&outcome.output, None)?;
+            if !outcome.errors.is_empty() {
+                for error in &outcome.errors {
+                    eprintln!("error: {error}");
+                }
+                return Ok(ExitCode::from(2));
+            }
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;

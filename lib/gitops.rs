@@ -36,15 +36,10 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// listing them in apply order with kustomize's `fifo` ordering, so that
 /// `kubectl kustomize DIR` yields the objects in the single-file order.
 pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for manifest in manifests {
-        *counts.entry(base_name(manifest, false)).or_default() += 1;
-    }
-    let mut files: Vec<(String, String)> = manifests
-        .iter()
-        .map(|manifest| {
-            let repeated = counts[&base_name(manifest, false)] > 1;
-            let name = format!("{}.yaml", base_name(manifest, repeated));
+    let mut files: Vec<(String, String)> = file_names(manifests)
+        .into_iter()
+        .zip(manifests)
+        .map(|(name, manifest)| {
             (
                 name,
                 format!("{GENERATED_HEADER}{}", render::to_yaml_document(manifest)),
@@ -59,6 +54,24 @@ pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
     }
     files.push((KUSTOMIZATION.to_owned(), kustomization));
     files
+}
+
+/// One file name per object, in order: `kind-name.yaml`, or
+/// `kind-namespace-name.yaml` when the plain name repeats (Prometheus'
+/// `prometheus-k8s` Role in each namespace). `--out-dir` and the KRM
+/// function's path annotations both use them.
+pub fn file_names(manifests: &[Manifest]) -> Vec<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for manifest in manifests {
+        *counts.entry(base_name(manifest, false)).or_default() += 1;
+    }
+    manifests
+        .iter()
+        .map(|manifest| {
+            let repeated = counts[&base_name(manifest, false)] > 1;
+            format!("{}.yaml", base_name(manifest, repeated))
+        })
+        .collect()
 }
 
 /// `kind-name`, or `kind-namespace-name` when the plain name repeats.

@@ -28,6 +28,7 @@ pub mod error;
 pub mod explain;
 pub mod gitops;
 pub mod keda;
+pub mod krm;
 pub mod kube_prometheus;
 pub mod lint;
 pub mod meta;

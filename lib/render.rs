@@ -122,6 +122,11 @@ impl Manifest {
         each_variant!(self, object => Metadata::metadata(object))
     }
 
+    /// The object's metadata, to change (annotations for the KRM function).
+    pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        each_variant!(self, object => Metadata::metadata_mut(object))
+    }
+
     /// The object's name.
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or("")
@@ -184,10 +189,20 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
 /// RoleBindings first, then the Roles, in the order of kube-prometheus'
 /// two list files (which only `roles --patch` writes).
 pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest> {
-    let namespaces = || prometheus.namespaces.iter().map(|namespace| namespace.as_str());
+    let namespaces = || {
+        prometheus
+            .namespaces
+            .iter()
+            .map(|namespace| namespace.as_str())
+    };
     namespaces()
-        .map(|namespace| Manifest::RoleBinding(rbac::prometheus_role_binding(prometheus, namespace)))
-        .chain(namespaces().map(|namespace| Manifest::Role(rbac::prometheus_role(prometheus, namespace))))
+        .map(|namespace| {
+            Manifest::RoleBinding(rbac::prometheus_role_binding(prometheus, namespace))
+        })
+        .chain(
+            namespaces()
+                .map(|namespace| Manifest::Role(rbac::prometheus_role(prometheus, namespace))),
+        )
         .collect()
 }
 
