@@ -88,6 +88,15 @@ endif
 clean:
 	$(CARGO) clean
 
+# The library's top-level modules import downward only: no cycle between
+# them (tools/module-cycles, on cargo-modules' graph). cargo-modules takes
+# long to build, so it is installed on first use and this target is not
+# part of `make test`; CI runs it after the tests.
+.PHONY: modules
+modules:
+	@command -v cargo-modules >/dev/null || $(CARGO) install --locked cargo-modules@0.27.0
+	tools/module-cycles
+
 .PHONY: bench
 bench: build
 	bash bench/run.sh

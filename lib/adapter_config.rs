@@ -238,18 +238,3 @@ impl ResourceMapping {
 pub const CONFIG_MOUNT_PATH: &str = "/etc/adapter/";
 /// The ConfigMap key holding the configuration.
 pub const CONFIG_KEY: &str = "config.yaml";
-
-/// The adapter's ConfigMap, `config.yaml` rendered from `adapter_config`.
-pub fn config_map(
-    adapter: &crate::config::Adapter,
-    adapter_config: &AdapterConfig,
-) -> k8s_openapi::api::core::v1::ConfigMap {
-    k8s_openapi::api::core::v1::ConfigMap {
-        metadata: crate::meta::adapter_meta(adapter, adapter.name.as_str()),
-        data: Some(BTreeMap::from([(
-            CONFIG_KEY.to_owned(),
-            adapter_config.to_yaml(),
-        )])),
-        ..Default::default()
-    }
-}

@@ -18,17 +18,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapter_config::AdapterConfig;
-use crate::naming::served_metric;
-use crate::preset::Preset;
+pub use crate::naming::{served_metrics, ServedMetric, DEFAULT_SERIES};
 use crate::spec::{
-    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, ResourcesSpec,
-    Spec, SpecError, TlsMode, TolerationSpec,
+    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, Preset,
+    ResourcesSpec, Spec, SpecError, TlsMode, TolerationSpec,
 };
 use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replicas};
-
-/// The series an app without an explicit `metric` is scaled on: the
-/// request counter of `prometheus-fastapi-instrumentator`.
-pub const DEFAULT_SERIES: &str = "http_requests_total";
 
 /// Prometheus Operator's scrape interval when a ServiceMonitor sets none.
 pub const DEFAULT_SCRAPE_INTERVAL: &str = "30s";
@@ -189,15 +184,77 @@ pub struct App {
 
 impl Default for Config {
     fn default() -> Self {
-        Preset::Documented.config()
+        Config::from_preset(Preset::Documented)
     }
 }
 
 impl Config {
+    /// The preset's complete configuration, with no apps: its
+    /// [`spec`](Preset::spec) resolved.
+    pub fn from_preset(preset: Preset) -> Config {
+        let spec = Spec {
+            preset: Some(preset),
+            ..Spec::default()
+        };
+        // Every preset resolves: the unit tests resolve each one.
+        Config::from_spec(spec, preset.as_str())
+            .unwrap_or_else(|error| panic!("preset {preset} does not resolve: {error}"))
+    }
+
     /// Applies `spec` over its preset and checks the rules that span
     /// fields. `origin` names the spec file in errors.
+    ///
+    /// The preset is itself a spec ([`Preset::spec`]): it is applied first,
+    /// with the same code and the same checks, then the user's spec
+    /// overrides it field by field.
     pub fn from_spec(spec: Spec, origin: &str) -> Result<Config, SpecError> {
-        let mut config = spec.preset.unwrap_or_default().config();
+        let preset = spec.preset.unwrap_or_default();
+        let mut config = Config::blank(preset);
+        config.apply(preset.spec(), &format!("preset {preset}"))?;
+        config.apply(spec, origin)?;
+        Ok(config)
+    }
+
+    /// The model before any spec: every field that a preset sets holds a
+    /// placeholder, replaced when the preset's spec is applied.
+    fn blank(preset: Preset) -> Config {
+        let placeholder: Name = "unset".parse().expect("valid name");
+        Config {
+            preset,
+            adapter: Adapter {
+                name: placeholder.clone(),
+                namespace: placeholder.clone(),
+                rbac_name_prefix: placeholder.clone(),
+                image: "unset".parse().expect("valid image"),
+                replicas: Replicas::new(1).expect("1 is in range"),
+                prometheus_url: String::new(),
+                metrics_relist_interval: "1m".parse().expect("valid Go duration"),
+                log_level: 0,
+                log_to_stderr: false,
+                resources: ResourcesSpec::default(),
+                labels: BTreeMap::new(),
+                tls: Tls {
+                    mode: TlsMode::Insecure,
+                    secret_name: placeholder,
+                    ca_bundle: None,
+                    issuer_ref: None,
+                },
+                priority_class_name: None,
+                node_selector: BTreeMap::new(),
+                tolerations: Vec::new(),
+                preset,
+            },
+            adapter_config: AdapterConfig::default(),
+            prometheus: Prometheus::kube_prometheus(None),
+            apps: Vec::new(),
+            backend: Backend::default(),
+            keda: Keda::default(),
+        }
+    }
+
+    /// Overrides what `spec` sets and checks the rules that span fields.
+    fn apply(&mut self, spec: Spec, origin: &str) -> Result<(), SpecError> {
+        let config = self;
         // `at` is the (line, column) of the spec node at fault, when known.
         let error = |at: Option<(u64, u64)>, field: &str, message: String| SpecError {
             origin: origin.to_owned(),
@@ -359,11 +416,15 @@ impl Config {
         if config.backend == Backend::Keda {
             for (index, app) in config.apps.iter().enumerate() {
                 check_keda_app(&config.adapter_config, app).map_err(|(field, message)| {
-                    error(app_lines.get(index).copied().flatten(), &format!("apps[{index}].{field}"), message)
+                    error(
+                        app_lines.get(index).copied().flatten(),
+                        &format!("apps[{index}].{field}"),
+                        message,
+                    )
                 })?;
             }
         }
-        Ok(config)
+        Ok(())
     }
 }
 
@@ -432,7 +493,13 @@ fn apply_keda(keda: &mut Keda, spec: crate::spec::KedaSpec) -> Result<(), (Strin
 /// What the `keda` backend needs of an app beyond the adapter's rules: a
 /// concrete query, and a threshold KEDA does not round to zero.
 fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'static str, String)> {
-    crate::query::keda_query(adapter_config, app).map_err(|message| ("metric", message))?;
+    crate::query::keda_query(
+        adapter_config,
+        app.namespace.as_str(),
+        app.deployment.as_str(),
+        &app.metric,
+    )
+    .map_err(|message| ("metric", message))?;
     // KEDA formats the threshold with `%.3f` (pkg/scalers/scaler.go).
     if app.target_average_value.as_f64() < 0.0005 {
         return Err((
@@ -447,7 +514,10 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'st
     if app.target_average_value.to_decimal().is_none() {
         return Err((
             "targetAverageValue",
-            format!("`{}` has too many digits for a KEDA threshold", app.target_average_value),
+            format!(
+                "`{}` has too many digits for a KEDA threshold",
+                app.target_average_value
+            ),
         ));
     }
     Ok(())
@@ -495,7 +565,9 @@ pub fn quick_app(
 
 /// Where a spec node starts, for error messages.
 fn position<T>(spanned: &serde_saphyr::Spanned<T>) -> Option<(u64, u64)> {
-    Some((spanned.referenced.line(), spanned.referenced.column()))
+    // A preset's values have no place in a file (line 0).
+    let line = spanned.referenced.line();
+    (line > 0).then(|| (line, spanned.referenced.column()))
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -578,10 +650,10 @@ fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, S
             .and_then(|rest| rest.split(']').next())
             .and_then(|n| n.parse::<usize>().ok());
         // Templates with Go actions this does not model are left to lint.
-        let Some(filled) = crate::lint::promql::fill(template, DEFAULT_SERIES) else {
+        let Some(filled) = crate::promql::fill(template, DEFAULT_SERIES) else {
             continue;
         };
-        if let Err(message) = crate::lint::promql::parse(&filled) {
+        if let Err(message) = crate::promql::parse(&filled) {
             return Err((
                 index,
                 field,
@@ -590,48 +662,6 @@ fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, S
         }
     }
     Ok(())
-}
-
-/// A metric the adapter will serve: its name, the series it comes from
-/// and the index of the rule that serves it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServedMetric {
-    /// The metric name on `custom.metrics.k8s.io`.
-    pub name: String,
-    /// The Prometheus series it is computed from.
-    pub series: String,
-    /// Index into the rules.
-    pub rule: usize,
-}
-
-/// The metrics the rules serve for the series they name and for the
-/// request counter ([`DEFAULT_SERIES`]). Rules that select series by a
-/// `__name__` regex are checked against the request counter only: their
-/// other series are unknown until the adapter asks Prometheus.
-pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric>, String> {
-    let mut served = Vec::new();
-    for (index, rule) in adapter_config.rules.iter().enumerate() {
-        let mut candidates = vec![DEFAULT_SERIES.to_owned()];
-        let query = rule.series_query.trim();
-        let end = query
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-            .unwrap_or(query.len());
-        if end > 0 && query[..end] != *DEFAULT_SERIES {
-            candidates.push(query[..end].to_owned());
-        }
-        for series in candidates {
-            let name = served_metric(rule, &series)
-                .map_err(|message| format!("rules[{index}]: {message}"))?;
-            if let Some(name) = name {
-                served.push(ServedMetric {
-                    name,
-                    series,
-                    rule: index,
-                });
-            }
-        }
-    }
-    Ok(served)
 }
 
 fn resolve_app(
@@ -748,7 +778,7 @@ pub fn load_with(
     backend: Option<Backend>,
 ) -> Result<Config, crate::Error> {
     let Some(path) = path else {
-        let mut config = preset.unwrap_or_default().config();
+        let mut config = Config::from_preset(preset.unwrap_or_default());
         set(&mut config.backend, backend);
         return Ok(config);
     };

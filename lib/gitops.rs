@@ -3,9 +3,9 @@
 //! directory exactly what the spec generates today?
 //!
 //! ```
-//! use custom_metrics_manifests::{gitops, preset::Preset, render};
+//! use custom_metrics_manifests::{gitops, preset::Preset, render, Config};
 //!
-//! let manifests = render::manifests(&Preset::Documented.config());
+//! let manifests = render::manifests(&Config::from_preset(Preset::Documented));
 //! let files = gitops::out_dir_files(&manifests);
 //! assert_eq!(files[0].0, "serviceaccount-custom-metrics-prometheus-adapter.yaml");
 //! assert_eq!(files.last().unwrap().0, "kustomization.yaml");

@@ -242,7 +242,12 @@ pub fn fallback_replicas(config: &Config, app: &App) -> u32 {
 /// (the query fills, the threshold is a decimal); should it not have been,
 /// the query or threshold is written as the template or quantity.
 pub fn scaled_object(config: &Config, app: &App) -> ScaledObject {
-    let query = crate::query::keda_query(&config.adapter_config, app)
+    let query = crate::query::keda_query(
+        &config.adapter_config,
+        app.namespace.as_str(),
+        app.deployment.as_str(),
+        &app.metric,
+    )
         .unwrap_or_else(|message| format!("<{message}>"));
     let threshold = app
         .target_average_value

@@ -11,7 +11,7 @@
 //! file's own items, because those differ between kube-prometheus releases.
 //!
 //! ```
-//! use custom_metrics_manifests::{config::Prometheus, kube_prometheus, preset::Preset, rbac, render};
+//! use custom_metrics_manifests::{config::Prometheus, kube_prometheus, preset::Preset, rbac, render, Config};
 //!
 //! // Two list files in the layout `gen-manifests roles` writes, for `default`.
 //! let dir = std::env::temp_dir().join(format!("cmm-kube-prometheus-doc-{}", std::process::id()));
@@ -23,7 +23,7 @@
 //! std::fs::write(dir.join(kube_prometheus::ROLE_BINDINGS_FILE), render::to_yaml_document(&bindings)).unwrap();
 //! std::fs::write(dir.join(kube_prometheus::ROLES_FILE), render::to_yaml_document(&roles)).unwrap();
 //!
-//! let config = kube_prometheus::roles_config(Preset::Documented.config(), &["my-app".into()]).unwrap();
+//! let config = kube_prometheus::roles_config(Config::from_preset(Preset::Documented), &["my-app".into()]).unwrap();
 //! let patch = kube_prometheus::plan_patch(&dir, &config).unwrap();
 //! assert!(patch.changed());
 //! assert_eq!(patch.roles.added, ["my-app"]);

@@ -8,9 +8,9 @@
 //! [`render::to_yaml`] or [`render::to_json`].
 //!
 //! ```
-//! use custom_metrics_manifests::{generate, preset::Preset, OutputFormat};
+//! use custom_metrics_manifests::{generate, preset::Preset, Config, OutputFormat};
 //!
-//! let yaml = generate(&Preset::Documented.config(), OutputFormat::Yaml);
+//! let yaml = generate(&Config::from_preset(Preset::Documented), OutputFormat::Yaml);
 //! assert!(yaml.contains("kind: APIService"));
 //! ```
 //!
@@ -38,6 +38,7 @@ pub mod network;
 pub mod output;
 pub mod preset;
 pub mod prometheus;
+pub(crate) mod promql;
 pub mod query;
 pub mod rbac;
 pub mod render;

@@ -2,9 +2,9 @@
 //! label keys as constants, and the label conventions of each preset.
 //!
 //! ```
-//! use custom_metrics_manifests::{meta, preset::Preset};
+//! use custom_metrics_manifests::{meta, preset::Preset, Config};
 //!
-//! let adapter = Preset::Recommended.config().adapter;
+//! let adapter = Config::from_preset(Preset::Recommended).adapter;
 //! let selector = meta::adapter_selector(&adapter);
 //! // Every selector label is also a pod label, so the Deployment selects its pods.
 //! let labels = meta::adapter_pod_labels(&adapter);

@@ -21,7 +21,7 @@
 
 use regex::Regex;
 
-use crate::adapter_config::Rule;
+use crate::adapter_config::{AdapterConfig, Rule};
 
 /// The metric name `rule` serves for the series `series_name`, `Ok(None)`
 /// when the rule does not select that series, or an error when the rule's
@@ -253,6 +253,52 @@ fn compile(pattern: &str, field: &str) -> Result<Regex, String> {
         .map_err(|error| format!("{field} `{pattern}` is not a valid regex: {error}"))
 }
 
+/// The series an app without an explicit `metric` is scaled on: the
+/// request counter of `prometheus-fastapi-instrumentator`.
+pub const DEFAULT_SERIES: &str = "http_requests_total";
+
+/// A metric the adapter will serve: its name, the series it comes from
+/// and the index of the rule that serves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedMetric {
+    /// The metric name on `custom.metrics.k8s.io`.
+    pub name: String,
+    /// The Prometheus series it is computed from.
+    pub series: String,
+    /// Index into the rules.
+    pub rule: usize,
+}
+
+/// The metrics the rules serve for the series they name and for the
+/// request counter ([`DEFAULT_SERIES`]). Rules that select series by a
+/// `__name__` regex are checked against the request counter only: their
+/// other series are unknown until the adapter asks Prometheus.
+pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric>, String> {
+    let mut served = Vec::new();
+    for (index, rule) in adapter_config.rules.iter().enumerate() {
+        let mut candidates = vec![DEFAULT_SERIES.to_owned()];
+        let query = rule.series_query.trim();
+        let end = query
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(query.len());
+        if end > 0 && query[..end] != *DEFAULT_SERIES {
+            candidates.push(query[..end].to_owned());
+        }
+        for series in candidates {
+            let name = served_metric(rule, &series)
+                .map_err(|message| format!("rules[{index}]: {message}"))?;
+            if let Some(name) = name {
+                served.push(ServedMetric {
+                    name,
+                    series,
+                    rule: index,
+                });
+            }
+        }
+    }
+    Ok(served)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,7 +428,10 @@ mod tests {
         assert!(matches(&long, &pod), "{pod}");
         assert!(!matches(&long, &format!("{long}-{hash}-q8x2z")));
         let sixty_three = "b".repeat(63);
-        assert!(matches(&sixty_three, &format!("{}q8x2z", &sixty_three[..58])));
+        assert!(matches(
+            &sixty_three,
+            &format!("{}q8x2z", &sixty_three[..58])
+        ));
     }
 
     #[test]

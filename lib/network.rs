@@ -2,9 +2,9 @@
 //! that registers `v1beta1.custom.metrics.k8s.io`.
 //!
 //! ```
-//! use custom_metrics_manifests::{network, preset::Preset};
+//! use custom_metrics_manifests::{network, preset::Preset, Config};
 //!
-//! let config = Preset::Recommended.config();
+//! let config = Config::from_preset(Preset::Recommended);
 //! let api_service = network::api_service(&config.adapter);
 //! // Recommended: no insecureSkipTLSVerify; cert-manager injects the CA.
 //! assert_eq!(api_service.spec.as_ref().unwrap().insecure_skip_tls_verify, None);

@@ -10,10 +10,17 @@
 //!   Security `restricted`, labels that kube-prometheus' NetworkPolicy
 //!   admits, and TLS through cert-manager.
 //!
-//! ```
-//! use custom_metrics_manifests::preset::Preset;
+//! A preset is data: a [`Spec`] that sets every field, which the model
+//! resolves first and the user's spec then overrides field by field
+//! (`Config::from_spec`), so every value a preset sets is a value a spec
+//! can set.
 //!
-//! let config = Preset::Recommended.config();
+//! ```
+//! use custom_metrics_manifests::{preset::Preset, Config};
+//!
+//! let spec = Preset::Recommended.spec();
+//! assert_eq!(spec.adapter.replicas.map(|r| r.get()), Some(2));
+//! let config = Config::from_preset(Preset::Recommended);
 //! assert_eq!(config.adapter.image.as_str(), "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0");
 //! assert!(!config.adapter.log_to_stderr);
 //! ```
@@ -22,62 +29,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde_saphyr::{Location, Spanned};
 
-use crate::adapter_config::{
-    AdapterConfig, NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule,
-};
-use crate::config::{Adapter, Config, Prometheus, Tls};
-use crate::spec::{ResourcesSpec, TlsMode};
-
-/// A named set of defaults.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Preset {
-    /// The guide's bundle, as documented.
-    #[default]
-    Documented,
-    /// A modern, hardened adapter.
-    Recommended,
-}
+use crate::adapter_config::{NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule};
+pub use crate::spec::Preset;
+use crate::spec::{AdapterSpec, PrometheusSpec, ResourcesSpec, Spec, TlsMode, TlsSpec};
+use crate::values::{Labels, Replicas};
 
 impl Preset {
-    /// Every preset, in the order the CLI lists them.
-    pub const ALL: [Preset; 2] = [Preset::Documented, Preset::Recommended];
-
-    /// The preset's name as written in specs and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Preset::Documented => "documented",
-            Preset::Recommended => "recommended",
-        }
-    }
-
-    /// The preset's complete configuration, with no apps.
-    pub fn config(self) -> Config {
+    /// The preset as a spec that sets every field.
+    pub fn spec(self) -> Spec {
         match self {
             Preset::Documented => documented(),
             Preset::Recommended => recommended(),
         }
-    }
-}
-
-impl fmt::Display for Preset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Preset {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        Preset::ALL
-            .into_iter()
-            .find(|preset| preset.as_str() == text)
-            .ok_or_else(|| {
-                format!("unknown preset `{text}`: expected `documented` or `recommended`")
-            })
     }
 }
 
@@ -90,8 +55,25 @@ fn name<T: FromStr<Err: fmt::Display>>(text: &str) -> T {
         .unwrap_or_else(|error| panic!("preset value `{text}`: {error}"))
 }
 
-fn name_int(value: i64) -> crate::values::Replicas {
-    crate::values::Replicas::new(value).expect("preset replicas are in range")
+fn replicas(value: i64) -> Replicas {
+    Replicas::new(value).expect("preset replicas are in range")
+}
+
+/// A value with no place in a file.
+fn unplaced<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+/// kube-prometheus' Prometheus (`prometheus-k8s` in `monitoring`, version
+/// label as in the guide).
+fn kube_prometheus(scrape_interval: Option<&str>) -> PrometheusSpec {
+    PrometheusSpec {
+        namespaces: Some(Vec::new()),
+        version: Some("2.44.0".into()),
+        service_account: Some(name("prometheus-k8s")),
+        namespace: Some(name("monitoring")),
+        scrape_interval: scrape_interval.map(name),
+    }
 }
 
 fn resources(pairs: &[(&str, &str, &str)]) -> ResourcesSpec {
@@ -111,45 +93,43 @@ fn pod_namespace_overrides() -> ResourceMapping {
     ResourceMapping::overrides([("namespace", "namespace"), ("pod", "pod")])
 }
 
-fn documented() -> Config {
+fn documented() -> Spec {
     let cadvisor_overrides = ResourceMapping::overrides([
         ("container_label_io_kubernetes_pod_namespace", "namespace"),
         ("node", "node"),
         ("container_label_io_kubernetes_pod_name", "pod"),
     ]);
     let container_label = Some("container_label_io_kubernetes_container_name".to_owned());
-    Config {
-        preset: Preset::Documented,
-        adapter: Adapter {
-            name: name("custom-metrics-prometheus-adapter"),
-            namespace: name("monitoring"),
-            rbac_name_prefix: name("prometheus-adapter"),
-            image: name("directxman12/k8s-prometheus-adapter-amd64:v0.8.4"),
-            replicas: name_int(1),
-            prometheus_url: "http://prometheus-operated.monitoring.svc:9090".into(),
-            metrics_relist_interval: name("1m"),
-            log_level: 4,
-            log_to_stderr: true,
-            resources: resources(&[
+    Spec {
+        preset: Some(Preset::Documented),
+        adapter: AdapterSpec {
+            name: Some(name("custom-metrics-prometheus-adapter")),
+            namespace: Some(name("monitoring")),
+            rbac_name_prefix: Some(name("prometheus-adapter")),
+            image: Some(name("directxman12/k8s-prometheus-adapter-amd64:v0.8.4")),
+            replicas: Some(replicas(1)),
+            prometheus_url: Some("http://prometheus-operated.monitoring.svc:9090".into()),
+            metrics_relist_interval: Some(unplaced(name("1m"))),
+            log_level: Some(4),
+            log_to_stderr: Some(true),
+            resources: Some(resources(&[
                 ("limits", "cpu", "100m"),
                 ("limits", "memory", "128Mi"),
                 ("requests", "cpu", "100m"),
                 ("requests", "memory", "128Mi"),
-            ]),
-            labels: BTreeMap::new(),
-            tls: Tls {
+            ])),
+            labels: Some(Labels(BTreeMap::new())),
+            tls: Some(unplaced(TlsSpec {
                 mode: TlsMode::Insecure,
-                secret_name: name("custom-metrics-prometheus-adapter-tls"),
+                secret_name: Some(name("custom-metrics-prometheus-adapter-tls")),
                 ca_bundle: None,
                 issuer_ref: None,
-            },
+            })),
             priority_class_name: None,
-            node_selector: BTreeMap::new(),
-            tolerations: Vec::new(),
-            preset: Preset::Documented,
+            node_selector: Some(BTreeMap::new()),
+            tolerations: Some(Vec::new()),
         },
-        adapter_config: AdapterConfig {
-            rules: vec![Rule {
+        rules: Some(unplaced(vec![unplaced(Rule {
                 series_query: HTTP_SERIES_QUERY.into(),
                 resources: Some(pod_namespace_overrides()),
                 name: Some(NameMapping {
@@ -157,9 +137,9 @@ fn documented() -> Config {
                     r#as: Some("${1}_per_minute".into()),
                 }),
                 metrics_query: Some("avg(rate(<<.Series>>{<<.LabelMatchers>>}[20s])) by (<<.GroupBy>>)".into()),
-                ..Rule::default()
-            }],
-            resource_rules: Some(ResourceRules {
+            ..Rule::default()
+        })])),
+        resource_rules: Some(unplaced(ResourceRules {
                 cpu: Some(ResourceRule {
                     container_query: "sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>, container_label_io_kubernetes_container_name!=\"\"}[3m])) by (<<.GroupBy>>)".into(),
                     // The guide repeats `by (<<.GroupBy>>)` here, which no PromQL
@@ -175,68 +155,60 @@ fn documented() -> Config {
                     container_label,
                 }),
                 window: Some(name("3m")),
-            }),
-            external_rules: Vec::new(),
-        },
-        prometheus: Prometheus::kube_prometheus(None),
-        apps: Vec::new(),
-        backend: crate::spec::Backend::Adapter,
-        keda: crate::config::Keda::default(),
+        })),
+        prometheus: kube_prometheus(None),
+        ..Spec::default()
     }
 }
 
-fn recommended() -> Config {
-    Config {
-        preset: Preset::Recommended,
-        adapter: Adapter {
-            name: name("custom-metrics-adapter"),
-            namespace: name("monitoring"),
-            rbac_name_prefix: name("custom-metrics-adapter"),
-            image: name("registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0"),
-            replicas: name_int(2),
-            prometheus_url: "http://prometheus-k8s.monitoring.svc:9090".into(),
-            metrics_relist_interval: name("1m"),
-            log_level: 2,
-            log_to_stderr: false,
+fn recommended() -> Spec {
+    Spec {
+        preset: Some(Preset::Recommended),
+        adapter: AdapterSpec {
+            name: Some(name("custom-metrics-adapter")),
+            namespace: Some(name("monitoring")),
+            rbac_name_prefix: Some(name("custom-metrics-adapter")),
+            image: Some(name(
+                "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0",
+            )),
+            replicas: Some(replicas(2)),
+            prometheus_url: Some("http://prometheus-k8s.monitoring.svc:9090".into()),
+            metrics_relist_interval: Some(unplaced(name("1m"))),
+            log_level: Some(2),
+            log_to_stderr: Some(false),
             // No CPU limit: throttling the adapter delays every HPA sync.
-            resources: resources(&[
+            resources: Some(resources(&[
                 ("limits", "memory", "256Mi"),
                 ("requests", "cpu", "100m"),
                 ("requests", "memory", "128Mi"),
-            ]),
-            labels: BTreeMap::new(),
-            tls: Tls {
+            ])),
+            labels: Some(Labels(BTreeMap::new())),
+            tls: Some(unplaced(TlsSpec {
                 mode: TlsMode::CertManager,
-                secret_name: name("custom-metrics-adapter-tls"),
+                secret_name: Some(name("custom-metrics-adapter-tls")),
                 ca_bundle: None,
                 issuer_ref: None,
-            },
+            })),
             priority_class_name: None,
-            node_selector: BTreeMap::new(),
-            tolerations: Vec::new(),
-            preset: Preset::Recommended,
+            node_selector: Some(BTreeMap::new()),
+            tolerations: Some(Vec::new()),
         },
-        adapter_config: AdapterConfig {
-            rules: vec![Rule {
-                series_query: HTTP_SERIES_QUERY.into(),
-                resources: Some(pod_namespace_overrides()),
-                name: Some(NameMapping {
-                    matches: "^(.*)_total$".into(),
-                    r#as: Some("${1}_per_second".into()),
-                }),
-                // 2m is at least 4 scrapes at kube-prometheus' 30s interval, so
-                // rate() always has enough samples; sum over handlers per pod.
-                metrics_query: Some(
-                    "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)".into(),
-                ),
-                ..Rule::default()
-            }],
-            resource_rules: None,
-            external_rules: Vec::new(),
-        },
-        prometheus: Prometheus::kube_prometheus(Some(name("30s"))),
-        apps: Vec::new(),
-        backend: crate::spec::Backend::Adapter,
-        keda: crate::config::Keda::default(),
+        rules: Some(unplaced(vec![unplaced(Rule {
+            series_query: HTTP_SERIES_QUERY.into(),
+            resources: Some(pod_namespace_overrides()),
+            name: Some(NameMapping {
+                matches: "^(.*)_total$".into(),
+                r#as: Some("${1}_per_second".into()),
+            }),
+            // 2m is at least 4 scrapes at kube-prometheus' 30s interval, so
+            // rate() always has enough samples; sum over handlers per pod.
+            metrics_query: Some(
+                "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)".into(),
+            ),
+            ..Rule::default()
+        })])),
+        resource_rules: None,
+        prometheus: kube_prometheus(Some("30s")),
+        ..Spec::default()
     }
 }

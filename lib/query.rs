@@ -76,7 +76,10 @@ const GO_NAMES: [&str; 31] = [
 /// `<<- ` and ` ->>` trim the adjacent white space, `<</* */>>` is a
 /// comment, and the fields print as Go prints them (`.GroupBySlice` as
 /// `[pod]`).
-pub fn execute_template(template: &str, context: &QueryContext<'_>) -> Result<String, TemplateError> {
+pub fn execute_template(
+    template: &str,
+    context: &QueryContext<'_>,
+) -> Result<String, TemplateError> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(open) = rest.find("<<") {
@@ -134,7 +137,9 @@ fn evaluate(body: &str, context: &QueryContext<'_>) -> Result<String, TemplateEr
         return Ok(String::new());
     }
     if body.is_empty() {
-        return Err(TemplateError::Parse("missing value for command: `<<>>`".to_owned()));
+        return Err(TemplateError::Parse(
+            "missing value for command: `<<>>`".to_owned(),
+        ));
     }
     if let Some(bad) = stray_character(body) {
         return Err(TemplateError::Parse(format!(
@@ -199,8 +204,7 @@ fn stray_character(body: &str) -> Option<char> {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
-            None if c.is_ascii_alphanumeric()
-                || " \t\r\n._$|():=,+-".contains(c) => {}
+            None if c.is_ascii_alphanumeric() || " \t\r\n._$|():=,+-".contains(c) => {}
             None => return Some(c),
         }
     }
@@ -279,21 +283,24 @@ pub fn app_query(rule: &Rule, series: &str, namespace: &str, pod_pattern: &str) 
 ///     "spec.yaml",
 /// ).unwrap();
 /// let config = Config::from_spec(spec, "spec.yaml").unwrap();
-/// let promql = query::keda_query(&config.adapter_config, &config.apps[0]).unwrap();
+/// let app = &config.apps[0];
+/// let promql = query::keda_query(&config.adapter_config, "shop", "api", &app.metric).unwrap();
 /// assert!(promql.starts_with(r#"sum(sum(rate(http_requests_total{namespace="shop",pod=~"api-["#));
 /// ```
 pub fn keda_query(
     adapter_config: &crate::adapter_config::AdapterConfig,
-    app: &crate::config::App,
+    namespace: &str,
+    deployment: &str,
+    metric: &str,
 ) -> Result<String, String> {
-    let served = crate::config::served_metrics(adapter_config)?;
+    let served = crate::naming::served_metrics(adapter_config)?;
     let serving = served
         .iter()
-        .find(|served| served.name == app.metric)
-        .ok_or_else(|| format!("no adapter rule serves metric `{}`", app.metric))?;
+        .find(|served| served.name == metric)
+        .ok_or_else(|| format!("no adapter rule serves metric `{metric}`"))?;
     let rule = &adapter_config.rules[serving.rule];
-    let pods = crate::naming::pod_pattern(app.deployment.as_str());
-    let per_pod = app_query(rule, &serving.series, app.namespace.as_str(), &pods).ok_or_else(|| {
+    let pods = crate::naming::pod_pattern(deployment);
+    let per_pod = app_query(rule, &serving.series, namespace, &pods).ok_or_else(|| {
         format!(
             "rules[{}].metricsQuery uses Go template actions this tool does not model; \
              KEDA needs a concrete query",
@@ -302,7 +309,6 @@ pub fn keda_query(
     })?;
     let (namespace_label, pod_label) = resource_labels(rule);
     Ok(format!(
-        r#"sum({per_pod}) or (0 * sum(up{{{namespace_label}="{namespace}",{pod_label}=~"{pods}"}} == 1))"#,
-        namespace = app.namespace
+        r#"sum({per_pod}) or (0 * sum(up{{{namespace_label}="{namespace}",{pod_label}=~"{pods}"}} == 1))"#
     ))
 }

@@ -11,13 +11,13 @@
 //! byte-for-byte deterministic: every map is a `BTreeMap`.
 //!
 //! ```
-//! use custom_metrics_manifests::{preset::Preset, render};
+//! use custom_metrics_manifests::{preset::Preset, render, Config};
 //!
-//! let manifests = render::manifests(&Preset::Documented.config());
+//! let manifests = render::manifests(&Config::from_preset(Preset::Documented));
 //! assert_eq!(manifests.len(), 11);
 //! let yaml = render::to_yaml(&manifests);
 //! assert!(yaml.starts_with("apiVersion: v1\nkind: ServiceAccount\n"));
-//! assert_eq!(yaml, render::to_yaml(&render::manifests(&Preset::Documented.config())));
+//! assert_eq!(yaml, render::to_yaml(&render::manifests(&Config::from_preset(Preset::Documented))));
 //! ```
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -35,7 +35,7 @@ use crate::keda::{ScaledObject, TriggerAuthentication};
 use crate::monitoring::ServiceMonitor;
 use crate::spec::Backend;
 use crate::tls::{Certificate, Issuer};
-use crate::{adapter_config, autoscaling, monitoring, network, rbac, tls, workload};
+use crate::{autoscaling, monitoring, network, rbac, tls, workload};
 
 /// One emitted object.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,7 +166,7 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
         Manifest::ClusterRoleBinding(rbac::resource_reader_binding(adapter)),
         Manifest::ClusterRole(rbac::resource_reader_role(adapter)),
         Manifest::RoleBinding(rbac::auth_reader_binding(adapter)),
-        Manifest::ConfigMap(adapter_config::config_map(adapter, &config.adapter_config)),
+        Manifest::ConfigMap(workload::config_map(adapter, &config.adapter_config)),
     ];
     out.extend(issuer.map(Manifest::Issuer));
     out.extend(certificate.map(Manifest::Certificate));

@@ -19,12 +19,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::adapter_config::{ResourceRules, Rule};
-use crate::preset::Preset;
 use crate::values::{
     Duration, GoDuration, Image, Labels, Name, PeriodSeconds, PolicyValue, Quantity, Replicas,
     StabilizationWindowSeconds,
@@ -58,6 +58,51 @@ pub struct Spec {
     pub backend: Option<Backend>,
     /// Settings of the `keda` backend.
     pub keda: Option<Spanned<KedaSpec>>,
+}
+
+/// A named set of defaults a spec starts from. The name lives with the
+/// spec; the defaults themselves are spec data (module `preset`), which
+/// the model resolves like any other spec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Preset {
+    /// The guide's bundle, as documented.
+    #[default]
+    Documented,
+    /// A modern, hardened adapter.
+    Recommended,
+}
+
+impl Preset {
+    /// Every preset, in the order the CLI lists them.
+    pub const ALL: [Preset; 2] = [Preset::Documented, Preset::Recommended];
+
+    /// The preset's name as written in specs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Documented => "documented",
+            Preset::Recommended => "recommended",
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Preset::ALL
+            .into_iter()
+            .find(|preset| preset.as_str() == text)
+            .ok_or_else(|| {
+                format!("unknown preset `{text}`: expected `documented` or `recommended`")
+            })
+    }
 }
 
 /// What turns the apps' Prometheus series into scaling decisions.

@@ -7,9 +7,9 @@
 //! the [`k8s_openapi::Resource`] implementation, never from text.
 //!
 //! ```
-//! use custom_metrics_manifests::{preset::Preset, tls};
+//! use custom_metrics_manifests::{preset::Preset, tls, Config};
 //!
-//! let adapter = Preset::Recommended.config().adapter;
+//! let adapter = Config::from_preset(Preset::Recommended).adapter;
 //! let certificate = tls::certificate(&adapter);
 //! assert!(certificate.spec.dns_names.contains(&"custom-metrics-adapter.monitoring.svc".to_owned()));
 //! ```

@@ -1,5 +1,5 @@
-//! The adapter's Deployment and, with more than one replica, its
-//! PodDisruptionBudget.
+//! The adapter's Deployment, the ConfigMap it mounts and, with more than
+//! one replica, its PodDisruptionBudget.
 //!
 //! The Deployment is built so that its selector always equals a subset of
 //! its pod labels, and its pod template carries `checksum/config`: the
@@ -7,9 +7,9 @@
 //! pods (the adapter reads its configuration only at start-up).
 //!
 //! ```
-//! use custom_metrics_manifests::{preset::Preset, workload};
+//! use custom_metrics_manifests::{preset::Preset, workload, Config};
 //!
-//! let config = Preset::Documented.config();
+//! let config = Config::from_preset(Preset::Documented);
 //! let deployment = workload::deployment(&config.adapter, &config.adapter_config);
 //! let annotations = deployment.spec.unwrap().template.metadata.unwrap().annotations.unwrap();
 //! assert_eq!(annotations["checksum/config"], config.adapter_config.checksum());
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
     HTTPGetAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
     SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
@@ -41,6 +41,18 @@ pub const PORT_NAME: &str = "https";
 pub const SERVING_CERT_PATH: &str = "/var/run/serving-cert";
 /// The adapter's container name.
 pub const CONTAINER_NAME: &str = "prometheus-adapter";
+
+/// The adapter's ConfigMap, `config.yaml` rendered from `adapter_config`.
+pub fn config_map(adapter: &Adapter, adapter_config: &AdapterConfig) -> ConfigMap {
+    ConfigMap {
+        metadata: adapter_meta(adapter, adapter.name.as_str()),
+        data: Some(BTreeMap::from([(
+            CONFIG_KEY.to_owned(),
+            adapter_config.to_yaml(),
+        )])),
+        ..Default::default()
+    }
+}
 
 /// The adapter's command-line arguments, in the order the guide gives them.
 pub fn adapter_args(adapter: &Adapter) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! equal as YAML values, except the two deviations the preset makes on
 //! purpose. This fails if any field drifts.
 
-use custom_metrics_manifests::{generate, preset::Preset, OutputFormat};
+use custom_metrics_manifests::{generate, preset::Preset, Config, OutputFormat};
 use serde_json::Value;
 
 fn documents(text: &str) -> Vec<Value> {
@@ -34,7 +34,7 @@ const FIXED_NODE_QUERY: &str =
 #[test]
 fn documented_preset_equals_the_guides_bundle_object_for_object() {
     let expected = documents(&fixture());
-    let actual = documents(&generate(&Preset::Documented.config(), OutputFormat::Yaml));
+    let actual = documents(&generate(&Config::from_preset(Preset::Documented), OutputFormat::Yaml));
     assert_eq!(expected.len(), 11, "the guide has 11 objects");
     assert_eq!(actual.len(), expected.len(), "object count");
 
@@ -76,7 +76,7 @@ fn documented_preset_equals_the_guides_bundle_object_for_object() {
 fn the_comparison_notices_a_drifted_field() {
     // Guard against a comparison that cannot fail: change one field of the
     // generated bundle and the objects must differ.
-    let mut config = Preset::Documented.config();
+    let mut config = Config::from_preset(Preset::Documented);
     config.adapter.metrics_relist_interval = "2m".parse().unwrap();
     let expected = documents(&fixture());
     let actual = documents(&generate(&config, OutputFormat::Yaml));

@@ -1,7 +1,7 @@
 //! Properties a snapshot cannot show.
 
 use custom_metrics_manifests::adapter_config::checksum_of;
-use custom_metrics_manifests::{generate, preset::Preset, OutputFormat};
+use custom_metrics_manifests::{generate, preset::Preset, Config, OutputFormat};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -32,8 +32,8 @@ fn rendering_twice_is_byte_identical() {
     for preset in Preset::ALL {
         for format in [OutputFormat::Yaml, OutputFormat::Json] {
             assert_eq!(
-                generate(&preset.config(), format),
-                generate(&preset.config(), format)
+                generate(&Config::from_preset(preset), format),
+                generate(&Config::from_preset(preset), format)
             );
         }
     }
@@ -42,7 +42,7 @@ fn rendering_twice_is_byte_identical() {
 #[test]
 fn checksum_is_sha256_of_the_emitted_config_yaml() {
     for preset in Preset::ALL {
-        let (config, checksum) = emitted_checksum(&generate(&preset.config(), OutputFormat::Yaml));
+        let (config, checksum) = emitted_checksum(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
         let expected: String = Sha256::digest(config.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -57,7 +57,7 @@ fn checksum_is_sha256_of_the_emitted_config_yaml() {
 
 #[test]
 fn checksum_changes_when_any_rule_changes() {
-    let base = Preset::Documented.config();
+    let base = Config::from_preset(Preset::Documented);
     let (_, original) = emitted_checksum(&generate(&base, OutputFormat::Yaml));
 
     let mut window = base.clone();
@@ -89,9 +89,9 @@ fn checksum_changes_when_any_rule_changes() {
 #[test]
 fn yaml_and_json_describe_the_same_objects() {
     for preset in Preset::ALL {
-        let yaml = objects(&generate(&preset.config(), OutputFormat::Yaml));
+        let yaml = objects(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
         let json: Value =
-            serde_json::from_str(&generate(&preset.config(), OutputFormat::Json)).unwrap();
+            serde_json::from_str(&generate(&Config::from_preset(preset), OutputFormat::Json)).unwrap();
         assert_eq!(json["apiVersion"], "v1");
         assert_eq!(json["kind"], "List");
         assert_eq!(json["items"].as_array().unwrap(), &yaml);
@@ -101,7 +101,7 @@ fn yaml_and_json_describe_the_same_objects() {
 #[test]
 fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
     for preset in Preset::ALL {
-        let objects = objects(&generate(&preset.config(), OutputFormat::Yaml));
+        let objects = objects(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
         let deployment = find(&objects, "Deployment");
         let selector = deployment["spec"]["selector"]["matchLabels"]
             .as_object()
@@ -117,7 +117,7 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
     }
     // kube-prometheus' adapter pods carry these labels; our recommended
     // selector must not match them (it needs our instance label).
-    let objects = objects(&generate(&Preset::Recommended.config(), OutputFormat::Yaml));
+    let objects = objects(&generate(&Config::from_preset(Preset::Recommended), OutputFormat::Yaml));
     let selector = find(&objects, "Deployment")["spec"]["selector"]["matchLabels"].clone();
     let kube_prometheus_pod = serde_json::json!({
         "app.kubernetes.io/component": "metrics-adapter",
@@ -142,7 +142,7 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
 
 #[test]
 fn recommended_preset_is_hardened() {
-    let yaml = generate(&Preset::Recommended.config(), OutputFormat::Yaml);
+    let yaml = generate(&Config::from_preset(Preset::Recommended), OutputFormat::Yaml);
     let objects = objects(&yaml);
     let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
     let args: Vec<&str> = container["args"]

@@ -146,7 +146,7 @@ fn the_guides_bundle_reports_its_known_faults_and_nothing_else() {
 #[test]
 fn the_recommended_preset_is_clean() {
     assert_clean(&lint_config(
-        &Preset::Recommended.config(),
+        &Config::from_preset(Preset::Recommended),
         &LintOptions::default(),
     ));
 }
@@ -166,7 +166,7 @@ fn the_recommended_preset_with_an_app_is_clean() {
 
 #[test]
 fn the_documented_preset_fixed_the_node_query() {
-    let findings = lint_config(&Preset::Documented.config(), &LintOptions::default());
+    let findings = lint_config(&Config::from_preset(Preset::Documented), &LintOptions::default());
     assert!(
         !ids(&findings).contains("promql-parse"),
         "{}",
@@ -206,7 +206,7 @@ fn lint_config_takes_the_configs_scrape_interval_unless_told_otherwise() {
         scrape_interval: Some("1m".parse().unwrap()),
         ..Default::default()
     };
-    let findings = lint_config(&Preset::Recommended.config(), &options);
+    let findings = lint_config(&Config::from_preset(Preset::Recommended), &options);
     assert_only(&findings, "rate-window");
     assert_eq!(
         findings[0].severity,

@@ -13,13 +13,13 @@
 //!
 //! ```
 //! use custom_metrics_manifests::lint::{lint_config, lint_documents, parse_manifest_files, LintOptions};
-//! use custom_metrics_manifests::preset::Preset;
+//! use custom_metrics_manifests::{preset::Preset, Config};
 //!
 //! // The recommended preset is clean.
-//! assert!(lint_config(&Preset::Recommended.config(), &LintOptions::default()).is_empty());
+//! assert!(lint_config(&Config::from_preset(Preset::Recommended), &LintOptions::default()).is_empty());
 //!
 //! // The documented preset keeps the guide's 20s rate window.
-//! let findings = lint_config(&Preset::Documented.config(), &LintOptions::default());
+//! let findings = lint_config(&Config::from_preset(Preset::Documented), &LintOptions::default());
 //! assert!(findings.iter().any(|f| f.id == "rate-window"));
 //!
 //! // Any manifest file: here an APIService that skips TLS verification.
@@ -45,7 +45,7 @@ mod adapter;
 mod catalogue;
 mod cluster;
 mod model;
-pub(crate) mod promql;
+use crate::promql;
 mod workload;
 
 pub use catalogue::{markdown_table, Check, CheckInfo, Severity};

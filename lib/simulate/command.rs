@@ -154,8 +154,8 @@ pub struct Request {
 /// query has none.
 pub fn rate_window_seconds(config: &Config, app: &App) -> Option<u64> {
     let query = crate::explain::app_total_query(config, app)?;
-    let expr = crate::lint::promql::parse(&query).ok()?;
-    crate::lint::promql::rate_windows(&expr)
+    let expr = crate::promql::parse(&query).ok()?;
+    crate::promql::rate_windows(&expr)
         .first()
         .map(|(_, window)| window.as_secs().max(1))
 }
