@@ -233,6 +233,8 @@ struct LintArgs {
 #[derive(Clone, Copy, ValueEnum)]
 enum StackArg {
     KubePrometheus,
+    KubePrometheusStack,
+    Operator,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -398,7 +400,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let options = lint::LintOptions {
-                stack: args.stack.map(|StackArg::KubePrometheus| lint::Stack::KubePrometheus),
+                stack: args.stack.map(|stack| match stack {
+                    StackArg::KubePrometheus => lint::Stack::KubePrometheus,
+                    StackArg::KubePrometheusStack => lint::Stack::KubePrometheusStack,
+                    StackArg::Operator => lint::Stack::Operator,
+                }),
                 ..Default::default()
             };
             let mut findings = Vec::new();

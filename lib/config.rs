@@ -20,9 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::adapter_config::AdapterConfig;
 pub use crate::naming::{served_metrics, ServedMetric, DEFAULT_SERIES};
 use crate::spec::{
-    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, Preset,
-    ResourcesSpec, Spec, SpecError, TlsMode, TolerationSpec,
+    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, MonitorKind,
+    Preset, ResourcesSpec, Spec, SpecError, Stack, TlsMode, TolerationSpec,
 };
+use crate::stack::{StackFacts, StackInput};
 use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replicas};
 
 /// Prometheus Operator's scrape interval when a ServiceMonitor sets none.
@@ -137,18 +138,29 @@ pub struct Prometheus {
     pub namespace: Name,
     /// The scrape interval, when the spec or preset states one.
     pub scrape_interval: Option<Duration>,
+    /// The installation Prometheus comes from.
+    pub stack: Stack,
+    /// What the stack means: URL, monitor labels, Roles, NetworkPolicy.
+    pub facts: StackFacts,
 }
 
 impl Prometheus {
     /// kube-prometheus' defaults (`prometheus-k8s` in `monitoring`, version
     /// label as in the guide).
     pub fn kube_prometheus(scrape_interval: Option<Duration>) -> Self {
+        let input = StackInput {
+            namespace: "monitoring",
+            ..StackInput::default()
+        };
         Prometheus {
             namespaces: Vec::new(),
             version: "2.44.0".into(),
             service_account: "prometheus-k8s".parse().expect("valid name"),
             namespace: "monitoring".parse().expect("valid name"),
             scrape_interval,
+            stack: Stack::KubePrometheus,
+            facts: crate::stack::resolve(Stack::KubePrometheus, &input)
+                .expect("kube-prometheus needs no settings"),
         }
     }
 }
@@ -162,9 +174,14 @@ pub struct App {
     pub namespace: Name,
     /// The Deployment the HPA scales.
     pub deployment: Name,
-    /// The app Service's labels, which the ServiceMonitor selects.
+    /// ServiceMonitor or PodMonitor.
+    pub monitor: MonitorKind,
+    /// Labels the monitor carries so that Prometheus selects it.
+    pub monitor_labels: BTreeMap<String, String>,
+    /// The app Service's labels (or pod labels, for a PodMonitor), which
+    /// the monitor selects.
     pub selector: BTreeMap<String, String>,
-    /// Service port name to scrape.
+    /// Service (or container) port name to scrape.
     pub port: String,
     /// Metrics path.
     pub path: String,
@@ -285,6 +302,7 @@ impl Config {
         set(&mut adapter.rbac_name_prefix, overrides.rbac_name_prefix);
         set(&mut adapter.image, overrides.image);
         set(&mut adapter.replicas, overrides.replicas);
+        let explicit_url = overrides.prometheus_url.is_some();
         set(&mut adapter.prometheus_url, overrides.prometheus_url);
         let relist_at = overrides
             .metrics_relist_interval
@@ -361,6 +379,37 @@ impl Config {
         set(&mut prometheus.namespace, overrides.namespace);
         if overrides.scrape_interval.is_some() {
             prometheus.scrape_interval = overrides.scrape_interval;
+        }
+        set(&mut prometheus.stack, overrides.stack);
+        let input = StackInput {
+            namespace: prometheus.namespace.as_str(),
+            release: crate::stack::name_str(&overrides.release),
+            name_override: crate::stack::name_str(&overrides.name_override),
+            fullname_override: crate::stack::name_str(&overrides.fullname_override),
+            service_monitor_selector: overrides
+                .service_monitor_selector
+                .as_ref()
+                .map(|selector| &selector.match_labels.0),
+            pod_monitor_selector: overrides
+                .pod_monitor_selector
+                .as_ref()
+                .map(|selector| &selector.match_labels.0),
+        };
+        prometheus.facts = crate::stack::resolve(prometheus.stack, &input).map_err(|(field, message)| {
+            let at = match field {
+                "prometheus.release" => overrides.release.as_ref().and_then(position),
+                "prometheus.nameOverride" => overrides.name_override.as_ref().and_then(position),
+                "prometheus.fullnameOverride" => {
+                    overrides.fullname_override.as_ref().and_then(position)
+                }
+                _ => None,
+            };
+            error(at, field, message)
+        })?;
+        // The preset's URL is kube-prometheus'; another stack's Prometheus
+        // answers elsewhere, unless the spec names the URL itself.
+        if !explicit_url && prometheus.stack != Stack::KubePrometheus {
+            config.adapter.prometheus_url = prometheus.facts.url.clone();
         }
 
         // Rules are compiled once, and apps checked for repeats in a set:
@@ -542,6 +591,7 @@ pub fn quick_app(
         name,
         namespace,
         deployment: None,
+        monitor: None,
         selector: None,
         port: None,
         path: None,
@@ -743,8 +793,15 @@ fn resolve_app(
         .scrape_interval
         .clone()
         .unwrap_or_else(|| DEFAULT_SCRAPE_INTERVAL.parse().expect("valid duration"));
+    let monitor = app.monitor.unwrap_or_default();
+    let monitor_labels = match monitor {
+        MonitorKind::ServiceMonitor => prometheus.facts.service_monitor_labels.clone(),
+        MonitorKind::PodMonitor => prometheus.facts.pod_monitor_labels.clone(),
+    };
     Ok(App {
         deployment: app.deployment.unwrap_or_else(|| app.name.clone()),
+        monitor,
+        monitor_labels,
         selector: app
             .selector
             .map(|Labels(map)| map)

@@ -60,6 +60,19 @@ pub const ROLES_FILE: &str = "prometheus-roleSpecificNamespaces.yaml";
 /// `config` with Prometheus' namespaces replaced by `namespaces`, each
 /// checked as a DNS-1123 label; repeats are dropped.
 pub fn roles_config(mut config: Config, namespaces: &[String]) -> Result<Config, Error> {
+    if !config.prometheus.facts.namespace_roles {
+        let why = match config.prometheus.stack {
+            crate::spec::Stack::Operator => {
+                "your own Prometheus' RBAC is yours to grant (the operator's example binds a ClusterRole)"
+            }
+            _ => "its Prometheus reads every namespace through the chart's ClusterRole",
+        };
+        return Err(Error::Usage(format!(
+            "prometheus.stack is {}: {why}, so there are no per-namespace prometheus-k8s Roles \
+             to print or patch (those are kube-prometheus' RoleList/RoleBindingList items)",
+            config.prometheus.stack
+        )));
+    }
     let mut names: Vec<Name> = Vec::new();
     for namespace in namespaces {
         let name: Name = namespace

@@ -44,6 +44,7 @@ pub mod rbac;
 pub mod render;
 pub mod simulate;
 pub mod spec;
+pub mod stack;
 pub mod tls;
 pub mod values;
 pub mod workload;

@@ -1,7 +1,8 @@
-//! The ServiceMonitor (`monitoring.coreos.com/v1`) that makes
-//! kube-prometheus' Prometheus scrape an app. Without it the app's series
-//! never exist, or carry no `namespace`/`pod` labels, and the adapter
-//! serves nothing.
+//! The ServiceMonitor or PodMonitor (`monitoring.coreos.com/v1`) that
+//! makes Prometheus scrape an app. Without it the app's series never
+//! exist, or carry no `namespace`/`pod` labels, and the adapter serves
+//! nothing. Each carries the labels its stack's Prometheus selects
+//! monitors by (kube-prometheus-stack: `release: <release>`).
 //!
 //! ```
 //! use custom_metrics_manifests::{config::Config, monitoring, spec::Spec};
@@ -86,19 +87,23 @@ pub struct Selector {
     pub match_labels: BTreeMap<String, String>,
 }
 
+/// A monitor's labels: the tool's own, then those its Prometheus selects
+/// by (which win: without them the monitor is ignored).
+fn monitor_meta(app: &App) -> ObjectMeta {
+    let mut labels = meta::labels([
+        (meta::NAME, app.name.as_str()),
+        (meta::MANAGED_BY, meta::TOOL),
+    ]);
+    labels.extend(app.monitor_labels.clone());
+    object_meta(app.name.as_str(), Some(app.namespace.as_str()), labels)
+}
+
 /// The ServiceMonitor for `app`, in the app's namespace. Prometheus
 /// Operator's relabelling gives every sample `namespace` and `pod` labels,
 /// which the adapter rules' resource overrides rely on.
 pub fn service_monitor(app: &App) -> ServiceMonitor {
     ServiceMonitor {
-        metadata: object_meta(
-            app.name.as_str(),
-            Some(app.namespace.as_str()),
-            meta::labels([
-                (meta::NAME, app.name.as_str()),
-                (meta::MANAGED_BY, meta::TOOL),
-            ]),
-        ),
+        metadata: monitor_meta(app),
         spec: ServiceMonitorSpec {
             endpoints: vec![Endpoint {
                 interval: Some(app.interval.to_string()),
@@ -108,6 +113,59 @@ pub fn service_monitor(app: &App) -> ServiceMonitor {
             namespace_selector: NamespaceSelector {
                 match_names: vec![app.namespace.to_string()],
             },
+            selector: Selector {
+                match_labels: app.selector.clone(),
+            },
+        },
+    }
+}
+
+/// A Prometheus Operator PodMonitor, with only the fields emitted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodMonitor {
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// What to scrape.
+    pub spec: PodMonitorSpec,
+}
+
+custom_resource!(
+    PodMonitor,
+    PodMonitorSpec,
+    "monitoring.coreos.com",
+    "v1",
+    "PodMonitor",
+    "podmonitors",
+    k8s_openapi::NamespaceResourceScope
+);
+
+/// `PodMonitor.spec`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMonitorSpec {
+    /// Namespaces to look for pods in.
+    pub namespace_selector: NamespaceSelector,
+    /// Container ports to scrape (the same fields as a ServiceMonitor's
+    /// endpoint; `port` names a container port).
+    pub pod_metrics_endpoints: Vec<Endpoint>,
+    /// Which pods.
+    pub selector: Selector,
+}
+
+/// The PodMonitor for `app`: its pods scraped directly, no Service needed.
+/// Prometheus Operator gives these samples `namespace` and `pod` labels too.
+pub fn pod_monitor(app: &App) -> PodMonitor {
+    PodMonitor {
+        metadata: monitor_meta(app),
+        spec: PodMonitorSpec {
+            namespace_selector: NamespaceSelector {
+                match_names: vec![app.namespace.to_string()],
+            },
+            pod_metrics_endpoints: vec![Endpoint {
+                interval: Some(app.interval.to_string()),
+                path: Some(app.path.clone()),
+                port: Some(app.port.clone()),
+            }],
             selector: Selector {
                 match_labels: app.selector.clone(),
             },

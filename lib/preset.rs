@@ -73,6 +73,7 @@ fn kube_prometheus(scrape_interval: Option<&str>) -> PrometheusSpec {
         service_account: Some(name("prometheus-k8s")),
         namespace: Some(name("monitoring")),
         scrape_interval: scrape_interval.map(name),
+        ..PrometheusSpec::default()
     }
 }
 

@@ -32,8 +32,8 @@ use serde::{Serialize, Serializer};
 
 use crate::config::Config;
 use crate::keda::{ScaledObject, TriggerAuthentication};
-use crate::monitoring::ServiceMonitor;
-use crate::spec::Backend;
+use crate::monitoring::{PodMonitor, ServiceMonitor};
+use crate::spec::{Backend, MonitorKind};
 use crate::tls::{Certificate, Issuer};
 use crate::{autoscaling, monitoring, network, rbac, tls, workload};
 
@@ -67,6 +67,8 @@ pub enum Manifest {
     APIService(APIService),
     /// An app's ServiceMonitor.
     ServiceMonitor(ServiceMonitor),
+    /// An app's PodMonitor.
+    PodMonitor(PodMonitor),
     /// An app's HPA.
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// KEDA's credentials for Prometheus in an app namespace.
@@ -91,6 +93,7 @@ macro_rules! each_variant {
             Manifest::Service($object) => $body,
             Manifest::APIService($object) => $body,
             Manifest::ServiceMonitor($object) => $body,
+            Manifest::PodMonitor($object) => $body,
             Manifest::HorizontalPodAutoscaler($object) => $body,
             Manifest::TriggerAuthentication($object) => $body,
             Manifest::ScaledObject($object) => $body,
@@ -187,8 +190,13 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
 
 /// Prometheus' RoleBinding and Role in each of its namespaces, flat: the
 /// RoleBindings first, then the Roles, in the order of kube-prometheus'
-/// two list files (which only `roles --patch` writes).
+/// two list files (which only `roles --patch` writes). Nothing when the
+/// stack's Prometheus reads every namespace through a ClusterRole
+/// (kube-prometheus-stack, operator).
 pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest> {
+    if !prometheus.facts.namespace_roles {
+        return Vec::new();
+    }
     let namespaces = || {
         prometheus
             .namespaces
@@ -220,7 +228,12 @@ pub fn app_manifests(config: &Config) -> Vec<Manifest> {
         );
     }
     for app in &config.apps {
-        out.push(Manifest::ServiceMonitor(monitoring::service_monitor(app)));
+        out.push(match app.monitor {
+            MonitorKind::ServiceMonitor => {
+                Manifest::ServiceMonitor(monitoring::service_monitor(app))
+            }
+            MonitorKind::PodMonitor => Manifest::PodMonitor(monitoring::pod_monitor(app)),
+        });
         out.push(if keda {
             Manifest::ScaledObject(crate::keda::scaled_object(config, app))
         } else {

@@ -349,6 +349,72 @@ pub struct PrometheusSpec {
     /// The scrape interval the apps are scraped at (1s to 1h).
     #[serde(default, deserialize_with = "scrape_interval")]
     pub scrape_interval: Option<Duration>,
+    /// Which installation runs Prometheus (default `kube-prometheus`).
+    pub stack: Option<Stack>,
+    /// kube-prometheus-stack: the Helm release name (default
+    /// `kube-prometheus-stack`, what `helm install kube-prometheus-stack ...` gives).
+    pub release: Option<Spanned<Name>>,
+    /// kube-prometheus-stack: the chart's `fullnameOverride` value.
+    pub fullname_override: Option<Spanned<Name>>,
+    /// kube-prometheus-stack: the chart's `nameOverride` value.
+    pub name_override: Option<Spanned<Name>>,
+    /// The labels the Prometheus' `serviceMonitorSelector` wants on a
+    /// ServiceMonitor (kube-prometheus-stack default: `release: <release>`).
+    pub service_monitor_selector: Option<MatchLabelsSpec>,
+    /// The labels the Prometheus' `podMonitorSelector` wants on a PodMonitor.
+    pub pod_monitor_selector: Option<MatchLabelsSpec>,
+}
+
+/// The Prometheus installations the tool knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stack {
+    /// prometheus-operator/kube-prometheus (the jsonnet manifests): Prometheus
+    /// `k8s` in `monitoring`, per-namespace `prometheus-k8s` Roles.
+    #[default]
+    KubePrometheus,
+    /// prometheus-community's Helm chart kube-prometheus-stack.
+    KubePrometheusStack,
+    /// A Prometheus Operator with the user's own `Prometheus` resource.
+    Operator,
+}
+
+impl Stack {
+    /// The name written in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stack::KubePrometheus => "kube-prometheus",
+            Stack::KubePrometheusStack => "kube-prometheus-stack",
+            Stack::Operator => "operator",
+        }
+    }
+}
+
+impl fmt::Display for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A label selector as a Prometheus resource states it, `matchLabels` only:
+/// the labels a generated monitor carries to be selected.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MatchLabelsSpec {
+    /// Labels the monitor must carry.
+    #[serde(default)]
+    pub match_labels: Labels,
+}
+
+/// How Prometheus finds an app's pods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MonitorKind {
+    /// A ServiceMonitor: scrape the endpoints of the app's Service.
+    #[default]
+    ServiceMonitor,
+    /// A PodMonitor: scrape the app's pods directly (no Service needed).
+    PodMonitor,
 }
 
 /// One app to autoscale.
@@ -361,9 +427,13 @@ pub struct AppSpec {
     pub namespace: Name,
     /// The Deployment to scale (default: the app's name).
     pub deployment: Option<Name>,
-    /// Labels of the app's Service (default `app: <name>`).
+    /// `serviceMonitor` (default) or `podMonitor`.
+    pub monitor: Option<MonitorKind>,
+    /// Labels of the app's Service, or of its pods with `monitor:
+    /// podMonitor` (default `app: <name>`).
     pub selector: Option<Labels>,
-    /// Name of the Service port that serves metrics (default `http`).
+    /// Name of the Service port (or, with a PodMonitor, the container port)
+    /// that serves metrics (default `http`).
     pub port: Option<String>,
     /// Metrics path (default `/metrics`).
     pub path: Option<String>,
@@ -641,6 +711,8 @@ fn clean_path(path: &str) -> String {
         .replace("resourceRules.value", "resourceRules")
         .replace("metricsRelistInterval.value", "metricsRelistInterval")
         .replace("keda.value", "keda")
+        .replace("release.value", "release")
+        .replace("nameOverride.value", "nameOverride")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location

@@ -1025,4 +1025,21 @@ fn real_world_corpus() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(dirs.len() >= 25, "the corpus needs at least 25 cases, has {}", dirs.len());
+
+/// The network-policy check follows the spec's stack: kube-prometheus ships
+/// NetworkPolicy prometheus-k8s, kube-prometheus-stack (chart default
+/// `prometheus.networkPolicy.enabled: false`) and the operator ship none.
+#[test]
+fn network_policy_follows_the_spec_stack() {
+    let config = |stack: &str| {
+        let yaml = format!("preset: documented\nprometheus:\n  stack: {stack}\n");
+        let spec = custom_metrics_manifests::Spec::from_yaml(&yaml, "spec.yaml").unwrap();
+        custom_metrics_manifests::Config::from_spec(spec, "spec.yaml").unwrap()
+    };
+    let findings = lint_config(&config("kube-prometheus"), &LintOptions::default());
+    assert!(findings.iter().any(|f| f.id == "network-policy"), "{findings:#?}");
+    for stack in ["kube-prometheus-stack", "operator"] {
+        let findings = lint_config(&config(stack), &LintOptions::default());
+        assert!(!findings.iter().any(|f| f.id == "network-policy"), "{stack}: {findings:#?}");
+    }
 }

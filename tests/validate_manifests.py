@@ -3,8 +3,9 @@
 - Every built-in object passes `kubernetes-validate --strict` (the API
   server's OpenAPI schemas, unknown fields rejected). Items of a
   RoleList/RoleBindingList are validated one by one.
-- ServiceMonitors are validated against the ServiceMonitor CRD's schema,
-  cert-manager objects against theirs, with the `jsonschema` validator.
+- ServiceMonitors and PodMonitors are validated against their CRDs'
+  schemas, cert-manager objects against theirs, with the `jsonschema`
+  validator.
 - KEDA objects (keda.sh) are validated against the openAPIV3Schema of
   KEDA's own CRDs (fixtures/keda/), strictly: a field the schema does not
   declare is a failure, as `kubectl apply --validate=strict` makes it
@@ -28,8 +29,10 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMAS = {
-    "monitoring.coreos.com/v1": "servicemonitor.schema.json",
-    "cert-manager.io/v1": "cert-manager.schema.json",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.schema.json",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "podmonitor.schema.json",
+    ("cert-manager.io/v1", "Issuer"): "cert-manager.schema.json",
+    ("cert-manager.io/v1", "Certificate"): "cert-manager.schema.json",
 }
 
 
@@ -100,8 +103,10 @@ def main():
     for path in args.files:
         for obj in objects(path):
             name = f"{path}: {obj['kind']} {obj.get('metadata', {}).get('name')}"
-            schema_file = SCHEMAS.get(obj["apiVersion"])
+            schema_file = SCHEMAS.get((obj["apiVersion"], obj["kind"]))
             try:
+                if obj["apiVersion"].split("/")[0] in ("monitoring.coreos.com", "cert-manager.io") and not schema_file:
+                    raise ValueError(f"no schema for {obj['apiVersion']} {obj['kind']}")
                 if obj["apiVersion"].startswith("keda.sh/"):
                     if obj["kind"] not in CRDS:
                         raise ValueError(f"no KEDA CRD for kind {obj['kind']}")

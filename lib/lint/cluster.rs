@@ -262,7 +262,10 @@ pub(super) fn check_network_policies(
         .filter(|object| object.kind == "NetworkPolicy")
         .map(|object| (object.namespace.unwrap_or("default"), object.value, object.display()))
         .collect();
-    let policies = if input_policies.is_empty() && stack == Some(Stack::KubePrometheus) {
+    // kube-prometheus ships its policy; kube-prometheus-stack's is off by
+    // default (`prometheus.networkPolicy.enabled: false`), the operator has none.
+    let ships_policy = stack.is_some_and(|stack| crate::stack::network_policy(stack).is_some());
+    let policies = if input_policies.is_empty() && ships_policy {
         vec![(
             "monitoring",
             &*KUBE_PROMETHEUS_POLICY,

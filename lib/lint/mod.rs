@@ -88,15 +88,10 @@ impl fmt::Display for Finding {
 }
 
 /// What else runs in the cluster the input is applied to: the context that
-/// decides whether a name collides and which NetworkPolicy guards
-/// Prometheus when the input has none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stack {
-    /// kube-prometheus' manifests (release 0.11 or later): its own
-    /// prometheus-adapter serves `v1beta1.metrics.k8s.io` in `monitoring`,
-    /// and its NetworkPolicy `prometheus-k8s` guards Prometheus' port.
-    KubePrometheus,
-}
+/// decides whether a name collides (kube-prometheus' own adapter) and which
+/// NetworkPolicy guards Prometheus when the input has none (the stack's
+/// [`StackFacts::network_policy`](crate::stack::StackFacts::network_policy)).
+pub use crate::spec::Stack;
 
 /// Settings of a lint run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -238,9 +233,10 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
             .scrape_interval
             .clone()
             .or_else(|| config.prometheus.scrape_interval.clone()),
-        stack: options
-            .stack
-            .or(kube_prometheus.then_some(Stack::KubePrometheus)),
+        stack: options.stack.or(match config.prometheus.stack {
+            Stack::KubePrometheus => kube_prometheus.then_some(Stack::KubePrometheus),
+            other => Some(other),
+        }),
     };
     let mut findings = lint_documents(&docs, &options);
     // An object that cannot become a value is reported, not skipped.
