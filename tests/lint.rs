@@ -1025,6 +1025,7 @@ fn real_world_corpus() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(dirs.len() >= 25, "the corpus needs at least 25 cases, has {}", dirs.len());
+}
 
 /// The network-policy check follows the spec's stack: kube-prometheus ships
 /// NetworkPolicy prometheus-k8s, kube-prometheus-stack (chart default
