@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: whole-process timings of gen-manifests (hyperfine, median of
 # many runs) and peak memory (GNU time), for the default bundle, the
-# recommended preset, and generated specs of 100, 1,000 and 10,000 apps.
+# recommended preset, and generated specs of 100, 1,000 and 10,000 apps;
+# simulate on a 24 h trace and sweeps of 100 settings, with their targets
+# (a missed target fails the bench).
 # Not part of `make test`: timings depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,35 @@ run recommended "$BIN" --preset recommended
 for n in 100 1000 10000; do
   run "apps-$n" "$BIN" -c "$WORK/apps-$n.yaml"
 done
+# simulate: a 24 h trace at 15 s steps (5,761 rows: a diurnal curve with a
+# 10-minute ripple and a half-hour spike), one run and sweeps of 100 settings.
+python3 - "$WORK/day.csv" <<'PY'
+import math, sys
+with open(sys.argv[1], "w") as f:
+    f.write("seconds,requests_per_second\n")
+    for t in range(0, 86400 + 1, 15):
+        load = 110 - 90 * math.cos(2 * math.pi * t / 86400) + 15 * math.sin(2 * math.pi * t / 600)
+        load += 150 if 43200 <= t < 45000 else 0
+        f.write(f"{t},{load:.3f}\n")
+PY
+SIM=("$BIN" simulate -c fixtures/simulate/spec.yaml --app web --load "$WORK/day.csv")
+run simulate-24h-15s "${SIM[@]}" --format json
+run sweep-100-targets "${SIM[@]}" --capacity 15 --format json --sweep "target=$(seq -s, 1 100)"
+run sweep-10x10-grid "${SIM[@]}" --capacity 15 --format json \
+  --sweep "target=$(seq -s, 5 5 50)" --sweep "maxReplicas=$(seq -s, 10 10 100)"
+# The targets (wall-clock median); a miss fails the bench. CPU time
+# (user + system, mean) shows how much of it is the machine's load.
+python3 - "$WORK" <<'PY'
+import json, sys
+work, failed = sys.argv[1], False
+for name, target_ms in (("simulate-24h-15s", 100), ("sweep-100-targets", 5000), ("sweep-10x10-grid", 5000)):
+    result = json.load(open(f"{work}/{name}.json"))["results"][0]
+    median, cpu = result["median"] * 1000, (result["user"] + result["system"]) * 1000
+    ok = median < target_ms
+    failed |= not ok
+    print(f"{name:<20} median {median:7.1f} ms (cpu {cpu:6.1f} ms)  target < {target_ms} ms  {'ok' if ok else 'MISSED'}")
+sys.exit(1 if failed else 0)
+PY
 # Side by side: kubectl kustomize building the same objects from --out-dir.
 for n in 100 1000; do
   rm -rf "$WORK/out-$n" && "$BIN" -c "$WORK/apps-$n.yaml" --out-dir "$WORK/out-$n"
