@@ -421,7 +421,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     })?;
                     inputs.push((path.display().to_string(), bytes));
                 }
-                findings.extend(lint::lint_files(&inputs, input.preset.map(Preset::from), &options)?);
+                findings.extend(lint::lint_files(
+                    &inputs,
+                    input.preset.map(Preset::from),
+                    &options,
+                )?);
             }
             match args.format {
                 LintFormat::Text => findings.iter().for_each(|finding| println!("{finding}")),

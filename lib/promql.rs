@@ -68,7 +68,12 @@ pub(crate) fn selectors(expr: &Expr) -> Vec<(String, Vec<String>)> {
             _ => return,
         };
         if let Some(name) = &selector.name {
-            let labels = selector.matchers.matchers.iter().map(|m| m.name.clone()).collect();
+            let labels = selector
+                .matchers
+                .matchers
+                .iter()
+                .map(|m| m.name.clone())
+                .collect();
             found.push((name.clone(), labels));
         }
     });
@@ -148,7 +153,11 @@ pub(crate) fn output_labels(expr: &Expr) -> Labels {
             "scalar" | "time" | "pi" => Labels::Scalar,
             "vector" => Labels::Known(BTreeSet::new()),
             "label_replace" | "label_join" => {
-                let inner = call.args.args.first().map_or(Labels::Unknown, |arg| output_labels(arg));
+                let inner = call
+                    .args
+                    .args
+                    .first()
+                    .map_or(Labels::Unknown, |arg| output_labels(arg));
                 let target = call.args.args.get(1).and_then(|arg| match arg.as_ref() {
                     Expr::StringLiteral(text) => Some(text.val.clone()),
                     _ => None,
@@ -185,7 +194,9 @@ fn binary_labels(binary: &BinaryExpr) -> Labels {
     let card = modifier.map(|m| &m.card);
     match card {
         Some(VectorMatchCardinality::OneToMany(_)) => return rhs,
-        Some(VectorMatchCardinality::ManyToOne(_)) | Some(VectorMatchCardinality::ManyToMany) => return lhs,
+        Some(VectorMatchCardinality::ManyToOne(_)) | Some(VectorMatchCardinality::ManyToMany) => {
+            return lhs
+        }
         _ => {}
     }
     if binary.op.is_set_operator() {
@@ -194,11 +205,15 @@ fn binary_labels(binary: &BinaryExpr) -> Labels {
     // One-to-one: `on(l)` keeps only l, `ignoring(l)` drops l.
     match modifier.and_then(|m| m.matching.as_ref()) {
         Some(LabelModifier::Include(labels)) => match lhs {
-            Labels::Known(set) => Labels::Known(set.intersection(&label_set(labels)).cloned().collect()),
+            Labels::Known(set) => {
+                Labels::Known(set.intersection(&label_set(labels)).cloned().collect())
+            }
             _ => Labels::Known(label_set(labels)),
         },
         Some(LabelModifier::Exclude(labels)) => match lhs {
-            Labels::Known(set) => Labels::Known(set.difference(&label_set(labels)).cloned().collect()),
+            Labels::Known(set) => {
+                Labels::Known(set.difference(&label_set(labels)).cloned().collect())
+            }
             other => other,
         },
         None => lhs,
@@ -219,10 +234,14 @@ pub(crate) fn unmatched_division(expr: &Expr) -> Option<String> {
             return;
         }
         let modifier = binary.modifier.as_ref();
-        if modifier.is_some_and(|m| m.matching.is_some() || !matches!(m.card, VectorMatchCardinality::OneToOne)) {
+        if modifier.is_some_and(|m| {
+            m.matching.is_some() || !matches!(m.card, VectorMatchCardinality::OneToOne)
+        }) {
             return;
         }
-        if let (Labels::Known(lhs), Labels::Known(rhs)) = (output_labels(&binary.lhs), output_labels(&binary.rhs)) {
+        if let (Labels::Known(lhs), Labels::Known(rhs)) =
+            (output_labels(&binary.lhs), output_labels(&binary.rhs))
+        {
             if lhs != rhs {
                 let show = |set: &BTreeSet<String>| {
                     if set.is_empty() {
@@ -299,17 +318,30 @@ mod tests {
         assert_eq!(labels("rate(x[2m])"), Labels::Unknown);
         assert_eq!(labels("sum(x) by (pod) * 60"), set(&["pod"]));
         assert_eq!(labels("topk(3, sum(x) by (pod))"), set(&["pod"]));
-        assert_eq!(labels("sum(x) by (pod, ns) / on(pod) group_left sum(y) by (pod)"), set(&["ns", "pod"]));
-        assert_eq!(labels("sum(x) by (pod, ns) / on(pod) sum(y) by (pod)"), set(&["pod"]));
-        assert_eq!(labels(r#"label_replace(sum(x) by (a), "pod", "$1", "a", "(.*)")"#), set(&["a", "pod"]));
+        assert_eq!(
+            labels("sum(x) by (pod, ns) / on(pod) group_left sum(y) by (pod)"),
+            set(&["ns", "pod"])
+        );
+        assert_eq!(
+            labels("sum(x) by (pod, ns) / on(pod) sum(y) by (pod)"),
+            set(&["pod"])
+        );
+        assert_eq!(
+            labels(r#"label_replace(sum(x) by (a), "pod", "$1", "a", "(.*)")"#),
+            set(&["a", "pod"])
+        );
         assert_eq!(labels("sum(x) without (a)"), Labels::Unknown);
         assert_eq!(labels("scalar(x)"), Labels::Scalar);
     }
 
     #[test]
     fn divisions_that_never_match() {
-        let found = unmatched_division(&parse("sum(a) by (pod) / sum(b) by (namespace)").unwrap()).unwrap();
-        assert!(found.contains("(pod)") && found.contains("(namespace)"), "{found}");
+        let found =
+            unmatched_division(&parse("sum(a) by (pod) / sum(b) by (namespace)").unwrap()).unwrap();
+        assert!(
+            found.contains("(pod)") && found.contains("(namespace)"),
+            "{found}"
+        );
         for fine in [
             "sum(a) by (pod) / sum(b) by (pod)",
             "sum(a) by (pod) / on(namespace) group_left sum(b) by (namespace)",

@@ -312,3 +312,55 @@ pub fn keda_query(
         r#"sum({per_pod}) or (0 * sum(up{{{namespace_label}="{namespace}",{pod_label}=~"{pods}"}} == 1))"#
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTEXT: QueryContext<'static> = QueryContext {
+        series: "x_total",
+        label_matchers: r#"namespace="ns",pod=~"a|b""#,
+        group_by: "pod",
+        label_values: "namespace:ns pod:a|b",
+    };
+
+    #[test]
+    fn executes_as_go_text_template_with_the_adapters_delimiters() {
+        let run = |template: &str| execute_template(template, &CONTEXT);
+        assert_eq!(
+            run("<<.Series>>{<<.LabelMatchers>>}").unwrap(),
+            r#"x_total{namespace="ns",pod=~"a|b"}"#
+        );
+        // Trim markers eat the white space next to them; comments print nothing.
+        assert_eq!(
+            run("a  <<- .Series ->>  b<</* c */>>").unwrap(),
+            "ax_totalb"
+        );
+        // A slice prints as Go prints it.
+        assert_eq!(run("by (<<.GroupBySlice>>)").unwrap(), "by ([pod])");
+        // Text outside actions is copied, typos and all.
+        assert_eq!(run("{.LabelMatchers>>}").unwrap(), "{.LabelMatchers>>}");
+        // `>>` inside a quoted string does not end the action.
+        assert_eq!(
+            run(r#"<<index .LabelValuesByName ">>">>"#).unwrap(),
+            "namespace:ns pod:a|b"
+        );
+        assert!(matches!(run("<<.Series"), Err(TemplateError::Parse(_))));
+        assert!(matches!(run("<<Series>>"), Err(TemplateError::Parse(_))));
+        assert!(matches!(run("<<>>"), Err(TemplateError::Parse(_))));
+        assert!(matches!(run("<<.Series}>>"), Err(TemplateError::Parse(_))));
+        assert!(matches!(
+            run("<<.Namespace>>"),
+            Err(TemplateError::Execute(_))
+        ));
+        assert!(matches!(
+            run("<<.Series.Name>>"),
+            Err(TemplateError::Execute(_))
+        ));
+        assert!(matches!(
+            run("<<range .GroupBySlice>>x<<end>>"),
+            Err(TemplateError::Unsupported(_))
+        ));
+        assert_eq!(fill_template("<<if .Series>>x<<end>>", &CONTEXT), None);
+    }
+}

@@ -301,3 +301,72 @@ fn verify_notes_name_the_rollout_checks() {
     let notes = explain::verify_notes(&config, &manifests, "deploy/", true);
     settings().bind(|| insta::assert_snapshot!("verify-notes", notes));
 }
+
+#[test]
+fn lint_refuses_files_with_nothing_to_lint() {
+    let output = gen_manifests(&["lint", "Cargo.lock"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("Cargo.lock: nothing to lint"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    // Not YAML at all: refused with the place.
+    let output = gen_manifests(&["lint", "Makefile"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("Makefile:"));
+}
+
+#[test]
+fn lint_reads_a_spec_given_positionally() {
+    // The CI typo `lint spec.yaml` (without -c) lints the spec.
+    let positional = gen_manifests(&["lint", "fixtures/specs/documented-overrides.yaml"]);
+    let with_flag = gen_manifests(&["lint", "-c", "fixtures/specs/documented-overrides.yaml"]);
+    assert_eq!(positional.status.code(), with_flag.status.code());
+    assert!(!positional.stdout.is_empty());
+    let clean = gen_manifests(&["lint", "--strict", "fixtures/specs/recommended-app.yaml"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout_any(&clean));
+    // A spec with an error is bad input, located.
+    let bad = gen_manifests(&["lint", "fixtures/bad/unknown-top-key.yaml"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn lint_explains_a_check() {
+    let output = gen_manifests(&["lint", "--explain", "adapter-config"]);
+    assert_eq!(output.status.code(), Some(0));
+    settings().bind(|| insta::assert_snapshot!("lint-explain-adapter-config", stdout(&output)));
+    let unknown = gen_manifests(&["lint", "--explain", "no-such-check"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8(unknown.stderr).unwrap();
+    assert!(
+        stderr.contains("no check `no-such-check`") && stderr.contains("promql-parse"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn lint_stack_and_info_findings() {
+    // kube-prometheus' own adapter names: a note without context (exit 0,
+    // even under --strict for the note), an error next to kube-prometheus.
+    let text = "kind: Deployment\nmetadata: {name: prometheus-adapter, namespace: monitoring}\n";
+    let scratch = scratch_dir("stack");
+    let file = scratch.join("adapter.yaml");
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap();
+    let note = gen_manifests(&["lint", "--strict", path]);
+    assert_eq!(note.status.code(), Some(0));
+    assert!(
+        stdout(&note).starts_with("info name-collision "),
+        "{}",
+        stdout(&note)
+    );
+    let error = gen_manifests(&["lint", "--stack", "kube-prometheus", path]);
+    assert_eq!(error.status.code(), Some(1));
+    assert!(
+        stdout_any(&error).starts_with("error name-collision "),
+        "{}",
+        stdout_any(&error)
+    );
+    std::fs::remove_dir_all(scratch).unwrap();
+}

@@ -14,7 +14,8 @@ use std::path::Path;
 
 use custom_metrics_manifests::config::Config;
 use custom_metrics_manifests::lint::{
-    lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, LintOptions, Severity, Stack,
+    lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, LintOptions,
+    Severity, Stack,
 };
 use custom_metrics_manifests::preset::Preset;
 use custom_metrics_manifests::spec::Spec;
@@ -122,7 +123,10 @@ fn the_guides_bundle_reports_its_known_faults_and_nothing_else() {
     };
     let in_context = lint_documents(&docs, &options);
     assert_eq!(
-        in_context.iter().filter(|f| f.id == "network-policy").count(),
+        in_context
+            .iter()
+            .filter(|f| f.id == "network-policy")
+            .count(),
         1,
         "{}",
         lines(&in_context)
@@ -237,7 +241,11 @@ fn kube_prometheus_resource_rules_parse() {
     );
     // Its objects are kube-prometheus' own (app.kubernetes.io/part-of:
     // kube-prometheus): their names collide with nothing.
-    assert!(!ids(&findings).contains("name-collision"), "{}", lines(&findings));
+    assert!(
+        !ids(&findings).contains("name-collision"),
+        "{}",
+        lines(&findings)
+    );
     let options = LintOptions {
         stack: Some(Stack::KubePrometheus),
         ..Default::default()
@@ -269,6 +277,24 @@ fn kube_prometheus_next_to_a_custom_metrics_adapter() {
 #[test]
 fn the_clean_fixture_is_clean() {
     assert_clean(&lint(&clean()));
+}
+
+/// Every check has a test that triggers it and one that does not, named
+/// after it (`fn rate_window`, `fn rate_window_negative`).
+#[test]
+fn every_check_has_a_positive_and_a_negative_test() {
+    let source = fixture("tests/lint.rs");
+    for check in Check::ALL {
+        let name = check.id().replace('-', "_");
+        let positive =
+            source.contains(&format!("fn {name}() {{")) || source.contains(&format!("fn {name}_"));
+        assert!(positive, "no test fn {name}");
+        assert!(
+            source.contains(&format!("fn {name}_negative() {{"))
+                || source.contains(&format!("{name}_negative() {{")),
+            "no test fn {name}_negative"
+        );
+    }
 }
 
 #[test]
@@ -627,7 +653,9 @@ const POD_LABELS: &str = "      labels:\n        app.kubernetes.io/name: prometh
 
 /// kube-prometheus' NetworkPolicy prometheus-k8s of `release`.
 fn kube_prometheus_policy(release: &str) -> String {
-    fixture(&format!("fixtures/lint/real/kube-prometheus-{release}/prometheus-networkPolicy.yaml"))
+    fixture(&format!(
+        "fixtures/lint/real/kube-prometheus-{release}/prometheus-networkPolicy.yaml"
+    ))
 }
 
 #[test]
@@ -644,13 +672,25 @@ fn network_policy() {
     let findings = lint_with(&other_labels, &options);
     assert_only(&findings, "network-policy");
     assert_eq!(findings[0].field, "spec.template.metadata.labels");
-    assert!(findings[0].message.contains("kube-prometheus' NetworkPolicy monitoring/prometheus-k8s"), "{}", findings[0]);
+    assert!(
+        findings[0]
+            .message
+            .contains("kube-prometheus' NetworkPolicy monitoring/prometheus-k8s"),
+        "{}",
+        findings[0]
+    );
     // The policy in the input: release-0.11's admits no adapter at all
     // (kube-prometheus#1764), whatever the stack says.
     let with_policy = format!("{}---\n{}", clean(), kube_prometheus_policy("release-0.11"));
     let findings = lint(&with_policy);
     assert_only(&findings, "network-policy");
-    assert!(findings[0].message.contains("NetworkPolicy monitoring/prometheus-k8s"), "{}", findings[0]);
+    assert!(
+        findings[0]
+            .message
+            .contains("NetworkPolicy monitoring/prometheus-k8s"),
+        "{}",
+        findings[0]
+    );
 }
 
 #[test]
@@ -672,7 +712,8 @@ fn network_policy_negative() {
         assert_clean(&lint_with(&variant(&[(POD_LABELS, &labels)]), &options));
     }
     // A policy guarding other pods, or another namespace, does not apply.
-    let elsewhere = kube_prometheus_policy("release-0.11").replace("namespace: monitoring", "namespace: other");
+    let elsewhere =
+        kube_prometheus_policy("release-0.11").replace("namespace: monitoring", "namespace: other");
     assert_clean(&lint(&format!("{}---\n{}", clean(), elsewhere)));
     let egress_only = kube_prometheus_policy("release-0.11").replace("  - Ingress\n", "");
     assert_clean(&lint(&format!("{}---\n{}", clean(), egress_only)));
@@ -742,7 +783,8 @@ fn name_collision_negative() {
     // A namespaced prometheus-adapter away from kube-prometheus' namespaces.
     assert_clean(&lint("kind: ServiceAccount\nmetadata:\n  name: prometheus-adapter\n  namespace: custom-metrics\n"));
     // Without kube-prometheus in the context, its names are only a note.
-    let findings = lint("kind: Deployment\nmetadata:\n  name: prometheus-adapter\n  namespace: monitoring\n");
+    let findings =
+        lint("kind: Deployment\nmetadata:\n  name: prometheus-adapter\n  namespace: monitoring\n");
     assert_only(&findings, "name-collision");
     assert_eq!(findings[0].severity, Severity::Info);
     // The same object twice, identical, changes nothing.
@@ -941,11 +983,16 @@ fn real_world_corpus() {
     let mut problems = Vec::new();
     let mut false_errors = 0;
     let mut false_warnings = 0;
+    let mut covered = BTreeSet::new();
     for dir in &dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let case: Case = serde_saphyr::from_str(&std::fs::read_to_string(dir.join("case.yaml")).unwrap())
-            .unwrap_or_else(|e| panic!("{name}/case.yaml: {e}"));
-        assert!(case.source.contains("https://github.com/"), "{name}: source must name the repository");
+        let case: Case =
+            serde_saphyr::from_str(&std::fs::read_to_string(dir.join("case.yaml")).unwrap())
+                .unwrap_or_else(|e| panic!("{name}/case.yaml: {e}"));
+        assert!(
+            case.source.contains("https://github.com/"),
+            "{name}: source must name the repository"
+        );
         assert!(!case.diagnosis.trim().is_empty(), "{name}: diagnosis");
         match case.origin.as_str() {
             "shipped" => shipped += 1,
@@ -955,6 +1002,7 @@ fn real_world_corpus() {
         for id in case.report.keys().chain(&case.quiet) {
             assert!(Check::from_id(id).is_some(), "{name}: no check {id}");
         }
+        covered.extend(case.report.keys().cloned());
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|entry| entry.unwrap().path())
@@ -976,14 +1024,19 @@ fn real_world_corpus() {
                 Some("kube-prometheus") => Some(Stack::KubePrometheus),
                 Some(other) => panic!("{name}: stack {other}"),
             },
-            scrape_interval: case.scrape_interval.as_deref().map(|text| text.parse().unwrap()),
+            scrape_interval: case
+                .scrape_interval
+                .as_deref()
+                .map(|text| text.parse().unwrap()),
         };
         let result = lint_files(&inputs, None, &options);
         if let Some(message) = &case.refused {
             expected += 1;
             match result {
                 Err(error) if error.to_string().contains(message.as_str()) => found += 1,
-                other => problems.push(format!("{name}: expected refusal `{message}`, got {other:?}")),
+                other => problems.push(format!(
+                    "{name}: expected refusal `{message}`, got {other:?}"
+                )),
             }
             continue;
         }
@@ -1023,8 +1076,549 @@ fn real_world_corpus() {
         dirs.len(),
         expected - found
     );
+    let uncovered: Vec<&str> = Check::ALL
+        .iter()
+        .map(|check| check.id())
+        .filter(|id| !covered.contains(*id))
+        .collect();
+    println!(
+        "corpus: {} of {} checks have a real case; not yet: {}",
+        Check::ALL.len() - uncovered.len(),
+        Check::ALL.len(),
+        uncovered.join(", ")
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(dirs.len() >= 25, "the corpus needs at least 25 cases, has {}", dirs.len());
+    assert!(
+        dirs.len() >= 25,
+        "the corpus needs at least 25 cases, has {}",
+        dirs.len()
+    );
+}
+
+// ------------------------------------------------------ the new rule classes
+
+const SERIES_QUERY: &str = r#"'http_requests_total{namespace!="",pod!=""}'"#;
+const OVERRIDES: &str = "        overrides:\n          namespace: {resource: namespace}\n          pod: {resource: pod}\n";
+const NAME_MATCHES: &str = "matches: \"^(.*)_total$\"";
+const CONFIG_ARG: &str = "        - --config=/etc/adapter/config.yaml\n";
+const RELIST_ARG: &str = "--metrics-relist-interval=1m";
+
+/// clean.yaml with its metricsQuery replaced by `query` (single-quoted).
+fn with_query(query: &str) -> Vec<Finding> {
+    lint(&variant(&[(METRICS_QUERY, &format!("'{query}'"))]))
+}
+
+#[test]
+fn query_template() {
+    for (query, what) in [
+        (
+            "sum(rate(<<.Series>>{<<.LabelMatchers>}[2m])) by (<<.GroupBy>>)",
+            "unexpected",
+        ),
+        (
+            "sum(rate(<<.Series>>{<<LabelMatchers>>}[2m])) by (<<.GroupBy>>)",
+            "not defined",
+        ),
+        (
+            "sum(rate(<<.Series>>{<<.Labels>>}[2m])) by (<<.GroupBy>>)",
+            "can't evaluate field Labels",
+        ),
+        (
+            "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy",
+            "unclosed action",
+        ),
+    ] {
+        let findings = with_query(query);
+        assert_only(&findings, "query-template");
+        assert!(
+            findings[0].message.contains(what),
+            "{query}: {}",
+            findings[0]
+        );
+    }
+    // Text outside actions is copied as Go copies it: the PromQL parser
+    // judges a typo such as `{.LabelMatchers>>}`.
+    let findings = with_query("sum(rate(<<.Series>>{.LabelMatchers>>}[2m])) by (<<.GroupBy>>)");
+    assert_only(&findings, "promql-parse");
+    assert!(
+        findings[0].message.contains("{.LabelMatchers>>}"),
+        "{}",
+        findings[0]
+    );
+    assert!(
+        findings[0].fix.contains("both delimiters"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn query_template_negative() {
+    for query in [
+        "sum(rate(<<- .Series ->>{<<.LabelMatchers>>}[2m])) by (<< .GroupBy >>)",
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m]<</* per second */>>)) by (<<.GroupBy>>)",
+        r#"sum(rate(<<.Series>>{<<.LabelMatchers>>,ns="<<index .LabelValuesByName "namespace">>"}[2m])) by (<<.GroupBy>>)"#,
+        // Actions not modelled get no verdict.
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<range $i, $v := .GroupBySlice>><<$v>><<end>>)",
+    ] {
+        assert_clean(&with_query(query));
+    }
+}
+
+#[test]
+fn query_labels() {
+    // A fixed `by` list without the pod label, and an aggregation away.
+    for query in [
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (pod_name)",
+        "avg(rate(<<.Series>>{<<.LabelMatchers>>}[2m]))",
+    ] {
+        let findings = with_query(query);
+        assert_only(&findings, "query-labels");
+        assert!(findings[0].message.contains("not `pod`"), "{}", findings[0]);
+    }
+    // Two sides that never match.
+    let findings = with_query("sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / sum(kube_pod_info) by (namespace)");
+    assert_only(&findings, "query-labels");
+    assert!(
+        findings[0].message.contains("never match"),
+        "{}",
+        findings[0]
+    );
+    // A recording rule aggregated without pods, selected by pod.
+    let findings = with_query("sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / on(pod) group_left sum(namespace:up:sum{<<.LabelMatchers>>}) by (pod)");
+    assert_only(&findings, "query-labels");
+    assert_eq!(findings[0].severity, Severity::Warning);
+}
+
+#[test]
+fn query_labels_negative() {
+    for query in [
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (pod, namespace)",
+        "sum by (<<.GroupBy>>) (rate(<<.Series>>{<<.LabelMatchers>>}[2m])) * 60",
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / on(namespace) group_left count(kube_namespace_labels) by (namespace)",
+        "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / sum(node_namespace_pod:kube_pod_info:{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+        "rate(<<.Series>>{<<.LabelMatchers>>}[2m])",
+    ] {
+        assert_clean(&with_query(query));
+    }
+}
+
+#[test]
+fn query_ignores_request() {
+    let findings = with_query(r#"sum(rate(http_requests_total{job="api"}[2m])) by (pod)"#);
+    assert_only(&findings, "query-ignores-request");
+    assert!(
+        findings[0].message.contains("no <<.LabelMatchers>>"),
+        "{}",
+        findings[0]
+    );
+    // A seriesQuery filter the metricsQuery drops.
+    let findings = lint(&variant(&[(
+        SERIES_QUERY,
+        r#"'http_requests_total{reporter="destination",namespace!="",pod!=""}'"#,
+    )]));
+    assert_only(&findings, "query-ignores-request");
+    assert!(
+        findings[0].message.contains(r#"reporter="destination""#),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn query_ignores_request_negative() {
+    // The filter repeated in the metricsQuery.
+    assert_clean(&lint(&variant(&[
+        (
+            SERIES_QUERY,
+            r#"'http_requests_total{reporter="destination",namespace!="",pod!=""}'"#,
+        ),
+        (
+            METRICS_QUERY,
+            r#"'sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[2m])) by (<<.GroupBy>>)'"#,
+        ),
+    ])));
+    // External rules need not select by the request.
+    let external = fixture("fixtures/lint/clean.yaml")
+        .replace("    rules:\n", "    externalRules:\n")
+        .replace(METRICS_QUERY, "'sum(rate(queue_messages_total[2m]))'");
+    assert!(!ids(&lint(&external)).contains("query-ignores-request"));
+}
+
+#[test]
+fn resource_labels() {
+    let findings = lint(&variant(&[(
+        SERIES_QUERY,
+        r#"'http_requests_total{kubernetes_namespace!="",kubernetes_pod_name!=""}'"#,
+    )]));
+    assert_only(&findings, "resource-labels");
+    assert_eq!(
+        findings.len(),
+        2,
+        "namespace and pod:\n{}",
+        lines(&findings)
+    );
+    assert!(
+        findings[0].message.contains("`kubernetes_namespace`"),
+        "{}",
+        findings[0]
+    );
+    // A <<.Resource>> template over series without those labels.
+    let findings = lint(&variant(&[
+        (
+            SERIES_QUERY,
+            r#"'http_requests_total{kubernetes_namespace!="",kubernetes_pod_name!=""}'"#,
+        ),
+        (OVERRIDES, "        template: <<.Resource>>\n"),
+    ]));
+    assert_only(&findings, "resource-labels");
+    assert!(
+        findings[0].message.contains("resources.template"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn resource_labels_negative() {
+    assert_clean(&lint(&variant(&[
+        (SERIES_QUERY, r#"'http_requests_total{kubernetes_namespace!="",kubernetes_pod_name!=""}'"#),
+        (
+            OVERRIDES,
+            "        overrides:\n          kubernetes_namespace: {resource: namespace}\n          kubernetes_pod_name: {resource: pod}\n",
+        ),
+    ])));
+    // A seriesQuery that says nothing about the labels: no verdict.
+    assert_clean(&lint(&variant(&[(SERIES_QUERY, "'http_requests_total'")])));
+}
+
+#[test]
+fn name_never_matches() {
+    let findings = lint(&variant(&[(NAME_MATCHES, "matches: \"^(.*)_count$\"")]));
+    let never: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.id == "name-never-matches")
+        .collect();
+    assert_eq!(never.len(), 1, "{}", lines(&findings));
+    assert_eq!(never[0].field, "data.config.yaml rules[0].name.matches");
+    // And so the HPA's metric is served by nothing.
+    assert_eq!(
+        ids(&findings),
+        BTreeSet::from(["name-never-matches", "hpa-unknown-metric"])
+    );
+}
+
+#[test]
+fn name_never_matches_negative() {
+    for matches in [
+        "matches: \"^(.*)_total\"",
+        "matches: \"\"",
+        "matches: \"requests\"",
+    ] {
+        assert!(!ids(&lint(&variant(&[(NAME_MATCHES, matches)]))).contains("name-never-matches"));
+    }
+    // A regex selector names no single series: no verdict.
+    let findings = lint(&variant(&[
+        (
+            SERIES_QUERY,
+            r#"'{__name__=~"http_.*",namespace!="",pod!=""}'"#,
+        ),
+        (NAME_MATCHES, "matches: \"^(.*)_count$\""),
+    ]));
+    assert!(
+        !ids(&findings).contains("name-never-matches"),
+        "{}",
+        lines(&findings)
+    );
+}
+
+#[test]
+fn overlapping_rules() {
+    let second = format!(
+        "{SECOND_RULE_AFTER}    - seriesQuery: 'http_requests_total{{namespace!=\"\",pod!=\"\"}}'\n      resources:\n        overrides:\n          namespace: {{resource: namespace}}\n          pod: {{resource: pod}}\n      name:\n        as: \"requests\"\n      metricsQuery: 'sum(rate(<<.Series>>{{<<.LabelMatchers>>}}[5m])) by (<<.GroupBy>>)'\n"
+    );
+    let findings = lint(&variant(&[(SECOND_RULE_AFTER, &second)]));
+    assert_only(&findings, "overlapping-rules");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(
+        findings[0].message.contains("`http_requests_per_second`")
+            && findings[0].message.contains("`requests`")
+    );
+}
+
+#[test]
+fn overlapping_rules_negative() {
+    // Another series, or the same series filtered out.
+    let second = format!(
+        "{SECOND_RULE_AFTER}    - seriesQuery: '{{__name__=~\"http_.*\",namespace!=\"\",pod!=\"\"}}'\n      seriesFilters:\n      - isNot: _total$\n      resources:\n        template: <<.Resource>>\n      metricsQuery: 'sum(<<.Series>>{{<<.LabelMatchers>>}}) by (<<.GroupBy>>)'\n"
+    );
+    assert_clean(&lint(&variant(&[(SECOND_RULE_AFTER, &second)])));
+}
+
+#[test]
+fn adapter_flags() {
+    let findings = lint(&variant(&[(CONFIG_ARG, "")]));
+    assert_only(&findings, "adapter-flags");
+    assert!(findings[0].message.contains("--config"), "{}", findings[0]);
+    let findings = lint(&variant(&[(
+        CONFIG_ARG,
+        "        - --config=/etc/adapter/config.yaml\n        - --rate-interval=5m\n",
+    )]));
+    assert_only(&findings, "adapter-flags");
+    assert!(
+        findings[0]
+            .message
+            .contains("unknown flag: --rate-interval"),
+        "{}",
+        findings[0]
+    );
+    let findings = lint(&variant(&[(
+        CONFIG_ARG,
+        "        - --config=/etc/adapter/config.yaml\n        - --metrics-max-age=30s\n",
+    )]));
+    assert_only(&findings, "adapter-flags");
+    assert!(
+        findings[0].message.contains("max age must not be less"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn adapter_flags_negative() {
+    assert_clean(&lint(&variant(&[(
+        CONFIG_ARG,
+        "        - --config=/etc/adapter/config.yaml\n        - --metrics-max-age=5m\n",
+    )])));
+    // --rate-interval existed before v0.4.
+    let old = variant(&[
+        (
+            CONFIG_ARG,
+            "        - --config=/etc/adapter/config.yaml\n        - --rate-interval=5m\n",
+        ),
+        (IMAGE, "directxman12/k8s-prometheus-adapter:v0.3.0"),
+    ]);
+    assert!(!ids(&lint(&old)).contains("adapter-flags"));
+    // A shell wrapper's arguments are not the adapter's.
+    let wrapped = variant(&[(
+        "        args:\n",
+        "        command: [/bin/sh, -c]\n        args:\n",
+    )]);
+    assert!(!ids(&lint(&wrapped)).contains("adapter-flags"));
+}
+
+#[test]
+fn relist_interval() {
+    let findings = lint(&variant(&[(RELIST_ARG, "--metrics-relist-interval=10s")]));
+    assert_only(&findings, "relist-interval");
+    assert!(
+        findings[0].message.contains("scrape interval 30s"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn relist_interval_negative() {
+    for relist in ["30s", "1m30s", "10m"] {
+        assert_clean(&lint(&variant(&[(
+            RELIST_ARG,
+            &format!("--metrics-relist-interval={relist}"),
+        )])));
+    }
+}
+
+#[test]
+fn adapter_config_schema_window_and_served_apis() {
+    // A key the adapter's strict reader refuses.
+    let findings = lint(&variant(&[(NAME_MATCHES, "match: \"^(.*)_total$\"")]));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.id == "adapter-config" && f.field == "data.config.yaml rules[0].name.match"),
+        "{}",
+        lines(&findings)
+    );
+    // A window without a unit (kube-prometheus#486).
+    let with_window = variant(&[(
+        "      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'\n",
+        "      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'\n    resourceRules:\n      window: 5\n",
+    )]);
+    let findings = lint(&with_window);
+    assert_only(&findings, "adapter-config");
+    assert!(
+        findings[0].message.contains("not a valid duration string"),
+        "{}",
+        findings[0]
+    );
+    // An APIService routed to an adapter whose config has no rules for it
+    // (kube-prometheus#679).
+    let service = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: custom-metrics-adapter\n  namespace: monitoring\nspec:\n  selector:\n    app.kubernetes.io/name: prometheus-adapter\n  ports:\n  - port: 443\n    targetPort: 6443\n";
+    let external = "---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: v1beta1.external.metrics.k8s.io\n  annotations:\n    cert-manager.io/inject-ca-from: monitoring/custom-metrics-adapter-serving-cert\nspec:\n  service:\n    name: custom-metrics-adapter\n    namespace: monitoring\n  group: external.metrics.k8s.io\n  version: v1beta1\n  groupPriorityMinimum: 100\n  versionPriority: 100\n";
+    let findings = lint(&format!("{}{service}{external}", clean()));
+    assert_only(&findings, "adapter-config");
+    assert_eq!(
+        findings[0].object,
+        "APIService v1beta1.external.metrics.k8s.io"
+    );
+    assert!(
+        findings[0].message.contains("FailedDiscoveryCheck"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn adapter_config_schema_window_and_served_apis_negative() {
+    let service = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: custom-metrics-adapter\n  namespace: monitoring\nspec:\n  selector:\n    app.kubernetes.io/name: prometheus-adapter\n";
+    // The custom metrics APIService of clean.yaml routes to rules.
+    assert_clean(&lint(&format!("{}{service}", clean())));
+    for window in ["5m", "0", "1h30m"] {
+        let text = variant(&[(
+            "      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'\n",
+            &format!("      metricsQuery: 'sum(rate(<<.Series>>{{<<.LabelMatchers>>}}[2m])) by (<<.GroupBy>>)'\n    resourceRules:\n      window: {window}\n"),
+        )]);
+        assert_clean(&lint(&text));
+    }
+}
+
+#[test]
+fn prometheus_url_parsed_as_go_does() {
+    for url in [
+        "http://prometheus-k8s.monitoring.svc:9090:9090",
+        "http://h:9090/path:9090",
+    ] {
+        let findings = lint(&variant(&[(URL_ARG, &format!("--prometheus-url={url}"))]));
+        assert_only(&findings, "prometheus-url");
+        assert_eq!(findings[0].severity, Severity::Error);
+    }
+    // Well-formed placeholders are warnings.
+    let findings = lint(&variant(&[(
+        URL_ARG,
+        "--prometheus-url=http://prometheus.default.svc:9090",
+    )]));
+    assert_only(&findings, "prometheus-url");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(
+        findings[0].message.contains("Helm chart's default"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn prometheus_url_parsed_as_go_does_negative() {
+    for url in [
+        "http://prometheus-server.monitoring.svc",
+        "https://prometheus.example.org/prom",
+        "http://thanos-query.monitoring.svc.cluster.local:9090/",
+    ] {
+        assert_clean(&lint(&variant(&[(
+            URL_ARG,
+            &format!("--prometheus-url={url}"),
+        )])));
+    }
+}
+
+#[test]
+fn not_an_object() {
+    let findings = lint(&format!(
+        "{}---\nmetadata: {{name: x}}\n---\n- 1\n",
+        clean()
+    ));
+    assert_only(&findings, "not-an-object");
+    assert_eq!(findings.len(), 2);
+    assert!(
+        findings[0].message.contains("has no `kind`"),
+        "{}",
+        findings[0]
+    );
+    assert!(findings[1].message.contains("a list"), "{}", findings[1]);
+}
+
+#[test]
+fn not_an_object_negative() {
+    // Empty documents and `*List`s are not objects to report.
+    assert_clean(&lint(&format!(
+        "---\n---\n{}---\nkind: List\nitems: []\n",
+        clean()
+    )));
+}
+
+#[test]
+fn input_files_are_recognised_by_content() {
+    let options = LintOptions::default();
+    // A spec given positionally is linted as `-c` would.
+    let spec = fixture("fixtures/specs/recommended-app.yaml");
+    let findings = lint_files(
+        &[("spec.yaml".to_owned(), spec.into_bytes())],
+        None,
+        &options,
+    )
+    .unwrap();
+    assert_clean(&findings);
+    let spec = fixture("fixtures/specs/documented-overrides.yaml");
+    let findings = lint_files(
+        &[("spec.yaml".to_owned(), spec.into_bytes())],
+        None,
+        &options,
+    )
+    .unwrap();
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f.object.starts_with("spec.yaml: ")),
+        "{}",
+        lines(&findings)
+    );
+    // The adapter's own config.yaml, checked as its ConfigMap.
+    let config = "rules:\n- seriesQuery: 'x_total{namespace!=\"\",pod!=\"\"}'\n  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[20s])) by (<<.GroupBy>>)'\n";
+    let findings = lint_files(
+        &[("config.yaml".to_owned(), config.as_bytes().to_vec())],
+        None,
+        &options,
+    )
+    .unwrap();
+    assert_only(&findings, "rate-window");
+    assert_eq!(findings[0].object, "ConfigMap config.yaml");
+    // Nothing to lint: refused, with the file named.
+    for (name, text) in [
+        ("Cargo.lock", fixture("Cargo.lock")),
+        ("empty.yaml", String::new()),
+        ("values.yaml", "replicas: 3\nimage: {tag: v1}\n".to_owned()),
+    ] {
+        let error =
+            lint_files(&[(name.to_owned(), text.into_bytes())], None, &options).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{name}: nothing to lint")),
+            "{error}"
+        );
+    }
+}
+
+/// The README's rule table is the catalogue's, byte for byte.
+#[test]
+fn readme_rule_table_is_the_catalogue() {
+    let readme = fixture("README.md");
+    let start = readme
+        .find("<!-- lint-rules:start -->\n")
+        .expect("start marker")
+        + "<!-- lint-rules:start -->\n".len();
+    let end = readme.find("<!-- lint-rules:end -->").expect("end marker");
+    let table = custom_metrics_manifests::lint::markdown_table();
+    if readme[start..end] != table {
+        println!("{table}");
+    }
+    assert_eq!(
+        readme[start..end],
+        table,
+        "update README.md's table from lint::markdown_table()"
+    );
+    // Every source is a link a reader can follow.
+    for check in Check::ALL {
+        assert!(readme[start..end].contains(check.info().source));
+    }
 }
 
 /// The network-policy check follows the spec's stack: kube-prometheus ships

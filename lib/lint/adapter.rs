@@ -99,7 +99,10 @@ const DISCOVERY_RULE: Shape = Shape::Struct(&[
         Shape::List(&Shape::Struct(&[("is", Shape::Str), ("isNot", Shape::Str)])),
     ),
     ("resources", RESOURCE_MAPPING),
-    ("name", Shape::Struct(&[("matches", Shape::Str), ("as", Shape::Str)])),
+    (
+        "name",
+        Shape::Struct(&[("matches", Shape::Str), ("as", Shape::Str)]),
+    ),
     ("metricsQuery", Shape::Str),
 ]);
 const RESOURCE_RULE: Shape = Shape::Struct(&[
@@ -141,7 +144,10 @@ fn schema_problems(value: &Value, shape: Shape, path: &str, out: &mut Vec<(Strin
         }
         Shape::Bool => {
             if !value.is_boolean() {
-                out.push((path.to_owned(), format!("must be true or false, not {value}")));
+                out.push((
+                    path.to_owned(),
+                    format!("must be true or false, not {value}"),
+                ));
             }
         }
         Shape::Duration => {
@@ -177,12 +183,17 @@ fn schema_problems(value: &Value, shape: Shape, path: &str, out: &mut Vec<(Strin
             Some(map) => {
                 for (key, element) in map {
                     match fields.iter().find(|(name, _)| name == key) {
-                        Some((_, field_shape)) => schema_problems(element, *field_shape, &at(key), out),
+                        Some((_, field_shape)) => {
+                            schema_problems(element, *field_shape, &at(key), out)
+                        }
                         None => {
                             let known: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
                             out.push((
                                 at(key),
-                                format!("is not a key of the adapter's config here (known: {})", known.join(", ")),
+                                format!(
+                                    "is not a key of the adapter's config here (known: {})",
+                                    known.join(", ")
+                                ),
                             ));
                         }
                     }
@@ -202,7 +213,9 @@ fn model_duration(text: &str) -> Result<StdDuration, String> {
     if text.is_empty() {
         return Err("is an empty duration string".to_owned());
     }
-    let invalid = || format!("is \"{text}\", not a valid duration string (the adapter exits: write a unit, such as {text}m)");
+    let invalid = || {
+        format!("is \"{text}\", not a valid duration string (the adapter exits: write a unit, such as {text}m)")
+    };
     const UNITS: [(&str, u64); 7] = [
         ("y", 365 * 86_400_000),
         ("w", 7 * 86_400_000),
@@ -300,7 +313,10 @@ fn rule_labels(rule: &Rule) -> (String, String, BTreeSet<String>) {
         .as_ref()
         .is_some_and(|mapping| mapping.template.is_some());
     let overrides_pod = rule.resources.as_ref().is_some_and(|mapping| {
-        mapping.overrides.values().any(|target| target.resource == "pod" || target.resource == "pods")
+        mapping
+            .overrides
+            .values()
+            .any(|target| target.resource == "pod" || target.resource == "pods")
     });
     let group_by = if template || overrides_pod || rule.resources.is_none() {
         mapped.insert(pod.clone());
@@ -337,7 +353,8 @@ fn exact_series(series_query: &str) -> Option<String> {
     if !literal.is_empty() {
         return Some(literal.to_owned());
     }
-    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(series_query) else {
+    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(series_query)
+    else {
         return None;
     };
     selector
@@ -426,14 +443,20 @@ fn check_schema(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
 /// promql-parse on seriesQuery.
 fn check_series_queries(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
     for section in ["rules", "externalRules"] {
-        for (index, rule) in config.config[section].as_array().into_iter().flatten().enumerate() {
+        for (index, rule) in config.config[section]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let Some(series_query) = rule["seriesQuery"].as_str() else {
                 continue;
             };
             let problem = match promql::parse(series_query) {
                 Ok(promql_parser::parser::Expr::VectorSelector(_)) => None,
                 Ok(_) => Some(
-                    "is not a series selector such as `http_requests_total{namespace!=\"\"}`".to_owned(),
+                    "is not a series selector such as `http_requests_total{namespace!=\"\"}`"
+                        .to_owned(),
                 ),
                 Err(error) => Some(format!("does not parse as PromQL: {error}")),
             };
@@ -502,9 +525,11 @@ fn parse_filled(
             let fix = if repeated {
                 "say `by (<<.GroupBy>>)` once".to_owned()
             } else if template.contains(">>") && filled.contains(">>") || filled.contains("<<") {
-                "write every placeholder with both delimiters, such as {<<.LabelMatchers>>}".to_owned()
+                "write every placeholder with both delimiters, such as {<<.LabelMatchers>>}"
+                    .to_owned()
             } else {
-                "correct the query so that Prometheus accepts it with the placeholders filled in".to_owned()
+                "correct the query so that Prometheus accepts it with the placeholders filled in"
+                    .to_owned()
             };
             lint.push(
                 config.object,
@@ -532,7 +557,12 @@ const EXAMPLE_NAMESPACE: &str = "my-app";
 fn check_rule_queries(config: &AdapterConfigDoc<'_>, scrape: &Scrape, lint: &mut Lint) {
     for section in ["rules", "externalRules"] {
         let external = section == "externalRules";
-        for (index, value) in config.config[section].as_array().into_iter().flatten().enumerate() {
+        for (index, value) in config.config[section]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let Some(rule) = to_rule(value) else { continue };
             let (namespace_label, group_by, mapped) = rule_labels(&rule);
             if !external {
@@ -542,9 +572,13 @@ fn check_rule_queries(config: &AdapterConfigDoc<'_>, scrape: &Scrape, lint: &mut
                 continue;
             };
             let field = format!("{CONFIG_FIELD} {section}[{index}].metricsQuery");
-            let series = exact_series(&rule.series_query).unwrap_or_else(|| DEFAULT_SERIES.to_owned());
+            let series =
+                exact_series(&rule.series_query).unwrap_or_else(|| DEFAULT_SERIES.to_owned());
             let (matchers, group) = if external {
-                (format!(r#"{namespace_label}="{EXAMPLE_NAMESPACE}""#), String::new())
+                (
+                    format!(r#"{namespace_label}="{EXAMPLE_NAMESPACE}""#),
+                    String::new(),
+                )
             } else {
                 (
                     format!(r#"{namespace_label}="{EXAMPLE_NAMESPACE}",{group_by}=~"p1|p2""#),
@@ -585,9 +619,15 @@ fn check_rate_windows(
 ) {
     for (function, window) in promql::rate_windows(expr) {
         let (severity, samples) = if window < scrape.interval * 2 {
-            (Severity::Error, "fewer than 2 samples, so it returns nothing")
+            (
+                Severity::Error,
+                "fewer than 2 samples, so it returns nothing",
+            )
         } else if window < scrape.interval * 4 {
-            (Severity::Warning, "only 2 or 3 samples, so one missed scrape empties it")
+            (
+                Severity::Warning,
+                "only 2 or 3 samples, so one missed scrape empties it",
+            )
         } else {
             continue;
         };
@@ -621,7 +661,9 @@ fn check_unit(
         .into_iter()
         .find(|(suffix, _)| served_as.ends_with(suffix));
     let Some((suffix, factor)) = unit else { return };
-    let per_second = promql::rate_windows(expr).iter().any(|(f, _)| *f != "increase");
+    let per_second = promql::rate_windows(expr)
+        .iter()
+        .any(|(f, _)| *f != "increase");
     if per_second && !multiplies_by(template, factor) {
         lint.push(
             config.object,
@@ -680,11 +722,17 @@ fn check_query_labels(
         return;
     }
     if let Labels::Known(labels) = promql::output_labels(expr) {
-        if !labels.iter().any(|label| label == group_by || mapped.contains(label)) {
+        if !labels
+            .iter()
+            .any(|label| label == group_by || mapped.contains(label))
+        {
             let shown = if labels.is_empty() {
                 "no labels".to_owned()
             } else {
-                format!("only the labels {}", labels.iter().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "only the labels {}",
+                    labels.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
             };
             lint.push(
                 config.object,
@@ -714,7 +762,9 @@ fn check_dropped_filters(
     mapped: &BTreeSet<String>,
     lint: &mut Lint,
 ) {
-    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(&rule.series_query) else {
+    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) =
+        promql::parse(&rule.series_query)
+    else {
         return;
     };
     let compact: String = template.chars().filter(|c| !c.is_whitespace()).collect();
@@ -787,7 +837,8 @@ fn check_recording_rules(
 /// The labels a series selector requires to be present (`l!=""`,
 /// `l="v"`, `l=~".+"`).
 fn required_labels(series_query: &str) -> Option<BTreeSet<String>> {
-    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(series_query) else {
+    let Ok(promql_parser::parser::Expr::VectorSelector(selector)) = promql::parse(series_query)
+    else {
         return None;
     };
     let mut out = BTreeSet::new();
@@ -796,7 +847,8 @@ fn required_labels(series_query: &str) -> Option<BTreeSet<String>> {
         let required = match op.as_str() {
             "=" => !matcher.value.is_empty(),
             "!=" => matcher.value.is_empty(),
-            "=~" => regex::Regex::new(&format!("^(?:{})$", matcher.value)).is_ok_and(|re| !re.is_match("")),
+            "=~" => regex::Regex::new(&format!("^(?:{})$", matcher.value))
+                .is_ok_and(|re| !re.is_match("")),
             _ => false,
         };
         if required && matcher.name != "__name__" {
@@ -822,7 +874,10 @@ fn check_resource_labels(
     let (_, pod_label) = crate::query::resource_labels(rule);
     let maps_pod = rule.resources.as_ref().is_none_or(|mapping| {
         mapping.template.is_some()
-            || mapping.overrides.values().any(|target| target.resource == "pod" || target.resource == "pods")
+            || mapping
+                .overrides
+                .values()
+                .any(|target| target.resource == "pod" || target.resource == "pods")
     });
     let mut checks = vec![("namespace", namespace_label.to_owned())];
     if maps_pod {
@@ -867,7 +922,11 @@ fn check_resource_queries(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
                 continue;
             };
             let field = format!("{CONFIG_FIELD} resourceRules.{resource}.{key}");
-            let group_by = if key == "nodeQuery" { "node" } else { "pod,container" };
+            let group_by = if key == "nodeQuery" {
+                "node"
+            } else {
+                "pod,container"
+            };
             let context = QueryContext {
                 series: "container_cpu_usage_seconds_total",
                 label_matchers: r#"namespace="my-app",pod=~"p1|p2""#,
@@ -927,7 +986,12 @@ fn served_metrics(rules: &[Option<Rule>]) -> (Vec<Served>, bool) {
 }
 
 fn rules_of(config: &Value, section: &str) -> Vec<Option<Rule>> {
-    config[section].as_array().into_iter().flatten().map(to_rule).collect()
+    config[section]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(to_rule)
+        .collect()
 }
 
 /// duplicate-metric, overlapping-rules, name-never-matches, and regexes
@@ -948,12 +1012,17 @@ fn check_names(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
                 );
                 continue;
             }
-            let Some(series) = exact_series(&rule.series_query) else { continue };
+            let Some(series) = exact_series(&rule.series_query) else {
+                continue;
+            };
             if crate::naming::selects_series(&rule.series_query, &series) != Ok(true) {
                 continue;
             }
             if crate::naming::served_metric(rule, &series) == Ok(None) {
-                let matches = rule.name.as_ref().map_or(".*", |name| name.matches.as_str());
+                let matches = rule
+                    .name
+                    .as_ref()
+                    .map_or(".*", |name| name.matches.as_str());
                 lint.push(
                     config.object,
                     Check::NameNeverMatches,
@@ -1016,7 +1085,12 @@ fn check_names(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
 /// The `(field, metric name)` of an HPA's Pods and Object metrics.
 fn hpa_custom_metrics(hpa: &Value) -> Vec<(String, &str)> {
     let mut out = Vec::new();
-    for (index, metric) in hpa["spec"]["metrics"].as_array().into_iter().flatten().enumerate() {
+    for (index, metric) in hpa["spec"]["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let key = match metric["type"].as_str() {
             Some("Pods") => "pods",
             Some("Object") => "object",
@@ -1033,7 +1107,11 @@ fn hpa_custom_metrics(hpa: &Value) -> Vec<(String, &str)> {
 }
 
 /// hpa-unknown-metric and prometheus-role-missing.
-pub(super) fn check_hpas(objects: &[Object<'_>], configs: &[AdapterConfigDoc<'_>], lint: &mut Lint) {
+pub(super) fn check_hpas(
+    objects: &[Object<'_>],
+    configs: &[AdapterConfigDoc<'_>],
+    lint: &mut Lint,
+) {
     let custom: Vec<&AdapterConfigDoc<'_>> = configs
         .iter()
         .filter(|config| config.config["rules"].is_array())
@@ -1051,7 +1129,10 @@ pub(super) fn check_hpas(objects: &[Object<'_>], configs: &[AdapterConfigDoc<'_>
         .map(|object| object.namespace)
         .collect();
 
-    for hpa in objects.iter().filter(|object| object.kind == "HorizontalPodAutoscaler") {
+    for hpa in objects
+        .iter()
+        .filter(|object| object.kind == "HorizontalPodAutoscaler")
+    {
         let metrics = hpa_custom_metrics(hpa.value);
         if !custom.is_empty() && !open {
             for (field, name) in &metrics {
@@ -1061,7 +1142,11 @@ pub(super) fn check_hpas(objects: &[Object<'_>], configs: &[AdapterConfigDoc<'_>
                 let list = if served.is_empty() {
                     "none".to_owned()
                 } else {
-                    served.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                    served
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 lint.push(
                     hpa,
@@ -1115,13 +1200,16 @@ pub(super) fn check_served_apis(
             Some("metrics.k8s.io") => ("resourceRules", "resourceRules"),
             _ => continue,
         };
-        let (Some(service_name), Some(service_namespace)) =
-            (spec["service"]["name"].as_str(), spec["service"]["namespace"].as_str())
-        else {
+        let (Some(service_name), Some(service_namespace)) = (
+            spec["service"]["name"].as_str(),
+            spec["service"]["namespace"].as_str(),
+        ) else {
             continue;
         };
         let Some(service) = objects.iter().find(|object| {
-            object.kind == "Service" && object.name == service_name && object.namespace == Some(service_namespace)
+            object.kind == "Service"
+                && object.name == service_name
+                && object.namespace == Some(service_namespace)
         }) else {
             continue;
         };
@@ -1132,13 +1220,13 @@ pub(super) fn check_served_apis(
         for pod in pods.iter().filter(|pod| {
             pod.object.namespace == Some(service_namespace)
                 && !pod.adapter_containers().is_empty()
-                && selects(&serde_json::json!({ "matchLabels": selector }), pod.labels) == Some(true)
+                && selects(&serde_json::json!({ "matchLabels": selector }), pod.labels)
+                    == Some(true)
         }) {
             for name in pod.config_maps() {
-                let Some(config) = configs
-                    .iter()
-                    .find(|config| config.object.name == name && config.object.namespace == pod.object.namespace)
-                else {
+                let Some(config) = configs.iter().find(|config| {
+                    config.object.name == name && config.object.namespace == pod.object.namespace
+                }) else {
                     continue;
                 };
                 let present = match &config.config[section] {
@@ -1185,8 +1273,12 @@ mod tests {
         assert_eq!(model_duration("5m"), Ok(StdDuration::from_secs(300)));
         assert_eq!(model_duration("1h30m"), Ok(StdDuration::from_secs(5400)));
         assert_eq!(model_duration("0"), Ok(StdDuration::ZERO));
-        assert!(model_duration("5").unwrap_err().contains("not a valid duration string"));
-        assert!(model_duration("30m1h").unwrap_err().contains("not a valid duration string"));
+        assert!(model_duration("5")
+            .unwrap_err()
+            .contains("not a valid duration string"));
+        assert!(model_duration("30m1h")
+            .unwrap_err()
+            .contains("not a valid duration string"));
         assert!(model_duration("5min").unwrap_err().contains("unknown unit"));
         assert!(model_duration("").unwrap_err().contains("empty"));
         assert!(model_duration("1.5m").is_err());
@@ -1214,7 +1306,12 @@ mod tests {
 
     #[test]
     fn required_labels_of_selectors() {
-        let labels = required_labels(r#"x{namespace!="",pod=~".+",job="a",container=~".*",a!="b"}"#).unwrap();
-        assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["job", "namespace", "pod"]);
+        let labels =
+            required_labels(r#"x{namespace!="",pod=~".+",job="a",container=~".*",a!="b"}"#)
+                .unwrap();
+        assert_eq!(
+            labels.into_iter().collect::<Vec<_>>(),
+            ["job", "namespace", "pod"]
+        );
     }
 }

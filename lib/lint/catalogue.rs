@@ -379,9 +379,7 @@ mod tests {
         for check in Check::ALL {
             let id = check.id();
             assert!(seen.insert(id), "{id} twice");
-            assert!(id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             assert_eq!(Check::from_id(id), Some(check));
             assert!(check.info().source.starts_with("https://"));
         }

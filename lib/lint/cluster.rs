@@ -66,7 +66,10 @@ fn group<'a>(object: &Object<'a>) -> &'a str {
 /// that context (info).
 pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &mut Lint) {
     let mut first: BTreeMap<(&str, &str, Option<&str>, &str), &Object<'_>> = BTreeMap::new();
-    for object in objects.iter().filter(|object| !object.kind.is_empty() && !object.name.is_empty()) {
+    for object in objects
+        .iter()
+        .filter(|object| !object.kind.is_empty() && !object.name.is_empty())
+    {
         let key = (group(object), object.kind, object.namespace, object.name);
         match first.get(&key) {
             // The same object twice, byte for byte, changes nothing.
@@ -90,7 +93,10 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
     }
     let kube_prometheus_in_input = objects.iter().any(part_of_kube_prometheus);
     for object in objects {
-        if object.kind.is_empty() || !kube_prometheus_name(object) || part_of_kube_prometheus(object) {
+        if object.kind.is_empty()
+            || !kube_prometheus_name(object)
+            || part_of_kube_prometheus(object)
+        {
             continue;
         }
         let what = if object.kind == "APIService" {
@@ -103,7 +109,9 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
                 object.name
             )
         };
-        let (severity, message) = if stack == Some(Stack::KubePrometheus) || kube_prometheus_in_input {
+        let (severity, message) = if stack == Some(Stack::KubePrometheus)
+            || kube_prometheus_in_input
+        {
             (
                 Severity::Error,
                 format!("{what}; applied next to kube-prometheus, one replaces the other and the resource metrics API breaks"),
@@ -139,7 +147,10 @@ fn kube_prometheus_prometheus_labels() -> Value {
 
 /// Service name and namespace of an in-cluster URL's host
 /// (`name.namespace.svc...`, `name.namespace`, `name`).
-fn service_of<'a>(url: &'a str, default_namespace: &'a str) -> Option<(&'a str, &'a str, Option<u16>)> {
+fn service_of<'a>(
+    url: &'a str,
+    default_namespace: &'a str,
+) -> Option<(&'a str, &'a str, Option<u16>)> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit('@').next()?;
@@ -147,7 +158,11 @@ fn service_of<'a>(url: &'a str, default_namespace: &'a str) -> Option<(&'a str, 
         Some((host, port)) => (host, Some(port.parse().ok()?)),
         None => (host_port, None),
     };
-    let port = port.or(if url.starts_with("https") { Some(443) } else { Some(80) });
+    let port = port.or(if url.starts_with("https") {
+        Some(443)
+    } else {
+        Some(80)
+    });
     let parts: Vec<&str> = host.trim_end_matches('.').split('.').collect();
     match parts.as_slice() {
         [name] => Some((name, default_namespace, port)),
@@ -221,10 +236,10 @@ fn rule_admits(
             Some(selector) => {
                 // Unknown namespace labels: a selector on anything but the
                 // automatic name label cannot be judged.
-                let known = selector["matchLabels"]
-                    .as_object()
-                    .is_none_or(|map| map.keys().all(|key| client_namespace_labels.get(key).is_some()))
-                    && selector["matchExpressions"].is_null();
+                let known = selector["matchLabels"].as_object().is_none_or(|map| {
+                    map.keys()
+                        .all(|key| client_namespace_labels.get(key).is_some())
+                }) && selector["matchExpressions"].is_null();
                 match selects(selector, client_namespace_labels) {
                     Some(true) => Some(true),
                     Some(false) if known => Some(false),
@@ -260,7 +275,13 @@ pub(super) fn check_network_policies(
     let input_policies: Vec<(&str, &Value, String)> = objects
         .iter()
         .filter(|object| object.kind == "NetworkPolicy")
-        .map(|object| (object.namespace.unwrap_or("default"), object.value, object.display()))
+        .map(|object| {
+            (
+                object.namespace.unwrap_or("default"),
+                object.value,
+                object.display(),
+            )
+        })
         .collect();
     // kube-prometheus ships its policy; kube-prometheus-stack's is off by
     // default (`prometheus.networkPolicy.enabled: false`), the operator has none.
@@ -293,7 +314,9 @@ pub(super) fn check_network_policies(
             let selector = objects
                 .iter()
                 .find(|object| {
-                    object.kind == "Service" && object.name == service && object.namespace.unwrap_or("default") == namespace
+                    object.kind == "Service"
+                        && object.name == service
+                        && object.namespace.unwrap_or("default") == namespace
                 })
                 .map(|object| object.value["spec"]["selector"].clone());
             let prometheus_labels = match selector {

@@ -161,8 +161,9 @@ pub fn lint_files(
     let mut manifests = Vec::new();
     let mut findings = Vec::new();
     for (origin, bytes) in files {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| crate::Error::Usage(format!("{origin}: not UTF-8 text, nothing to lint")))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            crate::Error::Usage(format!("{origin}: not UTF-8 text, nothing to lint"))
+        })?;
         let documents = parse_manifest_files(&[(origin.clone(), text.to_owned())])?;
         let objects = documents
             .iter()
@@ -182,10 +183,14 @@ pub fn lint_files(
                 spec.preset = preset;
             }
             let config = Config::from_spec(spec, origin)?;
-            findings.extend(lint_config(&config, options).into_iter().map(|mut finding| {
-                finding.object = format!("{origin}: {}", finding.object);
-                finding
-            }));
+            findings.extend(
+                lint_config(&config, options)
+                    .into_iter()
+                    .map(|mut finding| {
+                        finding.object = format!("{origin}: {}", finding.object);
+                        finding
+                    }),
+            );
         } else if !keys.is_empty() && keys.iter().all(|key| ADAPTER_CONFIG_KEYS.contains(key)) {
             // The adapter's config.yaml on its own: checked as its ConfigMap.
             let name = std::path::Path::new(origin)
@@ -322,7 +327,6 @@ impl Lint {
             .collect()
     }
 }
-
 
 #[cfg(test)]
 mod tests {

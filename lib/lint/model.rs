@@ -166,7 +166,10 @@ pub(super) fn check_shape(object: &Object<'_>, lint: &mut Lint) {
         Value::Object(_) if !object.kind.is_empty() => return,
         Value::Object(_) => "has no `kind`".to_owned(),
         Value::Array(_) => "is a list, not an object".to_owned(),
-        other => format!("is the scalar `{}`, not an object", truncate(&other.to_string(), 40)),
+        other => format!(
+            "is the scalar `{}`, not an object",
+            truncate(&other.to_string(), 40)
+        ),
     };
     lint.push(
         object,
@@ -203,7 +206,11 @@ pub(super) fn selects(selector: &Value, labels: &Value) -> Option<bool> {
             }
         }
     }
-    for expression in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for expression in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let key = expression["key"].as_str()?;
         let values: Vec<&str> = expression["values"]
             .as_array()

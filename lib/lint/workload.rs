@@ -30,8 +30,16 @@ const KLOG_FLAGS: [&str; 11] = [
 /// were the pre-0.4 discovery settings, replaced by the config file
 /// (k8s-prometheus-adapter v0.3.0 `cmd/adapter/adapter.go`).
 const REMOVED_FLAGS: [(&str, (u64, u64, u64), &str); 2] = [
-    ("--rate-interval", (0, 4, 0), "write the window into metricsQuery, such as rate(<<.Series>>{<<.LabelMatchers>>}[2m])"),
-    ("--label-prefix", (0, 4, 0), "map labels to resources with resources.overrides in config.yaml"),
+    (
+        "--rate-interval",
+        (0, 4, 0),
+        "write the window into metricsQuery, such as rate(<<.Series>>{<<.LabelMatchers>>}[2m])",
+    ),
+    (
+        "--label-prefix",
+        (0, 4, 0),
+        "map labels to resources with resources.overrides in config.yaml",
+    ),
 ];
 
 /// Container checks: deprecated-image for every container; klog-flags,
@@ -90,10 +98,16 @@ pub(super) fn check_pod(pod: &Pod<'_>, scrape: &Scrape, lint: &mut Lint) {
 
 /// The last value of a flag given as `--flag=value` or `--flag value`
 /// (pflag keeps the last), with its field.
-pub(super) fn flag_value<'a>(args: &'a [(String, String)], flag: &str) -> Option<(&'a str, &'a str)> {
+pub(super) fn flag_value<'a>(
+    args: &'a [(String, String)],
+    flag: &str,
+) -> Option<(&'a str, &'a str)> {
     let mut found = None;
     for (index, (field, arg)) in args.iter().enumerate() {
-        if let Some(value) = arg.strip_prefix(flag).and_then(|rest| rest.strip_prefix('=')) {
+        if let Some(value) = arg
+            .strip_prefix(flag)
+            .and_then(|rest| rest.strip_prefix('='))
+        {
             found = Some((field.as_str(), value));
         } else if arg == flag {
             if let Some((_, value)) = args.get(index + 1) {
@@ -107,9 +121,9 @@ pub(super) fn flag_value<'a>(args: &'a [(String, String)], flag: &str) -> Option
 /// Whether the arguments are the adapter's own (`args`, or a `command`
 /// that runs `/adapter`); a shell wrapper's arguments are not judged.
 fn runs_adapter_directly(args: &[(String, String)]) -> bool {
-    !args.iter().any(|(field, arg)| {
-        field.contains(".command[") && (arg.ends_with("sh") || arg == "-c")
-    })
+    !args
+        .iter()
+        .any(|(field, arg)| field.contains(".command[") && (arg.ends_with("sh") || arg == "-c"))
 }
 
 /// The adapter version an image runs: its tag's, or today's adapter for a
@@ -118,7 +132,11 @@ fn runs_adapter_directly(args: &[(String, String)]) -> bool {
 fn adapter_version(image: &Image) -> Option<(u64, u64, u64)> {
     // directxman12/ images stopped at v0.8.4, before the move to
     // kubernetes-sigs; their moving tags are that release.
-    let current = if image.repository().trim_start_matches("docker.io/").starts_with("directxman12/") {
+    let current = if image
+        .repository()
+        .trim_start_matches("docker.io/")
+        .starts_with("directxman12/")
+    {
         (0, 8, 4)
     } else {
         (0, 12, 0)
@@ -131,7 +149,13 @@ fn adapter_version(image: &Image) -> Option<(u64, u64, u64)> {
 }
 
 /// klog-flags and adapter-flags.
-fn check_flags(pod: &Pod<'_>, path: &str, image: &Image, args: &[(String, String)], lint: &mut Lint) {
+fn check_flags(
+    pod: &Pod<'_>,
+    path: &str,
+    image: &Image,
+    args: &[(String, String)],
+    lint: &mut Lint,
+) {
     let object = pod.object;
     let version = adapter_version(image);
     if version.is_some_and(|version| version >= (0, 11, 0)) {
@@ -161,7 +185,8 @@ fn check_flags(pod: &Pod<'_>, path: &str, image: &Image, args: &[(String, String
     }
     for (field, arg) in args {
         let flag = arg.split('=').next().unwrap_or(arg);
-        let Some((_, removed_in, fix)) = REMOVED_FLAGS.iter().find(|(name, _, _)| *name == flag) else {
+        let Some((_, removed_in, fix)) = REMOVED_FLAGS.iter().find(|(name, _, _)| *name == flag)
+        else {
             continue;
         };
         // An unknown version (`latest`, a digest) is today's adapter.
@@ -325,7 +350,9 @@ pub(super) fn url_problem(url: &str, local_prometheus: bool) -> Option<UrlProble
         return broken("has no scheme (http:// or https://)");
     };
     if scheme != "http" && scheme != "https" {
-        return broken(&format!("has the scheme `{scheme}`; the adapter speaks http or https"));
+        return broken(&format!(
+            "has the scheme `{scheme}`; the adapter speaks http or https"
+        ));
     }
     let (authority, path) = match rest.find(['/', '?', '#']) {
         Some(index) => (&rest[..index], &rest[index..]),
@@ -354,7 +381,9 @@ pub(super) fn url_problem(url: &str, local_prometheus: bool) -> Option<UrlProble
     }
     if let Some(port) = port {
         if port.contains(':') {
-            return broken(&format!("has two ports (`{host_port}`): the port was written twice"));
+            return broken(&format!(
+                "has two ports (`{host_port}`): the port was written twice"
+            ));
         }
         if !port.bytes().all(|b| b.is_ascii_digit()) {
             return broken(&format!("has the port `{port}`, which is not a number"));
@@ -375,7 +404,9 @@ pub(super) fn url_problem(url: &str, local_prometheus: bool) -> Option<UrlProble
         }
     }
     if port.is_none() && listens_on_9090_only(host) {
-        return broken("has no port, and this Prometheus Service listens on 9090, not the scheme's default");
+        return broken(
+            "has no port, and this Prometheus Service listens on 9090, not the scheme's default",
+        );
     }
     let bare = host.trim_end_matches('.');
     if bare == "prometheus.default.svc" || bare == "prometheus.default.svc.cluster.local" {
@@ -389,7 +420,9 @@ pub(super) fn url_problem(url: &str, local_prometheus: bool) -> Option<UrlProble
         ));
     }
     if bare == "example.com" || bare.ends_with(".example.com") || bare.ends_with(".example") {
-        return Some(UrlProblem::Placeholder("is a documentation placeholder".to_owned()));
+        return Some(UrlProblem::Placeholder(
+            "is a documentation placeholder".to_owned(),
+        ));
     }
     None
 }
@@ -434,7 +467,6 @@ fn pod_security_problems(spec: &Value, container: &Value) -> Vec<String> {
     problems
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,7 +499,10 @@ mod tests {
         assert!(broken("http://prometheus-operated:/").contains("port"));
         assert!(broken("http://host:9090:9090").contains("written twice"));
         assert!(broken("http://h:9090/path:9090").contains("appended after the path"));
-        assert!(broken("http://monitoring-prometheus.monitoring.svc:9090/prometheus:9090").contains("404"));
+        assert!(
+            broken("http://monitoring-prometheus.monitoring.svc:9090/prometheus:9090")
+                .contains("404")
+        );
         assert!(broken("http://h:90x0").contains("not a number"));
         assert!(broken("http://h:99999").contains("not a port"));
         assert!(broken("tcp://h:9090").contains("scheme"));
@@ -484,7 +519,10 @@ mod tests {
             "http://127.0.0.1:9090",
             "https://prometheus.example.com:9090",
         ] {
-            assert!(matches!(problem(url), Some(UrlProblem::Placeholder(_))), "{url}");
+            assert!(
+                matches!(problem(url), Some(UrlProblem::Placeholder(_))),
+                "{url}"
+            );
         }
         // A Prometheus container in the same pod answers on localhost.
         assert_eq!(url_problem("http://localhost:9090", true), None);

@@ -182,9 +182,10 @@ def main():
         print(f"recommended rule: {', '.join(f'{p}={v:.2f} req/s' for p, v in sorted(values.items()))} "
               f"(load {LOAD}); query: {app['query']}")
 
-        # 4. The guide's rule: no data, and lint says why.
+        # 4. The guide's rule: no data (explain exits 1, a diagnosis that
+        # finds the metric missing gates a pipeline), and lint says why.
         guide = json.loads(gen(binary, "explain", "-c", "fixtures/e2e/documented-scaled.yaml",
-                               "--prometheus", url, "--format", "json").stdout)
+                               "--prometheus", url, "--format", "json", expect=1).stdout)
         problems = guide["apps"][0]["live"]["problems"]
         if not any("returned nothing" in problem for problem in problems):
             fail(f"the guide's window should return no data; explain says {guide['apps'][0]['live']}")
