@@ -8,7 +8,8 @@ BIN     := target/release/gen-manifests
 K8S     := 1.33.0
 OUT     := target/validate
 PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
-           fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0
+           fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0 \
+           pre-commit==4.7.0
 
 .PHONY: all build test unit validate e2e gen snapshots clean
 
@@ -67,6 +68,10 @@ validate: build $(VENV)/.installed
 	$(BIN) -c examples/fastapi/spec.yaml --out-dir $(OUT)/out-dir
 	kubectl kustomize $(OUT)/out-dir > $(OUT)/kustomized.yaml
 	$(PY) tests/validate_manifests.py --k8s-version $(K8S) $(OUT)/kustomized.yaml
+	# pre-commit's own schema check of the hooks file; its canary must fail.
+	$(VENV)/bin/pre-commit validate-manifest .pre-commit-hooks.yaml
+	! $(VENV)/bin/pre-commit validate-manifest fixtures/validator-canary/pre-commit-hooks.yaml > $(OUT)/pre-commit-canary.log
+	grep -q "Missing required key: name" $(OUT)/pre-commit-canary.log
 	# The validator must reject known-bad objects, or it proves nothing.
 	! $(PY) tests/validate_manifests.py --k8s-version $(K8S) --string-labels fixtures/validator-canary/broken.yaml > $(OUT)/canary.log
 	grep -q "5 failures" $(OUT)/canary.log
