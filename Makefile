@@ -11,7 +11,7 @@ PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
            fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0 \
            pre-commit==4.7.0
 
-.PHONY: all build test unit validate e2e gen snapshots clean
+.PHONY: all build test unit validate e2e gen snapshots clean man completions
 
 all: build
 
@@ -20,6 +20,17 @@ build:
 
 gen: build
 	$(BIN) > custom-metrics.yaml
+
+# The man page and shell completions, under target/ (install them where
+# your system looks: /usr/local/share/man/man1, bash-completion, ...).
+man: build
+	mkdir -p target/man && $(BIN) man > target/man/gen-manifests.1
+
+completions: build
+	mkdir -p target/completions
+	$(BIN) completions bash > target/completions/gen-manifests.bash
+	$(BIN) completions zsh > target/completions/_gen-manifests
+	$(BIN) completions fish > target/completions/gen-manifests.fish
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use custom_metrics_manifests::spec::Backend;
 use custom_metrics_manifests::{
     config, explain, gitops, lint, output, prometheus, render, Error, OutputFormat, Preset,
@@ -29,7 +29,8 @@ Examples:
   gen-manifests roles --namespace my-app --patch kube-prometheus/manifests [--check]
   gen-manifests roles --namespace my-app         Prometheus' Role items for my-app
   gen-manifests app --namespace shop --deployment api --target 10 --max 10
-  kpt fn eval DIR --exec gen-manifests --fn-config fn.yaml -- krm   (fn.yaml: kind CustomMetrics)
+  kpt fn eval DIR --exec \"gen-manifests krm\" --fn-config fn.yaml   (fn.yaml: kind CustomMetrics)
+  source <(gen-manifests completions bash)       shell completion (bash, zsh, fish)
 
 Exit codes: 0 success; 1 a check found something; 2 bad input or usage.";
 
@@ -122,6 +123,14 @@ enum Command {
     /// Run as a KRM function (kpt, kustomize): a ResourceList on standard
     /// input, the generated objects appended to its items on standard output.
     Krm,
+    /// Print a shell completion script: `source <(gen-manifests completions bash)`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `gen-manifests man > gen-manifests.1`.
+    Man,
 }
 
 #[derive(Args)]
@@ -501,6 +510,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &custom_metrics_manifests::encode(&manifests, args.format.into()),
                 None,
             )?;
+        }
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "gen-manifests", &mut script);
+            let mut script = String::from_utf8_lossy(&script).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete 4.6 names the subcommands' cases
+                // `gen__subcmd__manifests__subcmd__lint` but sets `cmd` to
+                // `gen__manifests__subcmd__lint` for a hyphenated binary, so
+                // no subcommand option would complete (tests/integrations.rs).
+                script = script.replace("gen__subcmd__manifests", "gen__manifests");
+            }
+            emit(&script, None)?;
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("cannot render the man page")?;
+            emit(&String::from_utf8_lossy(&page), None)?;
         }
         Some(Command::Krm) => {
             let mut input = Vec::new();

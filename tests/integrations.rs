@@ -81,7 +81,11 @@ fn pre_commit_hooks_run_as_pre_commit_runs_them() {
     }
     assert_eq!(
         ids,
-        ["gen-manifests-check", "gen-manifests-lint", "gen-manifests-out-dir"]
+        [
+            "gen-manifests-check",
+            "gen-manifests-lint",
+            "gen-manifests-out-dir"
+        ]
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -118,7 +122,11 @@ fn argocd_plugin_generates_only_manifests_on_stdout() {
     .unwrap();
 
     let init = run_command(&command("init"), &app);
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     let generate = run_command(&command("generate"), &app);
     assert!(generate.status.success());
     assert!(generate.stderr.is_empty(), "nothing but manifests");
@@ -139,4 +147,83 @@ fn argocd_plugin_generates_only_manifests_on_stdout() {
     std::fs::write(app.join(file_name), "apps: [{name: x}]\n").unwrap();
     assert!(!run_command(&command("init"), &app).status.success());
     std::fs::remove_dir_all(app).unwrap();
+}
+
+/// What bash completes for the words typed so far.
+fn bash_complete(words: &[&str]) -> String {
+    let bin = env!("CARGO_BIN_EXE_gen-manifests");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        "source <('{bin}' completions bash) && COMP_WORDS=({words}) && COMP_CWORD={cword} && \
+         COMP_LINE='{line}' && COMP_POINT=${{#COMP_LINE}} && \
+         _gen__manifests gen-manifests '{current}' '{previous}' && echo \"${{COMPREPLY[@]}}\"",
+        words = quoted.join(" "),
+        cword = words.len() - 1,
+        line = words.join(" "),
+        current = words[words.len() - 1],
+        previous = words[words.len() - 2],
+    );
+    let output = Command::new("bash").arg("-c").arg(script).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn completions_complete_in_bash_and_exist_for_zsh_and_fish() {
+    assert_eq!(bash_complete(&["gen-manifests", "kr"]), "krm");
+    assert_eq!(bash_complete(&["gen-manifests", "--out-"]), "--out-dir");
+    assert!(bash_complete(&["gen-manifests", "lint", "--str"]).contains("--strict"));
+    for (shell, marker) in [
+        ("zsh", "#compdef gen-manifests"),
+        ("fish", "complete -c gen-manifests"),
+    ] {
+        let script = stdout(&gen_manifests(&["completions", shell]));
+        assert!(script.contains(marker), "{shell}");
+        assert!(
+            script.contains("krm") && script.contains("simulate"),
+            "{shell}"
+        );
+    }
+    let bad = gen_manifests(&["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_renders_without_warnings() {
+    let page = stdout(&gen_manifests(&["man"]));
+    assert!(page.contains(".TH gen-manifests 1"));
+    let mut groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("groff renders the man page (apt-get install groff-base)");
+    std::io::Write::write_all(&mut groff.stdin.take().unwrap(), page.as_bytes()).unwrap();
+    let output = groff.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in [
+        "explain",
+        "lint",
+        "check",
+        "roles",
+        "simulate",
+        "krm",
+        "completions",
+    ] {
+        assert!(
+            text.contains(command),
+            "{command} missing from the man page"
+        );
+    }
 }
