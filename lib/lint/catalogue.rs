@@ -92,6 +92,8 @@ pub enum Check {
     PrometheusUrl,
     /// A document that is not a Kubernetes object.
     NotAnObject,
+    /// A ServiceMonitor/PodMonitor no Prometheus in the input selects.
+    MonitorNotSelected,
 }
 
 /// A catalogue row.
@@ -127,7 +129,7 @@ const fn info(
 
 impl Check {
     /// Every check, in catalogue order.
-    pub const ALL: [Check; 23] = [
+    pub const ALL: [Check; 24] = [
         Check::PromqlParse,
         Check::QueryTemplate,
         Check::RateWindow,
@@ -151,6 +153,7 @@ impl Check {
         Check::NameCollision,
         Check::PrometheusUrl,
         Check::NotAnObject,
+        Check::MonitorNotSelected,
     ];
 
     /// The catalogue row.
@@ -317,6 +320,13 @@ impl Check {
                 "a document that is not a Kubernetes object (no kind, not a mapping), so nothing in it was checked",
                 "give every document apiVersion, kind and metadata.name",
                 "https://kubernetes.io/docs/concepts/overview/working-with-objects/",
+            ),
+            Check::MonitorNotSelected => info(
+                "monitor-not-selected",
+                Error,
+                "a ServiceMonitor/PodMonitor that no Prometheus resource in the input selects (its monitor selector, nil = none; its namespace selector, nil = own namespace only)",
+                "label the monitor as the Prometheus' selector asks (kube-prometheus-stack: release: <release>; gen-manifests: prometheus.stack and prometheus.release), or widen the selector",
+                "https://github.com/prometheus-community/helm-charts/issues/1631",
             ),
         }
     }

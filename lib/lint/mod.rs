@@ -45,6 +45,7 @@ mod adapter;
 mod catalogue;
 mod cluster;
 mod model;
+mod selectors;
 use crate::promql;
 mod workload;
 
@@ -282,6 +283,7 @@ pub fn lint_documents(docs: &[(String, Value)], options: &LintOptions) -> Vec<Fi
     }
     cluster::check_network_policies(&objects, &pods, options.stack, &mut lint);
     cluster::check_names(&objects, options.stack, &mut lint);
+    selectors::check_monitor_selection(&objects, &mut lint);
     for object in &objects {
         cluster::check_api_service(object, &mut lint);
     }
