@@ -1638,3 +1638,28 @@ fn network_policy_follows_the_spec_stack() {
         assert!(!findings.iter().any(|f| f.id == "network-policy"), "{stack}: {findings:#?}");
     }
 }
+
+/// monitor-not-selected (more cases in tests/selectors.rs): kube-prometheus-stack's
+/// Prometheus (chart 88.5.3, release `prometheus`) ignores a ServiceMonitor
+/// without `release: prometheus`.
+#[test]
+fn monitor_not_selected() {
+    let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: api\n";
+    let text = format!(
+        "{}\n---\n{monitor}",
+        fixture("fixtures/lint/selectors/kube-prometheus-stack-prometheus.yaml")
+    );
+    let findings = lint(&text);
+    assert!(ids(&findings).contains("monitor-not-selected"), "{}", lines(&findings));
+}
+
+#[test]
+fn monitor_not_selected_negative() {
+    let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: api\n  namespace: shop\n  labels:\n    release: prometheus\nspec:\n  selector:\n    matchLabels:\n      app: api\n";
+    let text = format!(
+        "{}\n---\n{monitor}",
+        fixture("fixtures/lint/selectors/kube-prometheus-stack-prometheus.yaml")
+    );
+    let findings = lint(&text);
+    assert!(!ids(&findings).contains("monitor-not-selected"), "{}", lines(&findings));
+}
