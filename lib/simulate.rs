@@ -54,4 +54,4 @@ pub use model::{
 pub use plot::{plot_files, render_png, render_svg};
 pub use report::{json_report, text_report};
 pub use sweep::{best_setting, rule_text, run_sweep, Sweep, SweepParameter, SweepResult, SweepRow};
-pub use trace::Trace;
+pub use trace::{Trace, EPOCH_MS_THRESHOLD};

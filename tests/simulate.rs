@@ -240,6 +240,10 @@ fn bad_csv_exits_2_with_file_and_line_and_writes_nothing() {
         ("descending", 3),
         ("negative", 2),
         ("empty", 1),
+        ("cr-line-ends", 1),
+        ("seconds-header-ms-values", 2),
+        ("semicolons", 2),
+        ("utf16", 1),
     ] {
         let csv = format!("fixtures/simulate/bad/{name}.csv");
         let svg = dir.join(format!("{name}.svg"));
@@ -266,6 +270,27 @@ fn bad_csv_exits_2_with_file_and_line_and_writes_nothing() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.is_empty(), "bad input wrote {left:?}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// step.csv saved by a spreadsheet (BOM, CRLF) and with epoch-millisecond
+/// timestamps simulates exactly as step.csv does.
+#[test]
+fn bom_crlf_and_epoch_milliseconds_read_as_the_plain_csv() {
+    let run = |csv: &str| {
+        let output = gen_manifests(&[
+            "simulate", "-c", SPEC, "--app", "web", "--load", csv, "--format", "json",
+        ]);
+        let mut value = json(&output);
+        value.as_object_mut().unwrap().remove("source");
+        value
+    };
+    let plain = run(STEP);
+    for csv in [
+        "fixtures/simulate/step-bom-crlf.csv",
+        "fixtures/simulate/step-epoch-ms.csv",
+    ] {
+        assert_eq!(run(csv), plain, "{csv}");
+    }
 }
 
 #[test]
