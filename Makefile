@@ -11,7 +11,7 @@ PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
            fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0 \
            pre-commit==4.7.0
 
-.PHONY: all build test unit validate e2e gen snapshots clean man completions
+.PHONY: all build test unit validate e2e gen snapshots clean man completions package
 
 all: build
 
@@ -37,7 +37,14 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_DEPS)
 	touch $@
 
-test: unit validate e2e
+test: unit validate e2e package
+
+# What `cargo package` ships: the library, the binary, README, LICENSE and
+# the Cargo files only (the `include` list in Cargo.toml).
+package:
+	$(CARGO) package --locked --no-verify --list --allow-dirty 2>/dev/null > target/package-list.txt
+	! grep -vE '^(\.cargo_vcs_info\.json|Cargo\.(toml|toml\.orig|lock)|LICENSE|README\.md|lib/.+|bin/.+)$$' target/package-list.txt
+	grep -qx LICENSE target/package-list.txt && grep -qx bin/gen-manifests.rs target/package-list.txt
 
 # The real components: Prometheus (Debian package `prometheus`) and the
 # FastAPI example app, on 127.0.0.1; bounded to two minutes.

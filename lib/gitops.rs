@@ -33,8 +33,10 @@ pub const GENERATED_HEADER: &str =
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// `(file name, contents)` for every object, then `kustomization.yaml`
-/// listing them in apply order with kustomize's `fifo` ordering, so that
-/// `kubectl kustomize DIR` yields the objects in the single-file order.
+/// listing them in apply order. It sets no `sortOptions`: `kubectl apply
+/// -k` always passes `--reorder` and warns ("Sorting order is set both in
+/// kustomization.yaml and in a CLI flag") when the file sets one too; its
+/// legacy order applies RBAC and ConfigMaps before workloads as well.
 pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = file_names(manifests)
         .into_iter()
@@ -48,7 +50,7 @@ pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
         .collect();
     let mut kustomization = String::from(GENERATED_HEADER);
     kustomization.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
-    kustomization.push_str("sortOptions:\n  order: fifo\nresources:\n");
+    kustomization.push_str("resources:\n");
     for (name, _) in &files {
         let _ = writeln!(kustomization, "- {name}");
     }
