@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::adapter_config::AdapterConfig;
 pub use crate::naming::{served_metrics, ServedMetric, DEFAULT_SERIES};
 use crate::spec::{
-    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec, MonitorKind,
-    Preset, ResourcesSpec, Spec, SpecError, Stack, TlsMode, TolerationSpec,
+    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec,
+    MetricsReaderSpec, MonitorKind, Preset, ProbeSpec, ReaderSubject, ResourcesSpec,
+    SecurityContextSpec, Spec, SpecError, Stack, TlsMode, TolerationSpec,
 };
 use crate::stack::{StackFacts, StackInput};
 use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replicas};
@@ -106,9 +107,29 @@ pub struct Adapter {
     pub node_selector: BTreeMap<String, String>,
     /// Tolerations.
     pub tolerations: Vec<TolerationSpec>,
-    /// The preset's conventions for labels, probes and security context,
-    /// which are not spec fields.
-    pub preset: Preset,
+    /// Labels that select the adapter's pods; also on the pods and objects.
+    pub selector: BTreeMap<String, String>,
+    /// Labels on the pods and objects that do not select.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Labels on the objects only.
+    pub object_labels: BTreeMap<String, String>,
+    /// The Deployment's own labels besides `labels`, in place of the
+    /// others; `None`: the labels of every adapter object.
+    pub deployment_labels: Option<BTreeMap<String, String>>,
+    /// The pod template's `metadata.name`.
+    pub pod_template_name: Option<Name>,
+    /// Arguments before the generated flags.
+    pub leading_args: Vec<String>,
+    /// Arguments after the generated flags.
+    pub extra_args: Vec<String>,
+    /// Liveness probe.
+    pub liveness_probe: ProbeSpec,
+    /// Readiness probe.
+    pub readiness_probe: ProbeSpec,
+    /// The container's security context.
+    pub security_context: SecurityContextSpec,
+    /// Who may read the served metrics, with which verbs.
+    pub metrics_reader: MetricsReaderSpec,
 }
 
 /// Resolved TLS settings.
@@ -236,6 +257,13 @@ impl Config {
     /// placeholder, replaced when the preset's spec is applied.
     fn blank(preset: Preset) -> Config {
         let placeholder: Name = "unset".parse().expect("valid name");
+        let blank_probe = ProbeSpec {
+            path: "/".parse().expect("valid path"),
+            initial_delay_seconds: None,
+            timeout_seconds: None,
+            period_seconds: None,
+            failure_threshold: None,
+        };
         Config {
             preset,
             adapter: Adapter {
@@ -259,7 +287,20 @@ impl Config {
                 priority_class_name: None,
                 node_selector: BTreeMap::new(),
                 tolerations: Vec::new(),
-                preset,
+                selector: BTreeMap::new(),
+                pod_labels: BTreeMap::new(),
+                object_labels: BTreeMap::new(),
+                deployment_labels: None,
+                pod_template_name: None,
+                leading_args: Vec::new(),
+                extra_args: Vec::new(),
+                liveness_probe: blank_probe.clone(),
+                readiness_probe: blank_probe,
+                security_context: SecurityContextSpec::default(),
+                metrics_reader: MetricsReaderSpec {
+                    verbs: Vec::new(),
+                    subject: ReaderSubject::Adapter,
+                },
             },
             adapter_config: AdapterConfig::default(),
             prometheus: Prometheus::kube_prometheus(None),
@@ -320,6 +361,28 @@ impl Config {
         if overrides.priority_class_name.is_some() {
             adapter.priority_class_name = overrides.priority_class_name;
         }
+        // The instance label names this adapter: it follows a rename unless
+        // the spec gives the selector.
+        if renamed && overrides.selector.is_none() {
+            if let Some(instance) = adapter.selector.get_mut(crate::labels::INSTANCE) {
+                *instance = adapter.name.to_string();
+            }
+        }
+        set(&mut adapter.selector, overrides.selector.map(|Labels(map)| map));
+        set(&mut adapter.pod_labels, overrides.pod_labels.map(|Labels(map)| map));
+        set(&mut adapter.object_labels, overrides.object_labels.map(|Labels(map)| map));
+        if let Some(Labels(labels)) = overrides.deployment_labels {
+            adapter.deployment_labels = Some(labels);
+        }
+        if overrides.pod_template_name.is_some() {
+            adapter.pod_template_name = overrides.pod_template_name;
+        }
+        set(&mut adapter.leading_args, overrides.leading_args);
+        set(&mut adapter.extra_args, overrides.extra_args);
+        set(&mut adapter.liveness_probe, overrides.liveness_probe);
+        set(&mut adapter.readiness_probe, overrides.readiness_probe);
+        set(&mut adapter.security_context, overrides.security_context);
+        set(&mut adapter.metrics_reader, overrides.metrics_reader);
         if let Some(spanned) = overrides.tls {
             let tls_at = position(&spanned);
             let tls = spanned.value;

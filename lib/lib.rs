@@ -30,6 +30,7 @@ pub mod gitops;
 pub mod keda;
 pub mod krm;
 pub mod kube_prometheus;
+pub mod labels;
 pub mod lint;
 pub mod meta;
 pub mod monitoring;

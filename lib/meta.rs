@@ -1,5 +1,5 @@
 //! Object metadata and labels: one helper for name, namespace and labels,
-//! label keys as constants, and the label conventions of each preset.
+//! label keys as constants, and the adapter's labels from its resolved fields.
 //!
 //! ```
 //! use custom_metrics_manifests::{meta, preset::Preset, Config};
@@ -16,32 +16,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::config::Adapter;
-use crate::preset::Preset;
 
-/// `app.kubernetes.io/name`: kube-prometheus' NetworkPolicy `prometheus-k8s`
-/// admits pods whose value is `prometheus-adapter`.
-pub const NAME: &str = "app.kubernetes.io/name";
-/// `app.kubernetes.io/instance`: tells this adapter's pods from kube-prometheus' own.
-pub const INSTANCE: &str = "app.kubernetes.io/instance";
-/// `app.kubernetes.io/component`.
-pub const COMPONENT: &str = "app.kubernetes.io/component";
-/// `app.kubernetes.io/part-of`.
-pub const PART_OF: &str = "app.kubernetes.io/part-of";
-/// `app.kubernetes.io/version`.
-pub const VERSION: &str = "app.kubernetes.io/version";
-/// `app.kubernetes.io/managed-by`: marks objects and files this tool wrote.
-pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-/// The guide's label key.
-pub const APP: &str = "app";
-/// The pod annotation holding the sha256 of the adapter's `config.yaml`.
-pub const CHECKSUM_CONFIG: &str = "checksum/config";
-/// This tool's name, the value of [`MANAGED_BY`].
-pub const TOOL: &str = "gen-manifests";
-/// kube-prometheus' adapter uses this component value; ours must differ so
-/// that neither Deployment's selector picks the other's pods.
-pub const KUBE_PROMETHEUS_ADAPTER_COMPONENT: &str = "metrics-adapter";
-/// The component value of this tool's adapter.
-pub const CUSTOM_METRICS_COMPONENT: &str = "custom-metrics-adapter";
+pub use crate::labels::{
+    APP, CHECKSUM_CONFIG, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE,
+    KUBE_PROMETHEUS_ADAPTER_COMPONENT, MANAGED_BY, NAME, PART_OF, TOOL, VERSION,
+};
 
 /// Builds `ObjectMeta` with a name, an optional namespace and labels.
 pub fn object_meta(
@@ -68,33 +47,22 @@ pub fn labels<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeM
 /// The labels that select the adapter's pods (Deployment selector,
 /// Service selector, PodDisruptionBudget).
 pub fn adapter_selector(adapter: &Adapter) -> BTreeMap<String, String> {
-    match adapter.preset {
-        Preset::Documented => labels([(APP, "prometheus-adapter")]),
-        Preset::Recommended => labels([
-            (NAME, "prometheus-adapter"),
-            (INSTANCE, adapter.name.as_str()),
-        ]),
-    }
+    adapter.selector.clone()
 }
 
-/// Labels on every adapter object: the preset's convention plus the
-/// user's `adapter.labels`.
+/// Labels on every adapter object: the pod labels plus the object labels.
 pub fn adapter_labels(adapter: &Adapter) -> BTreeMap<String, String> {
     let mut labels = adapter_pod_labels(adapter);
-    if adapter.preset == Preset::Recommended {
-        labels.insert(MANAGED_BY.to_owned(), TOOL.to_owned());
-    }
+    labels.extend(adapter.object_labels.clone());
     labels
 }
 
-/// Labels on the adapter's pods: the selector plus the component.
+/// Labels on the adapter's pods: `labels`, the pod labels, the selector.
 pub fn adapter_pod_labels(adapter: &Adapter) -> BTreeMap<String, String> {
-    // The user's labels first, so that none can override a selector label
-    // and leave the Deployment selecting no pods.
+    // The selector last, so that no other label can override one of its
+    // keys and leave the Deployment selecting no pods.
     let mut labels = adapter.labels.clone();
-    if adapter.preset == Preset::Recommended {
-        labels.insert(COMPONENT.to_owned(), CUSTOM_METRICS_COMPONENT.to_owned());
-    }
+    labels.extend(adapter.pod_labels.clone());
     labels.extend(adapter_selector(adapter));
     labels
 }

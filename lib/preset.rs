@@ -33,7 +33,13 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::adapter_config::{NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule};
 pub use crate::spec::Preset;
-use crate::spec::{AdapterSpec, PrometheusSpec, ResourcesSpec, Spec, TlsMode, TlsSpec};
+use crate::labels::{
+    APP, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE, MANAGED_BY, NAME, TOOL,
+};
+use crate::spec::{
+    AdapterSpec, CapabilitiesSpec, MetricsReaderSpec, ProbeSpec, PrometheusSpec, ReaderSubject,
+    ResourcesSpec, SeccompKind, SeccompProfileSpec, SecurityContextSpec, Spec, TlsMode, TlsSpec,
+};
 use crate::values::{Labels, Replicas};
 
 impl Preset {
@@ -57,6 +63,46 @@ fn name<T: FromStr<Err: fmt::Display>>(text: &str) -> T {
 
 fn replicas(value: i64) -> Replicas {
     Replicas::new(value).expect("preset replicas are in range")
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    Labels(
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+    )
+}
+
+/// An HTTPS probe of `path`, 30s after start, with a 5s timeout.
+fn probe(path: &str) -> ProbeSpec {
+    ProbeSpec {
+        path: name(path),
+        initial_delay_seconds: Some(30),
+        timeout_seconds: Some(5),
+        period_seconds: None,
+        failure_threshold: None,
+    }
+}
+
+/// A non-root, read-only container without privilege escalation that
+/// drops `drop` and uses `seccomp`.
+fn security_context(drop: &str, seccomp: Option<SeccompKind>) -> SecurityContextSpec {
+    SecurityContextSpec {
+        allow_privilege_escalation: Some(false),
+        capabilities: Some(CapabilitiesSpec {
+            add: None,
+            drop: Some(vec![drop.to_owned()]),
+        }),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(10001),
+        run_as_group: None,
+        seccomp_profile: seccomp.map(|kind| SeccompProfileSpec {
+            kind,
+            localhost_profile: None,
+        }),
+    }
 }
 
 /// A value with no place in a file.
@@ -129,6 +175,26 @@ fn documented() -> Spec {
             priority_class_name: None,
             node_selector: Some(BTreeMap::new()),
             tolerations: Some(Vec::new()),
+            selector: Some(labels(&[(APP, "prometheus-adapter")])),
+            pod_labels: Some(labels(&[])),
+            object_labels: Some(labels(&[])),
+            // The guide's Deployment carries no labels of its own.
+            deployment_labels: Some(labels(&[])),
+            // The guide names the pod template; the API server ignores it.
+            pod_template_name: Some(name("prometheus-adapter")),
+            // The guide repeats the image's entrypoint as the first argument.
+            leading_args: Some(vec!["/adapter".to_owned()]),
+            extra_args: Some(Vec::new()),
+            liveness_probe: Some(probe("/healthz")),
+            readiness_probe: Some(probe("/healthz")),
+            // The guide's lower-case "all" is accepted by container runtimes but
+            // fails Pod Security `restricted`, which wants exactly `ALL`.
+            security_context: Some(security_context("all", None)),
+            // The guide binds read access to the adapter itself.
+            metrics_reader: Some(MetricsReaderSpec {
+                verbs: vec!["*".to_owned()],
+                subject: ReaderSubject::Adapter,
+            }),
         },
         rules: Some(unplaced(vec![unplaced(Rule {
                 series_query: HTTP_SERIES_QUERY.into(),
@@ -193,6 +259,30 @@ fn recommended() -> Spec {
             priority_class_name: None,
             node_selector: Some(BTreeMap::new()),
             tolerations: Some(Vec::new()),
+            // kube-prometheus' NetworkPolicy admits `name: prometheus-adapter`;
+            // the instance tells these pods from kube-prometheus' own adapter.
+            selector: Some(labels(&[
+                (NAME, "prometheus-adapter"),
+                (INSTANCE, "custom-metrics-adapter"),
+            ])),
+            pod_labels: Some(labels(&[(COMPONENT, CUSTOM_METRICS_COMPONENT)])),
+            object_labels: Some(labels(&[(MANAGED_BY, TOOL)])),
+            deployment_labels: None,
+            pod_template_name: None,
+            leading_args: Some(Vec::new()),
+            extra_args: Some(Vec::new()),
+            liveness_probe: Some(probe("/livez")),
+            readiness_probe: Some(probe("/readyz")),
+            security_context: Some(security_context("ALL", Some(SeccompKind::RuntimeDefault))),
+            // The HPA controller only reads metrics; bind it, as
+            // prometheus-adapter's Helm chart does.
+            metrics_reader: Some(MetricsReaderSpec {
+                verbs: vec!["get".to_owned(), "list".to_owned(), "watch".to_owned()],
+                subject: ReaderSubject::ServiceAccount {
+                    name: name("horizontal-pod-autoscaler"),
+                    namespace: name("kube-system"),
+                },
+            }),
         },
         rules: Some(unplaced(vec![unplaced(Rule {
             series_query: HTTP_SERIES_QUERY.into(),

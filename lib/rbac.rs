@@ -20,7 +20,7 @@ use k8s_openapi::api::rbac::v1::{
 
 use crate::config::{Adapter, Prometheus};
 use crate::meta::{self, adapter_cluster_meta, adapter_meta, object_meta};
-use crate::preset::Preset;
+use crate::spec::ReaderSubject;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -110,29 +110,30 @@ pub fn auth_reader_binding(adapter: &Adapter) -> RoleBinding {
 
 /// Read access to `custom.metrics.k8s.io`.
 pub fn server_resources_role(adapter: &Adapter) -> ClusterRole {
-    let verbs: &[&str] = match adapter.preset {
-        Preset::Documented => &["*"],
-        // The HPA controller only reads metrics.
-        Preset::Recommended => &["get", "list", "watch"],
-    };
+    let verbs: Vec<&str> = adapter
+        .metrics_reader
+        .verbs
+        .iter()
+        .map(String::as_str)
+        .collect();
     ClusterRole {
         metadata: adapter_cluster_meta(adapter, &prefixed(adapter, "server-resources")),
-        rules: Some(vec![rule(&["custom.metrics.k8s.io"], &["*"], verbs)]),
+        rules: Some(vec![rule(&["custom.metrics.k8s.io"], &["*"], &verbs)]),
         ..ClusterRole::default()
     }
 }
 
-/// Binds [`server_resources_role`] to the HPA controller. The guide binds it
-/// to the adapter's own ServiceAccount (kept in the documented preset); the
-/// recommended preset binds the controller that actually reads the metrics,
-/// as prometheus-adapter's Helm chart does.
+/// Binds [`server_resources_role`] to the metrics reader: the guide binds
+/// the adapter's own ServiceAccount (kept in the documented preset); the
+/// recommended preset binds the HPA controller, which actually reads the
+/// metrics, as prometheus-adapter's Helm chart does.
 pub fn hpa_controller_binding(adapter: &Adapter) -> ClusterRoleBinding {
-    let subject = match adapter.preset {
-        Preset::Documented => adapter_subject(adapter),
-        Preset::Recommended => Subject {
+    let subject = match &adapter.metrics_reader.subject {
+        ReaderSubject::Adapter => adapter_subject(adapter),
+        ReaderSubject::ServiceAccount { name, namespace } => Subject {
             kind: "ServiceAccount".into(),
-            name: "horizontal-pod-autoscaler".into(),
-            namespace: Some("kube-system".into()),
+            name: name.to_string(),
+            namespace: Some(namespace.to_string()),
             ..Subject::default()
         },
     };

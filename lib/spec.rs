@@ -253,6 +253,199 @@ pub struct AdapterSpec {
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Tolerations for the adapter pods.
     pub tolerations: Option<Vec<TolerationSpec>>,
+    /// Labels that select the adapter's pods (Deployment, Service and
+    /// PodDisruptionBudget selectors), also on the pods and objects. An
+    /// `app.kubernetes.io/instance` key follows `name` unless set here.
+    #[serde(default, deserialize_with = "selector")]
+    pub selector: Option<Labels>,
+    /// Labels on the adapter's pods and objects that do not select.
+    pub pod_labels: Option<Labels>,
+    /// Labels on the adapter's objects only, not on its pods.
+    pub object_labels: Option<Labels>,
+    /// The Deployment's own labels besides `labels`, in place of the
+    /// selector, pod and object labels (the guide's Deployment has none).
+    pub deployment_labels: Option<Labels>,
+    /// The pod template's `metadata.name` (the guide sets one; the API
+    /// server ignores it).
+    pub pod_template_name: Option<Name>,
+    /// Arguments before the generated flags (the guide repeats the image's
+    /// entrypoint, `/adapter`, there).
+    pub leading_args: Option<Vec<String>>,
+    /// Arguments after the generated flags. The adapter parses flags with
+    /// Go's `flag` package, where the last occurrence wins, so `--v=6` here
+    /// overrides `logLevel`.
+    pub extra_args: Option<Vec<String>>,
+    /// The container's liveness probe (HTTPS on the serving port).
+    pub liveness_probe: Option<ProbeSpec>,
+    /// The container's readiness probe (HTTPS on the serving port).
+    pub readiness_probe: Option<ProbeSpec>,
+    /// The container's security context, replacing the preset's as a whole.
+    pub security_context: Option<SecurityContextSpec>,
+    /// Who may read `custom.metrics.k8s.io`: the `*-server-resources`
+    /// ClusterRole's verbs and the `*-hpa-controller` binding's subject.
+    pub metrics_reader: Option<MetricsReaderSpec>,
+}
+
+/// An HTTPS GET probe on the adapter's serving port.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// The path, such as `/livez`.
+    pub path: ProbePath,
+    /// Seconds after start before the first probe.
+    pub initial_delay_seconds: Option<u16>,
+    /// Seconds before a probe times out.
+    pub timeout_seconds: Option<u16>,
+    /// Seconds between probes.
+    pub period_seconds: Option<u16>,
+    /// Failures in a row before the probe fails.
+    pub failure_threshold: Option<u16>,
+}
+
+/// An HTTP path: starts with `/`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ProbePath(String);
+
+impl ProbePath {
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ProbePath {
+    type Error = String;
+
+    fn try_from(path: String) -> Result<Self, String> {
+        if !path.starts_with('/') || path.chars().any(char::is_whitespace) {
+            return Err(format!("`{path}` is not an HTTP path: start with `/`, no spaces"));
+        }
+        Ok(ProbePath(path))
+    }
+}
+
+impl FromStr for ProbePath {
+    type Err = String;
+
+    fn from_str(path: &str) -> Result<Self, String> {
+        ProbePath::try_from(path.to_owned())
+    }
+}
+
+/// A pod selector: at least one label (a Deployment's empty selector is
+/// refused by the API server).
+fn selector<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Labels>, D::Error> {
+    let labels = Labels::deserialize(deserializer)?;
+    if labels.0.is_empty() {
+        return Err(serde::de::Error::custom(
+            "the selector needs at least one label",
+        ));
+    }
+    Ok(Some(labels))
+}
+
+/// RBAC verbs: at least one (a PolicyRule without verbs is refused).
+fn verbs<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let verbs = Vec::<String>::deserialize(deserializer)?;
+    if verbs.is_empty() || verbs.iter().any(String::is_empty) {
+        return Err(serde::de::Error::custom(
+            "give at least one verb, such as `get`, `list`, `watch`",
+        ));
+    }
+    Ok(verbs)
+}
+
+/// The adapter container's security context (the fields Pod Security
+/// `restricted` looks at).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityContextSpec {
+    /// `allowPrivilegeEscalation`.
+    pub allow_privilege_escalation: Option<bool>,
+    /// Capabilities to add and drop.
+    pub capabilities: Option<CapabilitiesSpec>,
+    /// `readOnlyRootFilesystem`.
+    pub read_only_root_filesystem: Option<bool>,
+    /// `runAsNonRoot`.
+    pub run_as_non_root: Option<bool>,
+    /// `runAsUser`.
+    pub run_as_user: Option<u32>,
+    /// `runAsGroup`.
+    pub run_as_group: Option<u32>,
+    /// `seccompProfile`.
+    pub seccomp_profile: Option<SeccompProfileSpec>,
+}
+
+/// Linux capabilities.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CapabilitiesSpec {
+    /// Capabilities added.
+    pub add: Option<Vec<String>>,
+    /// Capabilities dropped (Pod Security `restricted` wants `ALL`).
+    pub drop: Option<Vec<String>>,
+}
+
+/// A seccomp profile.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeccompProfileSpec {
+    /// The profile's type.
+    #[serde(rename = "type")]
+    pub kind: SeccompKind,
+    /// The profile file, for `Localhost`.
+    pub localhost_profile: Option<String>,
+}
+
+/// Seccomp profile types (the enum of the Kubernetes API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeccompKind {
+    /// The container runtime's default profile.
+    RuntimeDefault,
+    /// A profile file on the node.
+    Localhost,
+    /// No seccomp filtering.
+    Unconfined,
+}
+
+impl SeccompKind {
+    /// The name the Kubernetes API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeccompKind::RuntimeDefault => "RuntimeDefault",
+            SeccompKind::Localhost => "Localhost",
+            SeccompKind::Unconfined => "Unconfined",
+        }
+    }
+}
+
+/// Read access to the metrics the adapter serves.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricsReaderSpec {
+    /// Verbs on `custom.metrics.k8s.io` (the HPA controller needs `get`,
+    /// `list` and `watch`); at least one.
+    #[serde(deserialize_with = "verbs")]
+    pub verbs: Vec<String>,
+    /// Who is bound.
+    pub subject: ReaderSubject,
+}
+
+/// The subject of the metrics reader binding.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum ReaderSubject {
+    /// The adapter's own ServiceAccount (as in the guide).
+    Adapter,
+    /// A ServiceAccount, such as the HPA controller's
+    /// (`horizontal-pod-autoscaler` in `kube-system`).
+    ServiceAccount {
+        /// Its name.
+        name: Name,
+        /// Its namespace.
+        namespace: Name,
+    },
 }
 
 /// Container resource requests and limits.

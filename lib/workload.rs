@@ -30,8 +30,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::adapter_config::{AdapterConfig, CONFIG_KEY, CONFIG_MOUNT_PATH};
 use crate::config::Adapter;
 use crate::meta::{self, adapter_meta, object_meta};
-use crate::preset::Preset;
-use crate::spec::TlsMode;
+use crate::spec::{ProbeSpec, SecurityContextSpec, TlsMode};
 
 /// The adapter's HTTPS port inside the pod.
 pub const SECURE_PORT: i32 = 6443;
@@ -56,11 +55,7 @@ pub fn config_map(adapter: &Adapter, adapter_config: &AdapterConfig) -> ConfigMa
 
 /// The adapter's command-line arguments, in the order the guide gives them.
 pub fn adapter_args(adapter: &Adapter) -> Vec<String> {
-    let mut args = Vec::new();
-    if adapter.preset == Preset::Documented {
-        // The guide repeats the image's entrypoint as the first argument.
-        args.push("/adapter".to_owned());
-    }
+    let mut args = adapter.leading_args.clone();
     args.push(format!("--secure-port={SECURE_PORT}"));
     match adapter.tls.mode {
         TlsMode::Insecure => args.push("--cert-dir=/tmp/cert".to_owned()),
@@ -81,46 +76,41 @@ pub fn adapter_args(adapter: &Adapter) -> Vec<String> {
     ));
     args.push(format!("--v={}", adapter.log_level));
     args.push(format!("--config={CONFIG_MOUNT_PATH}{CONFIG_KEY}"));
+    args.extend(adapter.extra_args.iter().cloned());
     args
 }
 
-fn https_probe(path: &str) -> Probe {
+fn https_probe(probe: &ProbeSpec) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
-            path: Some(path.to_owned()),
+            path: Some(probe.path.as_str().to_owned()),
             port: IntOrString::String(PORT_NAME.to_owned()),
             scheme: Some("HTTPS".to_owned()),
             ..HTTPGetAction::default()
         }),
-        initial_delay_seconds: Some(30),
-        timeout_seconds: Some(5),
+        initial_delay_seconds: probe.initial_delay_seconds.map(i32::from),
+        timeout_seconds: probe.timeout_seconds.map(i32::from),
+        period_seconds: probe.period_seconds.map(i32::from),
+        failure_threshold: probe.failure_threshold.map(i32::from),
         ..Probe::default()
     }
 }
 
-fn security_context(preset: Preset) -> SecurityContext {
-    let (drop, seccomp) = match preset {
-        // The guide's lower-case "all" is accepted by container runtimes but
-        // fails Pod Security `restricted`, which wants exactly `ALL`.
-        Preset::Documented => ("all", None),
-        Preset::Recommended => (
-            "ALL",
-            Some(SeccompProfile {
-                type_: "RuntimeDefault".into(),
-                ..SeccompProfile::default()
-            }),
-        ),
-    };
+fn security_context(spec: &SecurityContextSpec) -> SecurityContext {
     SecurityContext {
-        allow_privilege_escalation: Some(false),
-        capabilities: Some(Capabilities {
-            drop: Some(vec![drop.to_owned()]),
-            ..Capabilities::default()
+        allow_privilege_escalation: spec.allow_privilege_escalation,
+        capabilities: spec.capabilities.as_ref().map(|capabilities| Capabilities {
+            add: capabilities.add.clone(),
+            drop: capabilities.drop.clone(),
         }),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        run_as_user: Some(10001),
-        seccomp_profile: seccomp,
+        read_only_root_filesystem: spec.read_only_root_filesystem,
+        run_as_non_root: spec.run_as_non_root,
+        run_as_user: spec.run_as_user.map(i64::from),
+        run_as_group: spec.run_as_group.map(i64::from),
+        seccomp_profile: spec.seccomp_profile.as_ref().map(|profile| SeccompProfile {
+            type_: profile.kind.as_str().to_owned(),
+            localhost_profile: profile.localhost_profile.clone(),
+        }),
         ..SecurityContext::default()
     }
 }
@@ -182,10 +172,6 @@ fn volumes(adapter: &Adapter) -> (Vec<Volume>, Vec<VolumeMount>) {
 
 /// The adapter container.
 pub fn container(adapter: &Adapter) -> Container {
-    let (liveness, readiness) = match adapter.preset {
-        Preset::Documented => ("/healthz", "/healthz"),
-        Preset::Recommended => ("/livez", "/readyz"),
-    };
     let (_, mounts) = volumes(adapter);
     Container {
         name: CONTAINER_NAME.into(),
@@ -197,10 +183,10 @@ pub fn container(adapter: &Adapter) -> Container {
             name: Some(PORT_NAME.into()),
             ..ContainerPort::default()
         }]),
-        liveness_probe: Some(https_probe(liveness)),
-        readiness_probe: Some(https_probe(readiness)),
+        liveness_probe: Some(https_probe(&adapter.liveness_probe)),
+        readiness_probe: Some(https_probe(&adapter.readiness_probe)),
         resources: Some(resources(adapter)),
-        security_context: Some(security_context(adapter.preset)),
+        security_context: Some(security_context(&adapter.security_context)),
         volume_mounts: Some(mounts),
         ..Container::default()
     }
@@ -210,19 +196,21 @@ pub fn container(adapter: &Adapter) -> Container {
 pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployment {
     let selector = meta::adapter_selector(adapter);
     let (volumes, _) = volumes(adapter);
-    let metadata = match adapter.preset {
-        // The guide's Deployment carries no labels of its own.
-        Preset::Documented => object_meta(
-            adapter.name.as_str(),
-            Some(adapter.namespace.as_str()),
-            adapter.labels.clone(),
-        ),
-        Preset::Recommended => adapter_meta(adapter, adapter.name.as_str()),
+    let metadata = match &adapter.deployment_labels {
+        Some(own) => {
+            let mut labels = adapter.labels.clone();
+            labels.extend(own.clone());
+            object_meta(
+                adapter.name.as_str(),
+                Some(adapter.namespace.as_str()),
+                labels,
+            )
+        }
+        None => adapter_meta(adapter, adapter.name.as_str()),
     };
     let template_metadata = ObjectMeta {
         labels: Some(meta::adapter_pod_labels(adapter)),
-        // The guide names the pod template; the API server ignores it.
-        name: (adapter.preset == Preset::Documented).then(|| CONTAINER_NAME.to_owned()),
+        name: adapter.pod_template_name.as_ref().map(ToString::to_string),
         annotations: Some(BTreeMap::from([(
             meta::CHECKSUM_CONFIG.to_owned(),
             adapter_config.checksum(),
