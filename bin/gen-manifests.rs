@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use custom_metrics_manifests::spec::Backend;
 use custom_metrics_manifests::{
-    config, explain, gitops, lint, output, prometheus, render, Error, OutputFormat, Preset,
+    config, explain, gitops, lint, output, prometheus, render, spec, Error, OutputFormat, Preset,
 };
 
 const EXAMPLES: &str = "\
@@ -32,7 +32,8 @@ Examples:
   kpt fn eval DIR --exec \"gen-manifests krm\" --fn-config fn.yaml   (fn.yaml: kind CustomMetrics)
   source <(gen-manifests completions bash)       shell completion (bash, zsh, fish)
 
-Exit codes: 0 success; 1 a check found something; 2 bad input or usage.";
+Exit codes: 0 success; 1 a check found something; 2 bad input or usage, or
+output that cannot be written; 141 standard output closed early (as `| head`).";
 
 #[derive(Parser)]
 #[command(name = "gen-manifests", version, about, after_help = EXAMPLES)]
@@ -329,16 +330,50 @@ impl From<FormatArg> for OutputFormat {
     }
 }
 
+/// The exit status when standard output is closed early (`| head -1`):
+/// 128 + SIGPIPE, what a shell reports for a tool the signal stopped.
+/// Nothing is printed.
+const BROKEN_PIPE_EXIT: u8 = 141;
+
+/// Standard output could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output")]
+struct StdoutError(#[source] std::io::Error);
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version go to standard output, usage errors to
+        // standard error; clap's own exit would ignore a failed write.
+        Err(error) => {
+            let printed = error
+                .print()
+                .and_then(|()| std::io::stdout().lock().flush());
+            if !error.use_stderr() {
+                if let Err(source) = printed {
+                    return failure(&anyhow::Error::new(StdoutError(source)));
+                }
+            }
+            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+        }
+    };
     match run(cli) {
         Ok(code) => code,
-        Err(error) => {
-            let code = error.downcast_ref::<Error>().map_or(2, Error::exit_code);
-            eprintln!("error: {error:#}");
-            ExitCode::from(code as u8)
+        Err(error) => failure(&error),
+    }
+}
+
+/// Reports `error` on standard error (a closed stderr is ignored) and
+/// picks the exit code.
+fn failure(error: &anyhow::Error) -> ExitCode {
+    if let Some(StdoutError(source)) = error.downcast_ref::<StdoutError>() {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::from(BROKEN_PIPE_EXIT);
         }
     }
+    let code = error.downcast_ref::<Error>().map_or(2, Error::exit_code);
+    let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
+    ExitCode::from(code as u8)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -348,22 +383,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(input)?;
             let manifests = render::manifests(&config);
             if let Some(dir) = &cli.generate.out_dir {
-                let plan = gitops::plan_out_dir(dir, &gitops::out_dir_files(&manifests))?;
+                let files = gitops::out_dir_files(&manifests);
                 if cli.generate.check {
+                    let plan = gitops::check_out_dir(dir, &files)?;
                     if plan.is_current() {
                         return Ok(ExitCode::SUCCESS);
                     }
-                    print!("{}", plan.diff);
+                    emit(&plan.diff, None, &[])?;
                     return Ok(ExitCode::from(1));
                 }
-                gitops::apply_out_dir(dir, &plan)?;
+                gitops::update_out_dir(dir, &files, &inputs(input))?;
                 let target = dir.display().to_string();
                 notes(explain::verify_notes(&config, &manifests, &target, true));
                 return Ok(ExitCode::SUCCESS);
             }
             let text = custom_metrics_manifests::encode(&manifests, cli.generate.format.into());
-            emit(&text, cli.generate.output.clone())?;
-            if let Some(path) = &cli.generate.output {
+            let target = cli.generate.output.as_deref().map(output::Target::from_arg);
+            let path = match target {
+                Some(output::Target::File(path)) => Some(path),
+                _ => None,
+            };
+            emit(&text, path.clone(), &inputs(input))?;
+            if let Some(path) = &path {
                 let target = path.display().to_string();
                 notes(explain::verify_notes(&config, &manifests, &target, false));
             }
@@ -387,10 +428,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?;
             }
             let explanation = explain::explain(&config, client.as_ref());
-            match args.format {
-                LintFormat::Text => print!("{}", explain::render_text(&explanation)),
-                LintFormat::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
-            }
+            let text = match args.format {
+                LintFormat::Text => explain::render_text(&explanation),
+                LintFormat::Json => format!("{}\n", serde_json::to_string_pretty(&explanation)?),
+            };
+            emit(&text, None, &[])?;
             // A diagnosis that finds the metric missing gates a pipeline.
             if explanation.metric_missing() {
                 return Ok(ExitCode::from(1));
@@ -405,7 +447,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         ids.join(", ")
                     ))
                 })?;
-                print!("{}", check.explain());
+                emit(&check.explain(), None, &[])?;
                 return Ok(ExitCode::SUCCESS);
             }
             let options = lint::LintOptions {
@@ -424,10 +466,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !args.files.is_empty() {
                 let mut inputs = Vec::new();
                 for path in &args.files {
-                    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
+                    let bytes = read_input(path, spec::MAX_SPEC_BYTES)?;
                     inputs.push((path.display().to_string(), bytes));
                 }
                 findings.extend(lint::lint_files(
@@ -436,10 +475,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &options,
                 )?);
             }
-            match args.format {
-                LintFormat::Text => findings.iter().for_each(|finding| println!("{finding}")),
-                LintFormat::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
-            }
+            let text = match args.format {
+                LintFormat::Text => findings.iter().map(|finding| format!("{finding}\n")).collect(),
+                LintFormat::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
+            };
+            emit(&text, None, &[])?;
             let fails = |finding: &lint::Finding| match finding.severity {
                 lint::Severity::Error => true,
                 lint::Severity::Warning => args.strict,
@@ -454,14 +494,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => {
             let config = load_config(input)?;
             let wanted = custom_metrics_manifests::generate(&config, args.format.into());
-            let current = std::fs::read(&args.file).map_err(|source| Error::Read {
-                path: args.file.clone(),
-                source,
-            })?;
+            // A committed file over twice the generated size is not a
+            // near-miss worth diffing; it is refused unread.
+            let current = read_input(&args.file, 2 * wanted.len() + spec::MAX_SPEC_BYTES)?;
             let current = String::from_utf8_lossy(&current);
             if let Some(report) = gitops::drift(&current, &wanted) {
-                println!("{} is stale:", args.file.display());
-                print!("{report}");
+                emit(&format!("{} is stale:\n{report}", args.file.display()), None, &[])?;
                 return Ok(ExitCode::from(1));
             }
         }
@@ -472,19 +510,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             let Some(dir) = args.patch else {
                 let manifests = render::prometheus_access(&config.prometheus);
-                emit(&render::to_yaml(&manifests), None)?;
+                emit(&render::to_yaml(&manifests), None, &[])?;
                 return Ok(ExitCode::SUCCESS);
             };
-            let patch = custom_metrics_manifests::kube_prometheus::plan_patch(&dir, &config)?;
+            let patch = custom_metrics_manifests::kube_prometheus::patch_in_place(
+                &dir,
+                &config,
+                &inputs(input),
+                args.check,
+            )?;
             if args.check {
-                emit(&patch.diff(), None)?;
+                emit(&patch.diff(), None, &[])?;
                 return Ok(if patch.changed() {
                     ExitCode::from(1)
                 } else {
                     ExitCode::SUCCESS
                 });
             }
-            patch.apply()?;
             let report: String = patch
                 .files()
                 .iter()
@@ -493,7 +535,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     added => format!("{}: added {}\n", file.path.display(), added.join(", ")),
                 })
                 .collect();
-            emit(&report, None)?;
+            emit(&report, None, &[])?;
         }
         Some(Command::App(args)) => {
             let base = load_config(input)?;
@@ -509,6 +551,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emit(
                 &custom_metrics_manifests::encode(&manifests, args.format.into()),
                 None,
+                &[],
             )?;
         }
         Some(Command::Completions { shell }) => {
@@ -522,14 +565,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // no subcommand option would complete (tests/integrations.rs).
                 script = script.replace("gen__subcmd__manifests", "gen__manifests");
             }
-            emit(&script, None)?;
+            emit(&script, None, &[])?;
         }
         Some(Command::Man) => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut page)
                 .context("cannot render the man page")?;
-            emit(&String::from_utf8_lossy(&page), None)?;
+            emit(&String::from_utf8_lossy(&page), None, &[])?;
         }
         Some(Command::Krm) => {
             let mut input = Vec::new();
@@ -548,6 +591,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use custom_metrics_manifests::simulate;
             let args = *args;
             let config = load_config(input)?;
+            if let Some(plot) = &args.plot {
+                // The PNG goes next to the SVG; neither may be an input.
+                let png = plot.with_extension("png");
+                let mut sources = inputs(input);
+                sources.extend(args.load.as_deref());
+                output::refuse_inputs(&[plot, &png], &sources).map_err(Error::from)?;
+            }
             let request = simulate::Request {
                 app: args.app,
                 load: match (args.load, args.prometheus) {
@@ -574,7 +624,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sweep: args.sweep,
                 max_overload_seconds: args.max_overload_seconds,
             };
-            emit(&simulate::execute(&config, &request)?, None)?;
+            emit(&simulate::execute(&config, &request)?, None, &[])?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -583,21 +633,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Next steps for a person at a terminal; pipelines see nothing.
 fn notes(text: String) {
     use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        eprint!("{text}");
+    let mut stderr = std::io::stderr().lock();
+    if stderr.is_terminal() {
+        // A note that cannot be shown is no reason to fail.
+        let _ = stderr.write_all(text.as_bytes());
     }
 }
 
-/// Writes to standard output, or atomically to `path`.
-fn emit(text: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
+/// The files the command reads, which it must never write.
+fn inputs(input: &InputArgs) -> Vec<&std::path::Path> {
+    input.config.as_deref().into_iter().collect()
+}
+
+/// A manifest file to read, refused when larger than `limit` bytes
+/// without being read whole.
+fn read_input(path: &std::path::Path, limit: usize) -> Result<Vec<u8>, Error> {
+    let bytes = custom_metrics_manifests::spec::read_bounded(path, limit).map_err(|source| {
+        Error::Read {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
+    if bytes.len() > limit {
+        return Err(Error::Usage(format!(
+            "{}: larger than {limit} bytes, the most gen-manifests reads of such a file",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Writes to standard output, or atomically to `path` (never one of
+/// `inputs`). Standard output is flushed here, so that a full disk or a
+/// closed pipe is an error now rather than ignored at exit.
+fn emit(text: &str, path: Option<PathBuf>, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
     match path {
         Some(path) => {
-            output::write_atomically(&[(path, text.as_bytes().to_vec())]).map_err(Error::from)?
+            let mut transaction = output::Transaction::new();
+            for input in inputs {
+                transaction.protect(input);
+            }
+            transaction.write(&path, text.as_bytes().to_vec());
+            transaction.commit().map_err(Error::from)?
         }
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("cannot write to standard output")?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(StdoutError)?
+        }
     }
     Ok(())
 }

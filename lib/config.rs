@@ -902,7 +902,7 @@ pub fn load_with(
         set(&mut config.backend, backend);
         return Ok(config);
     };
-    let bytes = std::fs::read(path).map_err(|source| crate::Error::Read {
+    let bytes = crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| crate::Error::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::output::{DirLock, Transaction};
 use crate::render::{self, Manifest};
 use crate::Error;
 
@@ -112,31 +113,32 @@ impl DirPlan {
 }
 
 /// Compares `dir` with `files`. A file in the way that this tool did not
-/// write (no [`GENERATED_HEADER`]) is an error, never overwritten.
+/// write (no [`GENERATED_HEADER`]), or anything but a regular file at a
+/// generated file's name (a link, a directory, a FIFO), is an error, never
+/// overwritten. Only regular files are ever removed; links are the user's.
 pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, Error> {
     let mut plan = DirPlan::default();
-    let read = |path: &Path| -> Result<Option<String>, Error> {
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::Read {
-                path: path.to_owned(),
-                source,
-            }),
-        }
-    };
     for (name, contents) in files {
         let path = dir.join(name);
-        match read(&path)? {
-            Some(existing) if existing == *contents => {}
-            Some(existing) if !existing.starts_with(GENERATED_HEADER) => {
+        match read_generated(&path, contents.len().max(DIFF_BYTES))? {
+            Some((existing, true)) if existing == *contents => {}
+            Some((existing, _)) if !existing.starts_with(GENERATED_HEADER) => {
                 return Err(Error::Usage(format!(
                     "{} exists and was not written by gen-manifests; move it away or choose another --out-dir",
                     path.display()
                 )))
             }
+            Some((_, false)) => {
+                let _ = writeln!(
+                    plan.diff,
+                    "rewrite {} (larger than {DIFF_BYTES} bytes: no line diff)",
+                    path.display()
+                );
+                plan.write.push((path, contents.clone()));
+            }
             existing => {
-                plan.diff.push_str(&unified_diff(&path.display().to_string(), existing.as_deref().unwrap_or(""), contents));
+                let existing = existing.map(|(text, _)| text).unwrap_or_default();
+                plan.diff.push_str(&unified_diff(&path.display().to_string(), &existing, contents));
                 plan.write.push((path, contents.clone()));
             }
         }
@@ -153,10 +155,13 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
         entries.sort();
         for path in entries {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !name.ends_with(".yaml") || wanted.contains(&name) || !path.is_file() {
+            let regular = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file());
+            if !name.ends_with(".yaml") || wanted.contains(&name) || !regular {
                 continue;
             }
-            if read(&path)?.is_some_and(|text| text.starts_with(GENERATED_HEADER)) {
+            let generated = read_generated(&path, GENERATED_HEADER.len())?
+                .is_some_and(|(text, _)| text.starts_with(GENERATED_HEADER));
+            if generated {
                 let _ = writeln!(
                     plan.diff,
                     "remove {} (the spec no longer produces it)",
@@ -169,30 +174,100 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
     Ok(plan)
 }
 
-/// Applies a plan: all files written atomically (all or none), then stale
-/// generated files removed.
+/// Existing files larger than this (and than the generated file) are
+/// rewritten without a line diff.
+const DIFF_BYTES: usize = 1024 * 1024;
+
+/// The regular file at `path`, `None` when there is none, read up to
+/// `limit` bytes: the text and whether that is all of it. A huge file
+/// costs no more than a small one. Anything but a regular file is refused
+/// without being opened (a FIFO would block).
+fn read_generated(path: &Path, limit: usize) -> Result<Option<(String, bool)>, Error> {
+    use std::io::Read as _;
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read_error(source)),
+        Ok(meta) if !meta.is_file() => {
+            return Err(Error::Write(crate::output::WriteError::Refused {
+                path: path.to_owned(),
+                reason: "is not a regular file (a link, a directory or a device); gen-manifests \
+                         only replaces regular files it wrote"
+                    .into(),
+            }))
+        }
+        Ok(_) => {}
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    let complete = bytes.len() <= limit;
+    bytes.truncate(limit);
+    Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), complete)))
+}
+
+/// The transaction that applies `plan`: every write and removal, both or
+/// neither (see [`crate::output`]).
+pub fn out_dir_transaction(plan: &DirPlan) -> Transaction<'static> {
+    let mut transaction = Transaction::new();
+    for (path, text) in &plan.write {
+        transaction.write(path, text.clone().into_bytes());
+    }
+    for path in &plan.remove {
+        transaction.remove(path);
+    }
+    transaction
+}
+
+/// Applies a plan: every file written and every stale generated file
+/// removed, both or neither.
 pub fn apply_out_dir(dir: &Path, plan: &DirPlan) -> Result<(), Error> {
+    create_dir(dir)?;
+    out_dir_transaction(plan).commit()?;
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|source| {
-        Error::Write(crate::output::WriteError {
+        Error::Write(crate::output::WriteError::Io {
             path: dir.to_owned(),
             source,
         })
-    })?;
-    let files: Vec<(PathBuf, Vec<u8>)> = plan
-        .write
-        .iter()
-        .map(|(path, text)| (path.clone(), text.clone().into_bytes()))
-        .collect();
-    crate::output::write_atomically(&files)?;
-    for path in &plan.remove {
-        std::fs::remove_file(path).map_err(|source| {
-            Error::Write(crate::output::WriteError {
-                path: path.clone(),
-                source,
-            })
-        })?;
+    })
+}
+
+/// `--out-dir`: plans, writes and prunes `dir` under its lock
+/// ([`DirLock`]), so that concurrent runs leave exactly one run's output;
+/// files that are one of `inputs` are never written or removed. Returns
+/// what was done.
+pub fn update_out_dir(
+    dir: &Path,
+    files: &[(String, String)],
+    inputs: &[&Path],
+) -> Result<DirPlan, Error> {
+    create_dir(dir)?;
+    let _lock = DirLock::exclusive(dir)?;
+    let plan = plan_out_dir(dir, files)?;
+    let mut transaction = out_dir_transaction(&plan);
+    for input in inputs {
+        transaction.protect(input);
     }
-    Ok(())
+    transaction.commit()?;
+    Ok(plan)
+}
+
+/// `--out-dir DIR --check`: the plan, read under a shared lock so that a
+/// run writing DIR at the same time is seen whole or not at all.
+pub fn check_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, Error> {
+    let _lock = match dir.is_dir() {
+        true => Some(DirLock::shared(dir)?),
+        false => None,
+    };
+    plan_out_dir(dir, files)
 }
 
 /// `None` when `current` equals `wanted` byte for byte; otherwise a report:
@@ -309,9 +384,18 @@ fn short(value: &Value) -> String {
     }
 }
 
+/// How long a line diff may refine its hunks.
+pub const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// A unified diff of `old` against `new`, labelled with `name`.
+///
+/// The line diff gives up refining after [`DIFF_TIMEOUT`]: past it the
+/// hunks are coarser (whole runs of lines replaced) but still correct, so a
+/// large stale file costs a bounded time instead of a quadratic one.
 pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    similar::TextDiff::configure()
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("{name} (current)"), &format!("{name} (generated)"))

@@ -142,21 +142,22 @@ impl Patch {
         self.files().iter().map(|file| file.diff()).collect()
     }
 
-    /// Writes the changed files atomically, both or neither, so that a
-    /// failure never leaves a Role without its binding. Unchanged files
-    /// are not touched, so a second run writes nothing.
+    /// Writes the changed files, both or neither, so that a failure never
+    /// leaves a Role without its binding: on any failure both files have
+    /// their previous bytes. Unchanged files are not touched, so a second
+    /// run writes nothing.
     pub fn apply(&self) -> Result<(), Error> {
-        let files: Vec<(PathBuf, Vec<u8>)> = self
-            .files()
-            .iter()
-            .filter(|file| file.changed())
-            .map(|file| (file.path.clone(), file.patched.clone().into_bytes()))
-            .collect();
-        if files.is_empty() {
-            return Ok(());
-        }
-        output::write_atomically(&files)?;
+        self.transaction().commit()?;
         Ok(())
+    }
+
+    /// The transaction [`Patch::apply`] commits: the changed files.
+    pub fn transaction(&self) -> output::Transaction<'static> {
+        let mut transaction = output::Transaction::new();
+        for file in self.files().into_iter().filter(|file| file.changed()) {
+            transaction.write(&file.path, file.patched.clone().into_bytes());
+        }
+        transaction
     }
 }
 
@@ -171,6 +172,32 @@ pub fn plan_patch(dir: &Path, config: &Config) -> Result<Patch, Error> {
         role_bindings: plan_file::<RoleBinding>(&dir.join(ROLE_BINDINGS_FILE), prometheus)?,
         roles: plan_file::<Role>(&dir.join(ROLES_FILE), prometheus)?,
     })
+}
+
+/// `roles --patch DIR`: plans and applies the patch under the directory's
+/// lock ([`output::DirLock`]), so that concurrent runs each see the other's
+/// items and none is lost; `inputs` (the spec) are never written. With
+/// `check`, nothing is written (a shared lock). Returns the patch planned.
+pub fn patch_in_place(
+    dir: &Path,
+    config: &Config,
+    inputs: &[&Path],
+    check: bool,
+) -> Result<Patch, Error> {
+    let _lock = if check {
+        output::DirLock::shared(dir)?
+    } else {
+        output::DirLock::exclusive(dir)?
+    };
+    let patch = plan_patch(dir, config)?;
+    if !check {
+        let mut transaction = patch.transaction();
+        for input in inputs {
+            transaction.protect(input);
+        }
+        transaction.commit()?;
+    }
+    Ok(patch)
 }
 
 /// What the patcher needs of an item type beyond (de)serialization.
@@ -261,7 +288,7 @@ struct Header {
 
 /// Reads, checks and plans one list file.
 fn plan_file<T: Item>(path: &Path, prometheus: &Prometheus) -> Result<FilePatch, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let bytes = spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -755,12 +755,50 @@ impl Spec {
         read_yaml(text, origin)
     }
 
-    /// Reads a spec from raw bytes, refusing non-UTF-8 and oversized input
-    /// with a located error.
+    /// Reads a spec from raw bytes, refusing non-UTF-8, oversized and empty
+    /// input with a located error. Empty means nothing but blank lines,
+    /// comments and document markers: an empty file is what a failed
+    /// upstream step or a closed standard input leaves, and reading it as
+    /// "the preset alone" would hide that failure.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Spec, SpecError> {
         let text = checked_text(bytes, origin)?;
+        if is_empty_yaml(text) {
+            return Err(SpecError {
+                origin: origin.to_owned(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: "the spec is empty; write at least `preset: documented`, or leave out -c \
+                          for the preset alone"
+                    .into(),
+            });
+        }
         Spec::from_yaml(text, origin)
     }
+}
+
+/// Whether `text` holds no YAML content: only blank lines, comments and
+/// `---`/`...` markers (a byte-order mark first is allowed).
+fn is_empty_yaml(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
+    })
+}
+
+/// Reads at most `limit` + 1 bytes of `path` (a spec: [`MAX_SPEC_BYTES`]),
+/// so that a larger input is refused (by [`Spec::from_bytes`] for a spec)
+/// without ever being read whole: a 1 GiB file, `/dev/zero`, an endless
+/// pipe cost no more than the limit.
+pub fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let limit = limit as u64 + 1;
+    // The size, when known, only sizes the buffer; never more than the limit.
+    let size = file.metadata().map_or(0, |meta| meta.len()).min(limit);
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Checks size and UTF-8 before any YAML parsing.
@@ -772,8 +810,7 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
             column: None,
             field: String::new(),
             message: format!(
-                "the file is {} bytes; specs are limited to {MAX_SPEC_BYTES} bytes",
-                bytes.len()
+                "the file is larger than {MAX_SPEC_BYTES} bytes; specs are limited to {MAX_SPEC_BYTES} bytes"
             ),
         });
     }

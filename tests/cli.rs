@@ -243,7 +243,7 @@ fn a_ten_megabyte_spec_is_refused_before_parsing() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("big.yaml: the file is")
+        stderr.contains("big.yaml: the file is larger than")
             && stderr.contains("specs are limited to 4194304 bytes"),
         "{stderr}"
     );

@@ -327,7 +327,15 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
     };
     if let Some(plot) = &request.plot {
         let files = plot_files(&plotted, &plot_title, plot).map_err(Error::Usage)?;
-        crate::output::write_atomically(&files)?;
+        // Never over the load trace, by any name.
+        let mut transaction = crate::output::Transaction::new();
+        if let LoadSource::Csv(path) = load {
+            transaction.protect(path);
+        }
+        for (path, bytes) in files {
+            transaction.write(&path, bytes);
+        }
+        transaction.commit()?;
     }
     Ok(output)
 }

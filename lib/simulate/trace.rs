@@ -174,7 +174,7 @@ impl Trace {
 
     /// Reads a CSV file (see [`Trace::from_csv`]).
     pub fn read_csv(path: &Path) -> Result<Trace, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        let bytes = crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
             path: path.to_owned(),
             source,
         })?;

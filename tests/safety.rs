@@ -1,0 +1,725 @@
+//! Writes and streams that cannot be turned against the user: links and
+//! devices are never followed or replaced, outputs are never inputs, sets
+//! of files are both-or-neither under a failure at any step, concurrent runs
+//! leave one run's output, closed and full streams end cleanly, and small
+//! inputs cannot ask for unbounded work. Every test checks the exit code,
+//! the message, and that each file that was there keeps its bytes.
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{gen_manifests, scratch_dir, ROOT};
+use custom_metrics_manifests::output::{Faults, Step, Transaction};
+use custom_metrics_manifests::{config, gitops, kube_prometheus, render, Preset};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gen-manifests");
+const SPEC_A: &str = "fixtures/specs/custom-rules.yaml";
+const SPEC_B: &str = "fixtures/specs/recommended-app.yaml";
+
+/// Every entry of `dir` (hidden ones included, so a leftover temporary
+/// file shows): name -> bytes, or a marker for what is not a file.
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut map = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type().unwrap();
+        let bytes = if kind.is_symlink() {
+            format!("symlink -> {}", std::fs::read_link(entry.path()).unwrap().display()).into_bytes()
+        } else if kind.is_file() {
+            std::fs::read(entry.path()).unwrap()
+        } else {
+            format!("{kind:?}").into_bytes()
+        };
+        map.insert(name, bytes);
+    }
+    map
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs the binary in the crate root with `stdin`/`stdout` given, killed
+/// after 20 s (a test that would block on a FIFO must fail, not hang).
+fn run_with(args: &[&str], stdin: Stdio, stdout: Stdio) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(ROOT)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("gen-manifests {args:?} did not finish in 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn out_dir_files(spec: &str) -> Vec<(String, String)> {
+    let config = config::load(Some(&Path::new(ROOT).join(spec)), None).unwrap();
+    gitops::out_dir_files(&render::manifests(&config))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------- links
+
+#[test]
+fn a_link_planted_at_the_temporary_name_is_never_followed() {
+    // The library's hook runs just before the rename: replace the staged
+    // temporary file by a link to a victim, as an attacker racing the tool
+    // would.
+    let dir = scratch_dir("planted-race");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let target = dir.join("out.yaml");
+    std::fs::write(&target, "old\n").unwrap();
+    let before = contents(&dir);
+
+    struct Plant<'a>(&'a Path, &'a Path);
+    impl Faults for Plant<'_> {
+        fn before(&self, step: Step, _: &Path) -> io::Result<()> {
+            if step == Step::Replace {
+                for entry in std::fs::read_dir(self.0)? {
+                    let path = entry?.path();
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    if name.starts_with(".out.yaml.") && name.ends_with(".tmp") {
+                        std::fs::remove_file(&path)?;
+                        std::os::unix::fs::symlink(self.1, &path)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let plant = Plant(&dir, &victim);
+    let mut transaction = Transaction::new();
+    transaction.write(&target, b"new\n".to_vec()).faults(&plant);
+    let error = transaction.commit().unwrap_err();
+    assert!(
+        format!("{:?}", error).contains("was replaced by someone else"),
+        "{error:?}"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+    assert_eq!(std::fs::read(&target).unwrap(), b"old\n");
+    // The planted link is left for the user to see; nothing else changed.
+    let mut after = contents(&dir);
+    after.retain(|name, _| !name.starts_with(".out.yaml."));
+    assert_eq!(after, before);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn links_at_the_old_predictable_names_are_never_followed() {
+    // Before, every write went through `.NAME.gen-manifests-PID.tmp`:
+    // plant links at that name for the pids the next runs will likely get.
+    let dir = scratch_dir("planted");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let base = Command::new("true").spawn().unwrap().id();
+    let out_dir = dir.join("deploy");
+    let plot_dir = dir.join("plot");
+    for sub in [&dir, &out_dir, &plot_dir] {
+        std::fs::create_dir_all(sub).unwrap();
+    }
+    let names = [
+        (dir.clone(), "out.yaml"),
+        (out_dir.clone(), "kustomization.yaml"),
+        (plot_dir.clone(), "chart.svg"),
+        (plot_dir.clone(), "chart.png"),
+    ];
+    for pid in base..base + 400 {
+        for (sub, name) in &names {
+            let link = sub.join(format!(".{name}.gen-manifests-{pid}.tmp"));
+            std::os::unix::fs::symlink(&victim, link).unwrap();
+        }
+    }
+    let out = dir.join("out.yaml");
+    let plot = plot_dir.join("chart.svg");
+    for args in [
+        vec!["-o", out.to_str().unwrap()],
+        vec!["-c", SPEC_A, "--out-dir", out_dir.to_str().unwrap()],
+        vec![
+            "simulate",
+            "-c",
+            "fixtures/simulate/spec.yaml",
+            "--app",
+            "web",
+            "--load",
+            "fixtures/simulate/step.csv",
+            "--plot",
+            plot.to_str().unwrap(),
+        ],
+    ] {
+        let output = gen_manifests(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+    assert_eq!(std::fs::read(&out).unwrap(), common::stdout(&gen_manifests(&[])).as_bytes());
+    assert!(std::fs::read(plot).unwrap().starts_with(b"<svg"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_symlinked_output_is_refused_and_kept() {
+    let dir = scratch_dir("symlinked-output");
+    let real = dir.join("real.yaml");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.join("link.yaml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let before = contents(&dir);
+    let output = gen_manifests(&["-o", link.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("link.yaml: is a symbolic link; gen-manifests replaces files by renaming and never writes through a link"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(contents(&dir), before);
+
+    // In an --out-dir, a link at a generated file's name is refused too.
+    let out_dir = dir.join("deploy");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::os::unix::fs::symlink(&real, out_dir.join("kustomization.yaml")).unwrap();
+    let before = contents(&out_dir);
+    let output = gen_manifests(&["--out-dir", out_dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("kustomization.yaml: is not a regular file"), "{}", stderr(&output));
+    assert_eq!(contents(&out_dir), before);
+    assert_eq!(std::fs::read(&real).unwrap(), b"old\n");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// -------------------------------------------------- devices, FIFOs, dirs
+
+#[test]
+fn devices_fifos_sockets_and_directories_are_refused_as_targets() {
+    // A device is only checked (never written, even by a broken build).
+    let error = custom_metrics_manifests::output::refuse_inputs(&[Path::new("/dev/null")], &[])
+        .unwrap_err();
+    assert!(error.to_string().contains("/dev/null: is a device, not a regular file"), "{error}");
+
+    let dir = scratch_dir("special-targets");
+    let fifo = dir.join("fifo.yaml");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let socket = dir.join("socket.yaml");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let directory = dir.join("dir.yaml");
+    std::fs::create_dir(&directory).unwrap();
+    let before = contents(&dir);
+    for (target, message) in [
+        (&fifo, "is a named pipe (FIFO), not a regular file"),
+        (&socket, "is a socket, not a regular file"),
+        (&directory, "is a directory"),
+    ] {
+        let output = run_with(&["-o", target.to_str().unwrap()], Stdio::null(), Stdio::piped());
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).contains(message), "{}", stderr(&output));
+        assert!(stderr(&output).contains("nothing was written"), "{}", stderr(&output));
+        assert_eq!(contents(&dir), before);
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    // `-` is standard output.
+    let output = gen_manifests(&["-o", "-"]);
+    assert_eq!(common::stdout(&output), common::stdout(&gen_manifests(&[])));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ----------------------------------------------------- output = input
+
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = scratch_dir("output-is-input");
+    let spec = dir.join("spec.yaml");
+    std::fs::copy(Path::new(ROOT).join(SPEC_B), &spec).unwrap();
+    let hard = dir.join("hard.yaml");
+    std::fs::hard_link(&spec, &hard).unwrap();
+    let s = spec.to_str().unwrap();
+    // A spec that also looks generated, inside the --out-dir under a
+    // generated file's name.
+    let out_dir = dir.join("deploy");
+    std::fs::create_dir(&out_dir).unwrap();
+    let inside = out_dir.join("kustomization.yaml");
+    std::fs::write(
+        &inside,
+        format!("{}{}", gitops::GENERATED_HEADER, std::fs::read_to_string(&spec).unwrap()),
+    )
+    .unwrap();
+    // A load trace named like the chart.
+    let load = dir.join("load.svg");
+    std::fs::copy(Path::new(ROOT).join("fixtures/simulate/step.csv"), &load).unwrap();
+    let before = contents(&dir);
+    let before_out = contents(&out_dir);
+    for args in [
+        vec!["-c", s, "-o", s],
+        vec!["-c", s, "-o", hard.to_str().unwrap()],
+        vec!["-c", inside.to_str().unwrap(), "--out-dir", out_dir.to_str().unwrap()],
+        vec![
+            "simulate",
+            "-c",
+            "fixtures/simulate/spec.yaml",
+            "--app",
+            "web",
+            "--load",
+            load.to_str().unwrap(),
+            "--plot",
+            load.to_str().unwrap(),
+        ],
+    ] {
+        let output = gen_manifests(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("is also an input"), "{args:?}: {}", stderr(&output));
+        assert_eq!(contents(&dir), before, "{args:?}");
+        assert_eq!(contents(&out_dir), before_out, "{args:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ------------------------------------------------ failure at every step
+
+/// Fails the `fail_at`-th step (0-based) and records every step seen.
+struct FailAt {
+    fail_at: usize,
+    calls: Cell<usize>,
+    seen: RefCell<Vec<Step>>,
+}
+
+impl FailAt {
+    fn new(fail_at: usize) -> FailAt {
+        FailAt {
+            fail_at,
+            calls: Cell::new(0),
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Faults for FailAt {
+    fn before(&self, step: Step, _: &Path) -> io::Result<()> {
+        let call = self.calls.get();
+        self.calls.set(call + 1);
+        self.seen.borrow_mut().push(step);
+        if call == self.fail_at {
+            Err(io::Error::other("injected failure"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Runs `attempt` with a failure at step 0, 1, 2, ... until it succeeds;
+/// after each failure the directory must hold exactly what it held before.
+fn fail_at_every_step(
+    dir: &Path,
+    reset: &dyn Fn(),
+    attempt: &dyn Fn(&FailAt) -> Result<(), custom_metrics_manifests::output::WriteError>,
+) -> Vec<Step> {
+    for fail_at in 0.. {
+        reset();
+        let before = contents(dir);
+        let faults = FailAt::new(fail_at);
+        match attempt(&faults) {
+            Err(error) => {
+                assert!(
+                    matches!(error, custom_metrics_manifests::output::WriteError::Io { .. }),
+                    "step {fail_at}: {error:?}"
+                );
+                assert_eq!(contents(dir), before, "failure at step {fail_at}: every file as it was");
+            }
+            Ok(()) => {
+                assert!(fail_at > 0);
+                return faults.seen.into_inner();
+            }
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn out_dir_is_both_or_neither_under_a_failure_at_every_step() {
+    let dir = scratch_dir("out-dir-steps");
+    let old = out_dir_files(SPEC_A);
+    let new = out_dir_files(SPEC_B);
+    let reset = || {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in &old {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        std::fs::write(dir.join("notes.yaml"), "mine: true\n").unwrap();
+    };
+    let steps = fail_at_every_step(&dir, &reset, &|faults| {
+        let plan = gitops::plan_out_dir(&dir, &new).unwrap();
+        assert!(!plan.write.is_empty() && !plan.remove.is_empty());
+        let mut transaction = gitops::out_dir_transaction(&plan);
+        transaction.faults(faults);
+        transaction.commit()
+    });
+    for step in [Step::Stage, Step::Backup, Step::Replace, Step::Remove, Step::SyncDirectory] {
+        assert!(steps.contains(&step), "{step:?} was exercised: {steps:?}");
+    }
+    // The successful run: exactly the new files and the user's.
+    let mut expected: BTreeMap<String, Vec<u8>> = new
+        .iter()
+        .map(|(name, text)| (name.clone(), text.clone().into_bytes()))
+        .collect();
+    expected.insert("notes.yaml".into(), b"mine: true\n".to_vec());
+    assert_eq!(contents(&dir), expected);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn roles_patch_is_both_or_neither_under_a_failure_at_every_step() {
+    let dir = scratch_dir("patch-steps");
+    let source = Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14");
+    let config = kube_prometheus::roles_config(
+        Preset::Documented.config(),
+        &["shop".into(), "my-app".into()],
+    )
+    .unwrap();
+    let reset = || {
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&source, &dir);
+    };
+    let steps = fail_at_every_step(&dir, &reset, &|faults| {
+        let patch = kube_prometheus::plan_patch(&dir, &config).unwrap();
+        assert!(patch.role_bindings.changed() && patch.roles.changed());
+        let mut transaction = patch.transaction();
+        transaction.faults(faults);
+        transaction.commit()
+    });
+    assert_eq!(steps.iter().filter(|s| **s == Step::Replace).count(), 2);
+    assert!(!kube_prometheus::plan_patch(&dir, &config).unwrap().changed());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// --------------------------------------------------------- concurrency
+
+fn kustomization_resources(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("- "))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
+    let dir = scratch_dir("concurrent-out-dir");
+    let out = dir.join("deploy");
+    let mut expected = Vec::new();
+    for spec in [SPEC_A, SPEC_B] {
+        let fresh = dir.join(spec.replace('/', "-"));
+        assert!(gen_manifests(&["-c", spec, "--out-dir", fresh.to_str().unwrap()]).status.success());
+        expected.push(contents(&fresh));
+    }
+    assert_ne!(expected[0].keys().collect::<Vec<_>>(), expected[1].keys().collect::<Vec<_>>());
+    for round in 0..3 {
+        let children: Vec<_> = (0..10)
+            .map(|index| {
+                Command::new(BIN)
+                    .args(["-c", [SPEC_A, SPEC_B][index % 2], "--out-dir", out.to_str().unwrap()])
+                    .current_dir(ROOT)
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "round {round}: {}", stderr(&output));
+        }
+        let now = contents(&out);
+        assert!(
+            now == expected[0] || now == expected[1],
+            "round {round}: the directory is one run's output: {:?}",
+            now.keys().collect::<Vec<_>>()
+        );
+        let mut present: Vec<String> = now
+            .keys()
+            .filter(|name| *name != "kustomization.yaml")
+            .cloned()
+            .collect();
+        present.sort();
+        assert_eq!(kustomization_resources(&out), present);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn concurrent_roles_patches_lose_no_namespace() {
+    let dir = scratch_dir("concurrent-patch");
+    copy_dir(&Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"), &dir);
+    let namespaces: Vec<String> = (0..10).map(|i| format!("team-{i}")).collect();
+    let children: Vec<_> = namespaces
+        .iter()
+        .map(|namespace| {
+            Command::new(BIN)
+                .args(["roles", "--namespace", namespace, "--patch", dir.to_str().unwrap()])
+                .current_dir(ROOT)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    for file in [kube_prometheus::ROLE_BINDINGS_FILE, kube_prometheus::ROLES_FILE] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for namespace in &namespaces {
+            assert_eq!(
+                text.matches(&format!("namespace: {namespace}\n")).count(),
+                1,
+                "{file}: {namespace} once"
+            );
+        }
+    }
+    let mut args = vec!["roles", "--patch", dir.to_str().unwrap(), "--check"];
+    for namespace in &namespaces {
+        args.extend(["--namespace", namespace]);
+    }
+    assert_eq!(gen_manifests(&args).status.code(), Some(0));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ------------------------------------------------------------- streams
+
+/// Every subcommand that prints, with what it needs.
+fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
+    let stale = scratch.join("stale.yaml");
+    std::fs::write(&stale, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    let patch_dir = scratch.join("kube-prometheus");
+    copy_dir(&Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"), &patch_dir);
+    let out_dir = scratch.join("deploy");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let simulate = [
+        "simulate",
+        "-c",
+        "fixtures/simulate/spec.yaml",
+        "--app",
+        "web",
+        "--load",
+        "fixtures/simulate/step.csv",
+    ];
+    let mut commands: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["--format", "json"],
+        vec!["-o", "-"],
+        vec!["--preset", "recommended"],
+        vec!["--version"],
+        vec!["--help"],
+        vec!["help"],
+        vec!["lint"],
+        vec!["lint", "--format", "json"],
+        vec!["lint", "fixtures/custom-metrics.yaml"],
+        vec!["explain"],
+        vec!["explain", "--format", "json"],
+        vec!["roles", "--namespace", "shop"],
+        vec!["roles", "--help"],
+        vec!["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--max", "5"],
+        simulate.to_vec(),
+        [&simulate[..], &["--format", "json"]].concat(),
+        [&simulate[..], &["--sweep", "target=5,10"]].concat(),
+    ];
+    let mut owned: Vec<Vec<String>> = commands
+        .drain(..)
+        .map(|c| c.into_iter().map(str::to_owned).collect())
+        .collect();
+    owned.push(vec!["check".into(), s(&stale)]);
+    owned.push(vec!["--out-dir".into(), s(&out_dir), "--check".into()]);
+    owned.push(vec!["roles".into(), "--namespace".into(), "shop".into(), "--patch".into(), s(&patch_dir), "--check".into()]);
+    owned.push(vec!["roles".into(), "--namespace".into(), "shop".into(), "--patch".into(), s(&patch_dir)]);
+    owned
+}
+
+#[test]
+fn a_closed_standard_output_stops_every_subcommand_quietly() {
+    let scratch = scratch_dir("closed-pipe");
+    for args in printing_commands(&scratch) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = run_with(&args, Stdio::null(), Stdio::from(writer));
+        assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}: quiet");
+    }
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+#[test]
+fn a_full_standard_output_is_an_error_for_every_subcommand() {
+    let scratch = scratch_dir("full-stdout");
+    for args in printing_commands(&scratch) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = run_with(&args, Stdio::null(), Stdio::from(full));
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output),
+            "error: cannot write to standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+// ------------------------------------------------------- bounded work
+
+fn simulate_args<'a>(spec: &'a str, load: &'a str) -> Vec<&'a str> {
+    vec!["simulate", "-c", spec, "--app", "web", "--load", load]
+}
+
+#[test]
+fn far_timestamps_and_huge_bounds_are_refused_before_any_work() {
+    let dir = scratch_dir("bounds");
+    let far = dir.join("far.csv");
+    std::fs::write(&far, "0,10\n1e15,10\n").unwrap();
+    let spec = "fixtures/simulate/spec.yaml";
+    let step = "fixtures/simulate/step.csv";
+    let huge_max = dir.join("huge-max.yaml");
+    std::fs::write(
+        &huge_max,
+        std::fs::read_to_string(Path::new(ROOT).join(spec)).unwrap().replace("maxReplicas: 20", "maxReplicas: 2000000000"),
+    )
+    .unwrap();
+    let huge_min = dir.join("huge-min.yaml");
+    std::fs::write(
+        &huge_min,
+        std::fs::read_to_string(Path::new(ROOT).join(spec))
+            .unwrap()
+            .replace("minReplicas: 1", "minReplicas: 50000000")
+            .replace("maxReplicas: 20", "maxReplicas: 60000000"),
+    )
+    .unwrap();
+    let plot = dir.join("chart.svg");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (simulate_args(spec, far.to_str().unwrap()), "the trace spans 1000000000000000 s; simulate replays at most 604800 s"),
+        (simulate_args(huge_max.to_str().unwrap(), step), "app web: 2000000000 replicas; simulate handles at most 10000"),
+        (simulate_args(huge_min.to_str().unwrap(), step), "app web: 60000000 replicas; simulate handles at most 10000"),
+        (
+            [simulate_args(spec, step), vec!["--pod-startup", "18446744073709551615"]].concat(),
+            "--pod-startup `18446744073709551615` is longer than 604800 s",
+        ),
+        (
+            [simulate_args(spec, step), vec!["--sweep", "maxReplicas=20,2000000000"]].concat(),
+            "--sweep maxReplicas=2000000000: 2000000000 replicas",
+        ),
+        (
+            [simulate_args(spec, far.to_str().unwrap()), vec!["--plot", plot.to_str().unwrap()]].concat(),
+            "the trace spans",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = gen_manifests(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+    }
+    assert!(!plot.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_huge_spec_is_refused_without_being_read_whole() {
+    let dir = scratch_dir("huge-spec");
+    let sparse = dir.join("huge.yaml");
+    std::fs::File::create(&sparse).unwrap().set_len(1 << 30).unwrap();
+    for spec in [sparse.to_str().unwrap(), "/dev/zero"] {
+        let output = gen_manifests(&["-c", spec]);
+        assert_eq!(output.status.code(), Some(2), "{spec}");
+        assert!(
+            stderr(&output).contains("the file is larger than 4194304 bytes"),
+            "{spec}: {}",
+            stderr(&output)
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_large_stale_file_is_checked_and_diffed() {
+    let dir = scratch_dir("large-stale");
+    let generated = common::stdout(&gen_manifests(&["-c", SPEC_A]));
+    // 2.4 MB: the generated bundle with blank lines and one changed field.
+    let mut stale = generated.replacen("  replicas: 2\n", "  replicas: 3\n", 1);
+    stale.push_str(&"\n".repeat(2_400_000 - stale.len()));
+    let file = dir.join("deploy.yaml");
+    std::fs::write(&file, &stale).unwrap();
+    let output = gen_manifests(&["-c", SPEC_A, "check", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(report.contains("is stale:"), "{report}");
+    assert!(report.contains("spec.replicas: 3 -> 2"), "{report}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stale);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// --------------------------------------------------- silent misreadings
+
+#[test]
+fn an_empty_spec_is_refused() {
+    let dir = scratch_dir("empty-spec");
+    let empty = dir.join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let comments = dir.join("comments.yaml");
+    std::fs::write(&comments, "# nothing here yet\n\n---\n").unwrap();
+    let target = dir.join("out.yaml");
+    let t = target.to_str().unwrap();
+    for spec in ["/dev/null", empty.to_str().unwrap(), comments.to_str().unwrap(), "/dev/stdin"] {
+        // /dev/stdin is a closed (null) standard input here.
+        let output = run_with(&["-c", spec, "-o", t], Stdio::null(), Stdio::piped());
+        assert_eq!(output.status.code(), Some(2), "{spec}");
+        assert!(
+            stderr(&output).contains(&format!("{spec}: the spec is empty")),
+            "{spec}: {}",
+            stderr(&output)
+        );
+        assert!(!target.exists());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
+    let dir = scratch_dir("bom");
+    let plain = std::fs::read_to_string(Path::new(ROOT).join("fixtures/simulate/step.csv")).unwrap();
+    let without_header: String = plain.lines().skip(1).map(|l| format!("{l}\r\n")).collect();
+    let spec = "fixtures/simulate/spec.yaml";
+    let mut reports = Vec::new();
+    for (name, text) in [("plain", without_header.clone()), ("bom", format!("\u{feff}{without_header}"))] {
+        let sub = dir.join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let load = sub.join("load.csv");
+        std::fs::write(&load, text).unwrap();
+        let output = gen_manifests(&[&simulate_args(spec, load.to_str().unwrap())[..], &["--format", "json"]].concat());
+        reports.push(common::stdout(&output).replace(&format!("/{name}/"), "/X/"));
+    }
+    assert_eq!(reports[0], reports[1]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
