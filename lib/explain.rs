@@ -17,7 +17,7 @@
 //! let explanation = explain::explain(&config, None);
 //! assert_eq!(
 //!     explanation.apps[0].query,
-//!     r#"sum(rate(http_requests_total{namespace="shop",pod=~"api-.+"}[2m])) by (pod)"#
+//!     r#"sum(rate(http_requests_total{namespace="shop",pod=~"api-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}"}[2m])) by (pod)"#
 //! );
 //! assert!(explain::render_text(&explanation).contains("kubectl get --raw"));
 //! ```
@@ -135,8 +135,11 @@ pub struct LiveAnswer {
 pub struct PodValue {
     /// Pod name.
     pub pod: String,
-    /// The value the metrics query gives for it.
+    /// The value the metrics query gives for it (`null` in JSON when it
+    /// is not a finite number; see `shown`).
     pub value: f64,
+    /// The value as text: the number, or `NaN`, `+Inf`, `-Inf`.
+    pub shown: String,
 }
 
 /// Explains `config`; with `prometheus`, asks it as the adapter would.
@@ -249,7 +252,7 @@ pub fn app_total_query(config: &Config, app: &crate::config::App) -> Option<Stri
         rule,
         &serving.series,
         app.namespace.as_str(),
-        &format!("{}-.+", app.deployment),
+        &crate::naming::pod_pattern(app.deployment.as_str()),
     );
     Some(format!("sum({per_pod})"))
 }
@@ -263,28 +266,34 @@ fn explain_app(
     let rule = &config.adapter_config.rules[serving.rule];
     let (namespace_label, pod_label) = resource_labels(rule);
     let mut pods_note = format!(
-        "the adapter lists the HPA's pods by name; `{}-.+` stands for the Deployment's pods",
-        app.deployment
+        "the adapter lists the HPA's pods by name; the pattern stands for Deployment {}'s pods \
+         (`{}-<pod-template-hash>-<suffix>`)",
+        app.deployment, app.deployment
     );
-    let mut pod_pattern = format!("{}-.+", app.deployment);
+    let mut pod_pattern = crate::naming::pod_pattern(app.deployment.as_str());
     let mut live = None;
     if let Some(prometheus) = prometheus {
         let (pods, problems) = discover_pods(
             prometheus,
             rule,
             serving,
-            &app.namespace.to_string(),
+            app,
             &namespace_label,
             &pod_label,
         );
         if !pods.is_empty() {
-            // Joined as the adapter joins them: pod names are DNS names, no escaping.
+            // Joined as the adapter joins them; each name is a regex literal
+            // (and the whole a PromQL string literal in `app_query`), so a
+            // label value Prometheus reports cannot change the query.
             pod_pattern = pods
                 .iter()
-                .map(String::as_str)
+                .map(|pod| regex_literal(pod))
                 .collect::<Vec<_>>()
                 .join("|");
-            pods_note = "the pods Prometheus has series for".to_owned();
+            pods_note = format!(
+                "the pods of Deployment {} that Prometheus has series for",
+                app.deployment
+            );
         }
         live = Some(LiveAnswer {
             values: Vec::new(),
@@ -294,7 +303,7 @@ fn explain_app(
     let query = app_query(rule, &serving.series, app.namespace.as_str(), &pod_pattern);
     if let (Some(prometheus), Some(answer)) = (prometheus, live.as_mut()) {
         if answer.problems.is_empty() {
-            ask_values(prometheus, &query, &pod_label, answer);
+            ask_values(prometheus, &query, &pod_label, &own_pods(app), answer);
         }
     }
     AppExplanation {
@@ -313,15 +322,20 @@ fn explain_app(
     }
 }
 
-/// The app's pods as Prometheus knows them, or the reasons it knows none.
+/// The app's pods as Prometheus knows them (only its Deployment's: names
+/// of the form [`pod_pattern`](crate::naming::pod_pattern)), or the
+/// reasons it knows none.
 fn discover_pods(
     prometheus: &Prometheus,
     rule: &crate::adapter_config::Rule,
     serving: &ServedMetric,
-    namespace: &str,
+    app: &crate::config::App,
     namespace_label: &str,
     pod_label: &str,
 ) -> (BTreeSet<String>, Vec<String>) {
+    let namespace = app.namespace.as_str();
+    let deployment = app.deployment.as_str();
+    let own = own_pods(app);
     let series = match prometheus.series(&rule.series_query) {
         Ok(series) => series,
         Err(error) => {
@@ -341,10 +355,25 @@ fn discover_pods(
         .filter(|labels| labels.get(namespace_label).map(String::as_str) == Some(namespace))
         .filter_map(|labels| labels.get(pod_label).cloned())
         .collect();
-    if !in_namespace.is_empty() {
-        return (in_namespace, Vec::new());
+    let pods: BTreeSet<String> = in_namespace
+        .iter()
+        .filter(|pod| own.is_match(pod))
+        .cloned()
+        .collect();
+    if !pods.is_empty() {
+        return (pods, Vec::new());
     }
     let mut problems = Vec::new();
+    if !in_namespace.is_empty() {
+        let others: Vec<String> = in_namespace.iter().take(5).map(|pod| format!("{pod:?}")).collect();
+        problems.push(format!(
+            "no series for Deployment {deployment}'s pods (`{deployment}-<hash>-<suffix>`): namespace \
+             {namespace} has series only for other pods ({}{})",
+            others.join(", "),
+            if in_namespace.len() > 5 { ", ..." } else { "" }
+        ));
+        return (BTreeSet::new(), problems);
+    }
     if series.is_empty() {
         match prometheus.series(&serving.series) {
             Ok(bare) if !bare.is_empty() => problems.push(format!(
@@ -374,7 +403,15 @@ fn discover_pods(
 }
 
 /// Runs the filled query and records each pod's value, or why none.
-fn ask_values(prometheus: &Prometheus, query: &str, pod_label: &str, answer: &mut LiveAnswer) {
+/// Answers for pods that are not the Deployment's (which Prometheus should
+/// not give for this query) are left out and counted as a problem.
+fn ask_values(
+    prometheus: &Prometheus,
+    query: &str,
+    pod_label: &str,
+    own: &regex::Regex,
+    answer: &mut LiveAnswer,
+) {
     match prometheus.query(query) {
         Err(error) => answer.problems.push(format!("the metrics query failed: {error}")),
         Ok(samples) if samples.is_empty() => answer.problems.push(
@@ -384,18 +421,89 @@ fn ask_values(prometheus: &Prometheus, query: &str, pod_label: &str, answer: &mu
         ),
         Ok(samples) => {
             let mut by_pod: BTreeMap<String, f64> = BTreeMap::new();
+            let mut foreign = 0;
             for (labels, value) in samples {
                 match labels.get(pod_label) {
+                    Some(pod) if !own.is_match(pod) => foreign += 1,
                     Some(pod) => {
                         by_pod.insert(pod.clone(), value);
                     }
                     None => answer.problems.push(format!(
-                        "a result without a `{pod_label}` label ({value}): the query does not group by the pod label"
+                        "a result without a `{pod_label}` label ({}): the query does not group by the pod label",
+                        number_text(value)
                     )),
                 }
             }
-            answer.values = by_pod.into_iter().map(|(pod, value)| PodValue { pod, value }).collect();
+            if foreign > 0 {
+                answer.problems.push(format!(
+                    "Prometheus answered for {foreign} pods that are not the Deployment's; left out"
+                ));
+            }
+            for (pod, value) in &by_pod {
+                if let Some(problem) = value_problem(*value) {
+                    answer.problems.push(format!("pod {pod:?}: {problem}"));
+                }
+            }
+            answer.values = by_pod
+                .into_iter()
+                .map(|(pod, value)| PodValue {
+                    pod,
+                    value,
+                    shown: number_text(value),
+                })
+                .collect();
         }
+    }
+}
+
+/// Matches exactly the names of `app`'s Deployment's pods.
+fn own_pods(app: &crate::config::App) -> regex::Regex {
+    let pattern = crate::naming::pod_pattern(app.deployment.as_str());
+    regex::Regex::new(&format!("^(?:{pattern})$")).expect("pod patterns are valid regexes")
+}
+
+/// `text` as a regex literal; names (`a-z0-9-`) stay as they are.
+fn regex_literal(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' => c.to_string(),
+            other => regex::escape(other.encode_utf8(&mut [0; 4])),
+        })
+        .collect()
+}
+
+/// A value as Prometheus writes it: `NaN`, `+Inf` and `-Inf` by name.
+fn number_text(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        value.to_string()
+    }
+}
+
+/// What is wrong with a value the adapter would serve, in words.
+fn value_problem(value: f64) -> Option<String> {
+    if value.is_nan() {
+        Some(
+            "the query gives NaN (not a number, e.g. 0/0): the adapter cannot turn it into a \
+             quantity, so the HPA gets a meaningless value"
+                .into(),
+        )
+    } else if value.is_infinite() {
+        Some(format!(
+            "the query gives {} (a division by zero): the adapter cannot turn it into a quantity, \
+             so the HPA gets a meaningless value",
+            number_text(value)
+        ))
+    } else if value < 0.0 {
+        Some(format!(
+            "the query gives {value}, a negative rate: a request rate is never negative (a gauge \
+             inside rate(), or a query that subtracts); the HPA would scale down"
+        ))
+    } else {
+        None
     }
 }
 

@@ -247,6 +247,40 @@ pub fn resource_labels(rule: &Rule) -> (String, String) {
     (label_for("namespace"), label_for("pod"))
 }
 
+/// `value` as a PromQL string literal: double-quoted, with backslashes,
+/// double quotes and control characters escaped as Go's `strconv.Quote` (which PromQL's
+/// lexer reads back) would, so that a label value from anywhere (a pod
+/// name Prometheus reported, a spec) can never end the literal and add
+/// PromQL of its own.
+///
+/// ```
+/// use custom_metrics_manifests::query::promql_string;
+///
+/// assert_eq!(promql_string("api-1"), r#""api-1""#);
+/// assert_eq!(
+///     promql_string(r#"api-1"} or vector(7) or up{x=""#),
+///     r#""api-1\"} or vector(7) or up{x=\"""#
+/// );
+/// assert_eq!(promql_string("a\\.b\n"), r#""a\\.b\n""#);
+/// ```
+pub fn promql_string(value: &str) -> String {
+    let mut literal = String::with_capacity(value.len() + 2);
+    literal.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => literal.push_str("\\\""),
+            '\\' => literal.push_str("\\\\"),
+            '\n' => literal.push_str("\\n"),
+            '\r' => literal.push_str("\\r"),
+            '\t' => literal.push_str("\\t"),
+            c if c.is_control() => literal.push_str(&format!("\\u{:04x}", c as u32)),
+            c => literal.push(c),
+        }
+    }
+    literal.push('"');
+    literal
+}
+
 /// The query the adapter sends for an app's pods: `rule`'s metricsQuery
 /// with `<<.Series>>` = `series`, `<<.LabelMatchers>>` = the rule's
 /// namespace and pod labels matching `namespace` and `pod_pattern`,
@@ -254,7 +288,11 @@ pub fn resource_labels(rule: &Rule) -> (String, String) {
 /// action this does not model.
 pub fn app_query(rule: &Rule, series: &str, namespace: &str, pod_pattern: &str) -> Option<String> {
     let (namespace_label, pod_label) = resource_labels(rule);
-    let label_matchers = format!(r#"{namespace_label}="{namespace}",{pod_label}=~"{pod_pattern}""#);
+    let label_matchers = format!(
+        "{namespace_label}={},{pod_label}=~{}",
+        promql_string(namespace),
+        promql_string(pod_pattern)
+    );
     let context = QueryContext {
         series,
         label_matchers: &label_matchers,
@@ -309,7 +347,9 @@ pub fn keda_query(
     })?;
     let (namespace_label, pod_label) = resource_labels(rule);
     Ok(format!(
-        r#"sum({per_pod}) or (0 * sum(up{{{namespace_label}="{namespace}",{pod_label}=~"{pods}"}} == 1))"#
+        "sum({per_pod}) or (0 * sum(up{{{namespace_label}={},{pod_label}=~{}}} == 1))",
+        promql_string(namespace),
+        promql_string(&pods)
     ))
 }
 
@@ -362,5 +402,35 @@ mod tests {
             Err(TemplateError::Unsupported(_))
         ));
         assert_eq!(fill_template("<<if .Series>>x<<end>>", &CONTEXT), None);
+    }
+
+    /// PromQL's own grammar reads every escaped value back unchanged, so no
+    /// value can end the literal.
+    #[test]
+    fn every_value_reads_back_unchanged() {
+        for value in [
+            r#"api-1"} or vector(7) or up{x=""#,
+            r"back\slash\",
+            "new\nline\ttab\rcr",
+            "bell\u{7}nul\u{0}del\u{7f}",
+            "ünïcödé ✓ \u{2028}",
+            "",
+            r#"\""#,
+        ] {
+            let query = format!("up{{pod={}}}", promql_string(value));
+            let expr =
+                promql_parser::parser::parse(&query).unwrap_or_else(|e| panic!("{query}: {e}"));
+            let promql_parser::parser::Expr::VectorSelector(selector) = expr else {
+                panic!("{query}: not one selector");
+            };
+            let pod: Vec<&str> = selector
+                .matchers
+                .matchers
+                .iter()
+                .filter(|m| m.name == "pod")
+                .map(|m| m.value.as_str())
+                .collect();
+            assert_eq!(pod, [value], "{query}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -546,7 +546,7 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         vec!["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--max", "5"],
         simulate.to_vec(),
         [&simulate[..], &["--format", "json"]].concat(),
-        [&simulate[..], &["--sweep", "target=5,10"]].concat(),
+        [&simulate[..], &["--sweep", "target=5,10", "--capacity", "10"]].concat(),
     ];
     let mut owned: Vec<Vec<String>> = commands
         .drain(..)
@@ -597,51 +597,51 @@ fn simulate_args<'a>(spec: &'a str, load: &'a str) -> Vec<&'a str> {
 }
 
 #[test]
-fn far_timestamps_and_huge_bounds_are_refused_before_any_work() {
+fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
     let dir = scratch_dir("bounds");
     let far = dir.join("far.csv");
     std::fs::write(&far, "0,10\n1e15,10\n").unwrap();
     let spec = "fixtures/simulate/spec.yaml";
     let step = "fixtures/simulate/step.csv";
-    let huge_max = dir.join("huge-max.yaml");
-    std::fs::write(
-        &huge_max,
-        std::fs::read_to_string(Path::new(ROOT).join(spec)).unwrap().replace("maxReplicas: 20", "maxReplicas: 2000000000"),
-    )
-    .unwrap();
-    let huge_min = dir.join("huge-min.yaml");
-    std::fs::write(
-        &huge_min,
-        std::fs::read_to_string(Path::new(ROOT).join(spec))
-            .unwrap()
-            .replace("minReplicas: 1", "minReplicas: 50000000")
-            .replace("maxReplicas: 20", "maxReplicas: 60000000"),
-    )
-    .unwrap();
+    let with = |name: &str, from: &str, to: &str| {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(Path::new(ROOT).join(spec)).unwrap();
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let huge_max = with("huge-max.yaml", "maxReplicas: 20", "maxReplicas: 2000000000");
+    let huge_min = with("huge-min.yaml", "minReplicas: 1\n  maxReplicas: 20", "minReplicas: 50000000\n  maxReplicas: 60000000");
     let plot = dir.join("chart.svg");
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (simulate_args(spec, far.to_str().unwrap()), "the trace spans 1000000000000000 s; simulate replays at most 604800 s"),
-        (simulate_args(huge_max.to_str().unwrap(), step), "app web: 2000000000 replicas; simulate handles at most 10000"),
-        (simulate_args(huge_min.to_str().unwrap(), step), "app web: 60000000 replicas; simulate handles at most 10000"),
-        (
-            [simulate_args(spec, step), vec!["--pod-startup", "18446744073709551615"]].concat(),
-            "--pod-startup `18446744073709551615` is longer than 604800 s",
-        ),
-        (
-            [simulate_args(spec, step), vec!["--sweep", "maxReplicas=20,2000000000"]].concat(),
-            "--sweep maxReplicas=2000000000: 2000000000 replicas",
-        ),
-        (
-            [simulate_args(spec, far.to_str().unwrap()), vec!["--plot", plot.to_str().unwrap()]].concat(),
-            "the trace spans",
-        ),
-    ];
-    for (args, message) in cases {
+    // Refused, with the reason.
+    for args in [
+        simulate_args(spec, far.to_str().unwrap()),
+        [simulate_args(spec, far.to_str().unwrap()), vec!["--plot", plot.to_str().unwrap()]].concat(),
+    ] {
         let output = gen_manifests(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
-        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("the trace is 1000000000000000 s long") && stderr(&output).contains("more than the 2000000 a run may take"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
     assert!(!plot.exists());
+    // Simulated (in bounded time: see bench/run.sh), without wrapping.
+    for (args, shown) in [
+        (simulate_args(&huge_max, step), "replicas 1..2000000000"),
+        (simulate_args(&huge_min, step), "replicas 50000000..60000000"),
+        (
+            [simulate_args(spec, step), vec!["--pod-startup", "18446744073709551615"]].concat(),
+            "pods Pending 18446744073709551615 s",
+        ),
+    ] {
+        let output = gen_manifests(&args);
+        let text = common::stdout(&output);
+        assert!(text.contains(shown), "{args:?}: {text}");
+    }
+    let output = gen_manifests(&[&simulate_args(spec, step)[..], &["--pod-startup", "18446744073709551616"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--pod-startup `18446744073709551616` is not a duration"), "{}", stderr(&output));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -721,5 +721,262 @@ fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
         reports.push(common::stdout(&output).replace(&format!("/{name}/"), "/X/"));
     }
     assert_eq!(reports[0], reports[1]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ------------------------------------------------ a hostile Prometheus
+
+/// Each request's path and query parameters.
+type Recorded = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A fake Prometheus on 127.0.0.1: answers each request with `answer(path,
+/// query parameters)`, records the parameters, and stops after `max`
+/// requests or 20 s, whichever comes first.
+struct FakePrometheus {
+    url: String,
+    requests: Recorded,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+impl FakePrometheus {
+    fn start(max: usize, answer: fn(&str, &[(String, String)]) -> String) -> FakePrometheus {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut served = 0;
+            while served < max
+                && Instant::now() < deadline
+                && !stopped.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut reader = io::BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                let target = first.split(' ').nth(1).unwrap_or("/");
+                let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                let params: Vec<(String, String)> = query
+                    .split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                        (percent_decode(k), percent_decode(v))
+                    })
+                    .collect();
+                let body = answer(path, &params);
+                seen.lock().unwrap().push((path.to_owned(), params));
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                served += 1;
+            }
+        });
+        FakePrometheus {
+            url,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Every query the tool sent (`query` and `match[]` parameters).
+    fn queries(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|(_, params)| params.clone())
+            .filter(|(key, _)| key == "query" || key == "match[]")
+            .map(|(_, value)| value)
+            .collect()
+    }
+}
+
+impl Drop for FakePrometheus {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+const HOSTILE: &str = r#"api-1"} or vector(7) or up{x=""#;
+
+fn hostile_answer(path: &str, params: &[(String, String)]) -> String {
+    let query = params.iter().find(|(k, _)| k == "query").map(|(_, v)| v.as_str()).unwrap_or("");
+    let pods = [
+        "api-7c9f8d6b5-x2k4q",
+        "api-7c9f8d6b5-b7n9z",
+        "api-7c9f8d6b5-h4m2t",
+        "api-7c9f8d6b5-q5w8r",
+        "api-worker-7c9f8d6b5-x2k4q",
+        "web-5d8f7c9b4-x2x7k",
+        HOSTILE,
+    ];
+    match path {
+        "/api/v1/series" => {
+            let items: Vec<serde_json::Value> = pods
+                .iter()
+                .map(|pod| serde_json::json!({"__name__": "http_requests_total", "namespace": "shop", "pod": pod}))
+                .collect();
+            serde_json::json!({"status": "success", "data": items}).to_string()
+        }
+        "/api/v1/query" if query == "vector(1)" => {
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#.into()
+        }
+        "/api/v1/query" => {
+            // Whatever was asked, answer for every pod, hostile values too.
+            let values = ["NaN", "+Inf", "-3", "5", "1", "2", "7"];
+            let result: Vec<serde_json::Value> = pods
+                .iter()
+                .zip(values)
+                .map(|(pod, value)| serde_json::json!({"metric": {"pod": pod}, "value": [1, value]}))
+                .collect();
+            serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
+                .to_string()
+        }
+        "/api/v1/query_range" => {
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[0,"5"],[1000000000000,"5"]]}]}}"#.into()
+        }
+        _ => r#"{"status":"error","error":"unknown path"}"#.into(),
+    }
+}
+
+/// The values of the `pod` matchers in `query`, parsed by PromQL's own
+/// grammar (promql-parser).
+fn pod_matcher_values(query: &str) -> Vec<String> {
+    let expr = promql_parser::parser::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    let mut values = Vec::new();
+    fn walk(expr: &promql_parser::parser::Expr, out: &mut Vec<String>) {
+        use promql_parser::parser::Expr;
+        match expr {
+            Expr::VectorSelector(selector) => {
+                for matcher in &selector.matchers.matchers {
+                    if matcher.name == "pod" {
+                        out.push(matcher.value.clone());
+                    }
+                }
+            }
+            Expr::MatrixSelector(m) => walk(&Expr::VectorSelector(m.vs.clone()), out),
+            Expr::Aggregate(a) => walk(&a.expr, out),
+            Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, out)),
+            Expr::Binary(b) => {
+                walk(&b.lhs, out);
+                walk(&b.rhs, out);
+            }
+            Expr::Paren(p) => walk(&p.expr, out),
+            _ => {}
+        }
+    }
+    walk(&expr, &mut values);
+    values
+}
+
+fn api_spec(dir: &Path) -> PathBuf {
+    let spec = dir.join("api.yaml");
+    std::fs::write(
+        &spec,
+        "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+    )
+    .unwrap();
+    spec
+}
+
+#[test]
+fn explain_asks_only_for_the_deployments_pods_and_names_bad_values() {
+    let dir = scratch_dir("hostile-prometheus");
+    let spec = api_spec(&dir);
+    let server = FakePrometheus::start(10, hostile_answer);
+    let output = gen_manifests(&["explain", "-c", spec.to_str().unwrap(), "--prometheus", &server.url]);
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    let queries = server.queries();
+    let metrics_query = queries
+        .iter()
+        .find(|q| q.starts_with("sum(rate("))
+        .unwrap_or_else(|| panic!("{queries:?}"));
+    // One pod matcher: exactly the four pods of Deployment api.
+    assert_eq!(
+        pod_matcher_values(metrics_query),
+        ["api-7c9f8d6b5-b7n9z|api-7c9f8d6b5-h4m2t|api-7c9f8d6b5-q5w8r|api-7c9f8d6b5-x2k4q"]
+    );
+    for query in &queries {
+        assert!(!query.contains("vector(7)"), "{query}");
+    }
+    for words in [
+        "the query gives NaN (not a number",
+        "the query gives +Inf (a division by zero)",
+        "the query gives -3, a negative rate",
+        "api-7c9f8d6b5-b7n9z: +Inf",
+        "Prometheus answered for 3 pods that are not the Deployment's; left out",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    assert!(
+        !text.contains("web-5d8f7c9b4") && !text.contains("api-worker") && !text.contains("vector(7)"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn simulate_from_a_hostile_prometheus_is_bounded() {
+    let dir = scratch_dir("hostile-simulate");
+    let spec = api_spec(&dir);
+    let server = FakePrometheus::start(5, hostile_answer);
+    let output = gen_manifests(&[
+        "simulate", "-c", spec.to_str().unwrap(), "--app", "api", "--prometheus", &server.url, "--range", "1h",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("more than the 2000000 a run may take"), "{}", stderr(&output));
+    let queries = server.queries();
+    assert_eq!(queries.len(), 1, "{queries:?}");
+    let pattern = &pod_matcher_values(&queries[0])[0];
+    let pattern = regex::Regex::new(&format!("^(?:{pattern})$")).unwrap();
+    assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
+    assert!(!pattern.is_match("api-worker-7c9f8d6b5-x2k4q") && !pattern.is_match(HOSTILE));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -36,7 +36,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRAPE_SECONDS = 2
-LOAD = {"fastapi-5d8f7b-a1": 10.0, "fastapi-5d8f7b-b2": 5.0}  # requests per second per pod
+LOAD = {"fastapi-5d8f7b9c4-x2k4q": 10.0, "fastapi-5d8f7b9c4-b7n9z": 5.0}  # requests per second per pod
 LOAD_SECONDS = 34
 TOLERANCE = 0.20
 DEADLINE = time.monotonic() + 110  # the whole test, hard bound
