@@ -579,10 +579,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
                 .context("cannot read standard input")?;
             let outcome = custom_metrics_manifests::krm::run(&input);
-            emit(&outcome.output, None)?;
+            emit(&outcome.output, None, &[])?;
             if !outcome.errors.is_empty() {
+                let mut stderr = std::io::stderr().lock();
                 for error in &outcome.errors {
-                    eprintln!("error: {error}");
+                    let _ = writeln!(stderr, "error: {error}");
                 }
                 return Ok(ExitCode::from(2));
             }

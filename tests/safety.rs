@@ -393,7 +393,7 @@ fn roles_patch_is_both_or_neither_under_a_failure_at_every_step() {
     let dir = scratch_dir("patch-steps");
     let source = Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14");
     let config = kube_prometheus::roles_config(
-        Preset::Documented.config(),
+        custom_metrics_manifests::Config::from_preset(Preset::Documented),
         &["shop".into(), "my-app".into()],
     )
     .unwrap();
@@ -543,6 +543,8 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         vec!["explain", "--format", "json"],
         vec!["roles", "--namespace", "shop"],
         vec!["roles", "--help"],
+        vec!["krm"],
+        vec!["lint", "--explain", "metric-unit"],
         vec!["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--max", "5"],
         simulate.to_vec(),
         [&simulate[..], &["--format", "json"]].concat(),
