@@ -544,6 +544,8 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         vec!["roles", "--namespace", "shop"],
         vec!["roles", "--help"],
         vec!["krm"],
+        vec!["completions", "bash"],
+        vec!["man"],
         vec!["lint", "--explain", "metric-unit"],
         vec!["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--max", "5"],
         simulate.to_vec(),
