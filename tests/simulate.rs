@@ -1392,3 +1392,86 @@ mod ported {
         );
     }
 }
+
+/// The HPA objects of `gen-manifests`' output, read back from the rendered
+/// JSON, fed to the model: what simulate runs is what generate deploys.
+/// Without `behavior` the model takes the legacy path; with it, the spec's
+/// values defaulted field by field as the API server does.
+#[test]
+fn simulate_runs_the_hpa_that_generate_renders() {
+    use custom_metrics_manifests::simulate::controller::{Behavior, Policy, ScalingRules};
+    use custom_metrics_manifests::simulate::{run, Autoscaler, SimOptions, Trace};
+    use custom_metrics_manifests::spec::{PolicyKind, SelectPolicy};
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+
+    let step = Trace::read_csv(std::path::Path::new(STEP)).unwrap();
+    let recommended_behavior = Behavior {
+        scale_up: ScalingRules::default_scale_up(),
+        scale_down: ScalingRules {
+            stabilization_window_seconds: Some(300),
+            select_policy: SelectPolicy::Max,
+            policies: vec![Policy {
+                kind: PolicyKind::Percent,
+                value: 50,
+                period_seconds: 60,
+            }],
+            tolerance: None,
+        },
+    };
+    for (spec, app, behavior) in [
+        (SPEC, "web", None),
+        (
+            "fixtures/specs/recommended-app.yaml",
+            "fastapi",
+            Some(recommended_behavior),
+        ),
+    ] {
+        let rendered: Value =
+            serde_json::from_str(&stdout(&gen_manifests(&["-c", spec, "--format", "json"])))
+                .unwrap();
+        let hpas: Vec<&Value> = rendered["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["kind"] == "HorizontalPodAutoscaler")
+            .collect();
+        assert_eq!(hpas.len(), 1, "{spec}");
+        assert_eq!(hpas[0]["metadata"]["name"], app);
+        assert_eq!(
+            hpas[0]["spec"].get("behavior").is_some(),
+            behavior.is_some(),
+            "{spec}: behavior emitted only when the spec has one"
+        );
+        let hpa: HorizontalPodAutoscaler = serde_json::from_value(hpas[0].clone()).unwrap();
+        let model = Autoscaler::from_hpa(&hpa).unwrap();
+        assert_eq!(model.spec.behavior, behavior, "{spec}");
+
+        // simulate reports the same HPA and, run on the model, the same series.
+        let output = gen_manifests(&[
+            "simulate", "-c", spec, "--app", app, "--load", STEP, "--format", "json",
+        ]);
+        let simulated = json(&output);
+        assert_eq!(
+            simulated["autoscaler"],
+            serde_json::to_value(&model).unwrap(),
+            "{spec}"
+        );
+        let options = SimOptions::default();
+        assert_eq!(
+            simulated["options"],
+            serde_json::to_value(&options).unwrap(),
+            "{spec}"
+        );
+        let sim = run(&model, &step, &options).unwrap();
+        assert_eq!(
+            simulated["series"],
+            serde_json::to_value(&sim.series).unwrap(),
+            "{spec}"
+        );
+        assert_eq!(
+            simulated["events"],
+            serde_json::to_value(&sim.events).unwrap(),
+            "{spec}"
+        );
+    }
+}

@@ -186,9 +186,10 @@ impl Trace {
                 line: Some(1),
                 column: None,
                 field: String::new(),
-                message: "the file is UTF-16 (it starts with a UTF-16 byte-order mark): save it as \
+                message:
+                    "the file is UTF-16 (it starts with a UTF-16 byte-order mark): save it as \
                           CSV UTF-8"
-                    .into(),
+                        .into(),
             }
             .into());
         }
@@ -350,7 +351,11 @@ mod tests {
             "seconds,rps\n1700000000.5,10\n1700000060.5,20\n1700000120.5,0\n",
         ] {
             let trace = Trace::from_csv(text, "t.csv").unwrap_or_else(|e| panic!("{text:?}: {e}"));
-            assert_eq!(trace.duration_seconds(), plain.duration_seconds(), "{text:?}");
+            assert_eq!(
+                trace.duration_seconds(),
+                plain.duration_seconds(),
+                "{text:?}"
+            );
             assert_eq!(trace.load_at(59.0), 10.0, "{text:?}");
             assert_eq!(trace.load_at(60.0), 20.0, "{text:?}");
         }
@@ -363,8 +368,14 @@ mod tests {
             let message = Trace::from_csv(text, "t.csv").unwrap_err().to_string();
             assert!(message.starts_with(expected), "{text:?}: {message}");
         }
-        assert_eq!(TimeUnit::from_header("Time (ms)"), Some(TimeUnit::Milliseconds));
-        assert_eq!(TimeUnit::from_header("epoch_seconds"), Some(TimeUnit::Seconds));
+        assert_eq!(
+            TimeUnit::from_header("Time (ms)"),
+            Some(TimeUnit::Milliseconds)
+        );
+        assert_eq!(
+            TimeUnit::from_header("epoch_seconds"),
+            Some(TimeUnit::Seconds)
+        );
         assert_eq!(TimeUnit::from_header("timestamp"), None);
         assert_eq!(TimeUnit::from_header("items"), None);
     }
