@@ -517,7 +517,7 @@ impl Config {
             .prometheus
             .namespaces
             .retain(|namespace| unique.insert(namespace.clone()));
-        check_relist_interval(&config)
+        check_relist_interval(config)
             .map_err(|message| error(relist_at, "adapter.metricsRelistInterval", message))?;
         set(&mut config.backend, spec.backend);
         if let Some(keda) = spec.keda {

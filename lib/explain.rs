@@ -128,6 +128,8 @@ pub struct LiveAnswer {
     pub values: Vec<PodValue>,
     /// Why something would be served nothing.
     pub problems: Vec<String>,
+    /// The app's scrape target as Prometheus reports it.
+    pub target: Option<String>,
 }
 
 /// One pod's value.
@@ -295,9 +297,21 @@ fn explain_app(
                 app.deployment
             );
         }
+        let (target, target_problem) = scrape_target(prometheus, app);
+        let problems = match target_problem {
+            // The series may still come from another scrape job: only
+            // when they do not is the target the reason.
+            Some(problem) if pods.is_empty() => std::iter::once(problem).chain(problems).collect(),
+            _ if pods.is_empty() && target.starts_with("up") => problems
+                .into_iter()
+                .map(|problem| format!("up but no series: {problem}"))
+                .collect(),
+            _ => problems,
+        };
         live = Some(LiveAnswer {
             values: Vec::new(),
             problems,
+            target: Some(target),
         });
     }
     let query = app_query(rule, &serving.series, app.namespace.as_str(), &pod_pattern);
@@ -400,6 +414,72 @@ fn discover_pods(
         ));
     }
     (BTreeSet::new(), problems)
+}
+
+/// The app's scrape target: a one-line state, and the problem when the
+/// monitor yields no healthy target. Prometheus Operator names the scrape
+/// pool after the monitor (`serviceMonitor/<namespace>/<name>/<index>`).
+fn scrape_target(prometheus: &Prometheus, app: &crate::config::App) -> (String, Option<String>) {
+    let (kind, pool_kind, what) = match app.monitor {
+        crate::spec::MonitorKind::ServiceMonitor => ("ServiceMonitor", "serviceMonitor", "Service"),
+        crate::spec::MonitorKind::PodMonitor => ("PodMonitor", "podMonitor", "pod"),
+    };
+    let prefix = format!("{pool_kind}/{}/{}/", app.namespace, app.name);
+    let targets = match prometheus.targets() {
+        Ok(targets) => targets,
+        Err(error) => return (format!("unknown: the targets request failed: {error}"), None),
+    };
+    let mine: Vec<_> = targets
+        .iter()
+        .filter(|target| target.scrape_pool.starts_with(&prefix))
+        .collect();
+    if mine.is_empty() {
+        let labels = if app.monitor_labels.is_empty() {
+            "no selector labels".to_owned()
+        } else {
+            app.monitor_labels
+                .iter()
+                .map(|(key, value)| format!("{key}: {value}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let state = format!("no target in scrape pool {prefix}*");
+        let problem = format!(
+            "no target at all: Prometheus has no scrape pool {prefix}*, so the {kind} {}/{} was not \
+             selected (it carries {labels}; check the Prometheus' {pool_kind}Selector and namespace \
+             selector: `gen-manifests lint` with the Prometheus resource tells), or no {what} with \
+             labels {} and port `{}` matched",
+            app.namespace,
+            app.name,
+            app.selector
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            app.port
+        );
+        return (state, Some(problem));
+    }
+    let up = mine.iter().filter(|target| target.health == "up").count();
+    let state = format!("{up} of {} up in scrape pool {prefix}*", mine.len());
+    if up > 0 {
+        return (format!("up: {state}"), None);
+    }
+    let errors: Vec<String> = mine
+        .iter()
+        .map(|target| {
+            let error = if target.last_error.is_empty() {
+                format!("not scraped yet (health {})", target.health)
+            } else {
+                target.last_error.clone()
+            };
+            format!("{}: {error}", target.scrape_url)
+        })
+        .collect();
+    (
+        format!("down: {state}"),
+        Some(format!("target down (scrape error): {}", errors.join("; "))),
+    )
 }
 
 /// Runs the filled query and records each pod's value, or why none.

@@ -1,5 +1,5 @@
 //! A small client for Prometheus' HTTP API (`/api/v1/series`,
-//! `/api/v1/query`, `/api/v1/query_range`), used by `explain --prometheus`
+//! `/api/v1/query`, `/api/v1/query_range`, `/api/v1/targets`), used by `explain --prometheus`
 //! and `simulate --prometheus` to ask what the adapter would ask.
 //!
 //! Every request is bounded by a timeout; plain `http://` only (reach an
@@ -58,6 +58,35 @@ struct Envelope<T> {
     status: String,
     data: Option<T>,
     error: Option<String>,
+}
+
+/// One active scrape target, as `/api/v1/targets` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// The scrape pool; Prometheus Operator names it
+    /// `serviceMonitor/<namespace>/<name>/<endpoint>` or `podMonitor/...`.
+    #[serde(default)]
+    pub scrape_pool: String,
+    /// The URL scraped.
+    #[serde(default)]
+    pub scrape_url: String,
+    /// `up`, `down` or `unknown` (not scraped yet).
+    #[serde(default)]
+    pub health: String,
+    /// The last scrape's error, empty when it succeeded.
+    #[serde(default)]
+    pub last_error: String,
+    /// The target's labels after relabelling.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetsData {
+    #[serde(default)]
+    active_targets: Vec<Target>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +171,12 @@ impl Prometheus {
     /// The label sets of the series matching `selector`.
     pub fn series(&self, selector: &str) -> Result<Vec<BTreeMap<String, String>>, PrometheusError> {
         self.get("/api/v1/series", &[("match[]", selector)])
+    }
+
+    /// The active scrape targets (`/api/v1/targets?state=active`).
+    pub fn targets(&self) -> Result<Vec<Target>, PrometheusError> {
+        let data: TargetsData = self.get("/api/v1/targets", &[("state", "active")])?;
+        Ok(data.active_targets)
     }
 
     /// An instant query's samples (a vector result; a scalar gives one

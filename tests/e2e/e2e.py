@@ -173,6 +173,9 @@ def main():
         live = app["live"]
         if live["problems"]:
             fail(f"explain reports problems: {live['problems']}")
+        # The scrape pool is named as Prometheus Operator names a ServiceMonitor's.
+        if not (live.get("target") or "").startswith("up: "):
+            fail(f"explain reports the scrape target as {live.get('target')!r}, expected up")
         values = {item["pod"]: item["value"] for item in live["values"]}
         if set(values) != set(LOAD):
             fail(f"explain reports pods {sorted(values)}, expected {sorted(LOAD)}")
