@@ -94,7 +94,7 @@ fn no_target_at_all() {
 
 #[test]
 fn target_down_with_the_scrape_error() {
-    let down = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"down","lastError":"Get \"http://10.1.2.3:8000/metrics\": dial tcp 10.1.2.3:8000: connect: connection refused","labels":{"namespace":"shop","pod":"api-7d9f-abcde"}}]}"#;
+    let down = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"down","lastError":"Get \"http://10.1.2.3:8000/metrics\": dial tcp 10.1.2.3:8000: connect: connection refused","labels":{"namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}}]}"#;
     let (problems, target, _) = live("kube-prometheus", down, "[]");
     assert_eq!(target, "down: 0 of 1 up in scrape pool serviceMonitor/shop/api/*");
     assert_eq!(
@@ -105,7 +105,7 @@ fn target_down_with_the_scrape_error() {
 
 #[test]
 fn up_but_no_series() {
-    let up = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"up","lastError":"","labels":{"namespace":"shop","pod":"api-7d9f-abcde"}}]}"#;
+    let up = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"up","lastError":"","labels":{"namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}}]}"#;
     let (problems, target, _) = live("kube-prometheus", up, "[]");
     assert_eq!(target, "up: 1 of 1 up in scrape pool serviceMonitor/shop/api/*");
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -115,7 +115,7 @@ fn up_but_no_series() {
 #[test]
 fn up_with_series_has_no_target_problem() {
     let up = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"up","lastError":"","labels":{}}]}"#;
-    let series = r#"[{"__name__":"http_requests_total","namespace":"shop","pod":"api-7d9f-abcde"}]"#;
+    let series = r#"[{"__name__":"http_requests_total","namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}]"#;
     let (problems, target, _) = live("kube-prometheus", up, series);
     assert!(target.starts_with("up: "));
     // The fake answers every query with an empty vector: the one problem is the query's.
