@@ -11,7 +11,7 @@ PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
            fastapi==0.165.0 uvicorn==0.54.0 prometheus-fastapi-instrumentator==8.1.0 \
            pre-commit==4.7.0
 
-.PHONY: all build test unit validate e2e gen snapshots clean man completions package
+.PHONY: all build test unit validate e2e gen snapshots clean man completions package prometheus-tools keda-promtool
 
 all: build
 
@@ -37,7 +37,7 @@ $(VENV)/.installed: Makefile
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_DEPS)
 	touch $@
 
-test: unit validate e2e package
+test: unit validate keda-promtool e2e package
 
 # What `cargo package` ships: the library, the binary, README, LICENSE and
 # the Cargo files only (the `include` list in Cargo.toml).
@@ -48,11 +48,18 @@ package:
 
 # The real components: Prometheus (Debian package `prometheus`) and the
 # FastAPI example app, on 127.0.0.1; bounded to two minutes.
-e2e: build $(VENV)/.installed
+prometheus-tools:
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else echo "prometheus and promtool are missing: run 'sudo apt-get install -y --no-install-recommends prometheus'"; exit 1; fi; \
 	fi
+
+# Every KEDA query, evaluated by promtool on synthetic series of Deployments
+# whose names share a prefix: one sample, the right app's total.
+keda-promtool: build $(VENV)/.installed prometheus-tools
+	$(PY) tests/keda_promtool.py $(BIN) $(OUT)-promtool fixtures/specs/*.yaml examples/fastapi/spec.yaml
+
+e2e: build $(VENV)/.installed prometheus-tools
 	timeout 150 $(PY) tests/e2e/e2e.py $(BIN) $(PY)
 
 # Unit, snapshot, CLI and doc tests. INSTA_UPDATE=no: a snapshot that

@@ -119,6 +119,10 @@ enum Command {
     Roles(RolesArgs),
     /// One app's ServiceMonitor, HPA and Role items, without a spec file.
     App(AppArgs),
+    /// The ordered steps, with kubectl commands, from prometheus-adapter to
+    /// KEDA without a gap; FILEs are the installed manifests (default: the
+    /// spec's adapter bundle).
+    Migrate(MigrateArgs),
     /// Replay a load trace through the HPA algorithm to choose target, bounds and behavior.
     Simulate(Box<SimulateArgs>),
     /// Run as a KRM function (kpt, kustomize): a ResourceList on standard
@@ -132,6 +136,12 @@ enum Command {
     },
     /// Print the man page (roff): `gen-manifests man > gen-manifests.1`.
     Man,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// The manifests installed now (multi-document YAML or JSON).
+    files: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -587,6 +597,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::from(2));
             }
+        }
+        Some(Command::Migrate(args)) => {
+            let config = load_config(input)?;
+            let mut texts = Vec::new();
+            for path in &args.files {
+                let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::Usage(format!("{}: not UTF-8 text", path.display()))
+                })?;
+                texts.push((path.display().to_string(), text));
+            }
+            let documents = lint::parse_manifest_files(&texts).map_err(Error::from)?;
+            let spec_args = match (&input.config, input.preset) {
+                (Some(path), _) => format!("-c {}", path.display()),
+                (None, Some(PresetArg::Recommended)) => "--preset recommended".to_owned(),
+                (None, _) => String::new(),
+            };
+            let plan = custom_metrics_manifests::migrate::plan(&config, spec_args.trim(), &documents);
+            emit(&custom_metrics_manifests::migrate::render_text(&plan), None)?;
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;

@@ -33,6 +33,7 @@ pub mod kube_prometheus;
 pub mod labels;
 pub mod lint;
 pub mod meta;
+pub mod migrate;
 pub mod monitoring;
 pub mod naming;
 pub mod network;

@@ -13,6 +13,9 @@ real instrumented FastAPI app, all on 127.0.0.1 at free ports.
 5. promtool (an independent PromQL parser) must accept every generated
    query with placeholders filled, and reject the guide's broken nodeQuery.
 6. explain against a closed port fails with exit 2 and a clear message.
+7. The KEDA backend's query (`--backend keda`), sent as KEDA's prometheus
+   scaler sends it (GET /api/v1/query), returns exactly one sample: the
+   app's total rate, within 20 %.
 
 Time is scaled by 1/15 so the test runs in well under two minutes:
 Prometheus scrapes every 2s where kube-prometheus scrapes every 30s, and
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -100,6 +104,17 @@ def drive_load(port, rate, seconds):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
         except OSError as error:
             print(f"request to {port} failed: {error}", file=sys.stderr)
+
+
+def query_like_keda(url, query):
+    """GET /api/v1/query?query=...&time=... as pkg/scalers/prometheus_scaler.go does."""
+    moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    address = f"{url}/api/v1/query?query={urllib.parse.quote_plus(query)}&time={moment}"
+    with urllib.request.urlopen(address, timeout=5) as response:
+        body = json.load(response)
+    if body.get("status") != "success":
+        fail(f"Prometheus refused the KEDA query: {body}")
+    return body["data"]["result"]
 
 
 def gen(binary, *args, expect=0):
@@ -184,6 +199,22 @@ def main():
                 fail(f"{pod}: explain reports {values[pod]:.2f} req/s, the load was {rate} (tolerance {TOLERANCE:.0%})")
         print(f"recommended rule: {', '.join(f'{p}={v:.2f} req/s' for p, v in sorted(values.items()))} "
               f"(load {LOAD}); query: {app['query']}")
+
+        # 7. The KEDA query: one sample, the app's total, as KEDA asks for it.
+        keda = json.loads(gen(binary, "-c", "fixtures/e2e/recommended-scaled.yaml", "--backend", "keda",
+                              "--format", "json").stdout)
+        scaled = [item for item in keda["items"] if item["kind"] == "ScaledObject"][0]
+        metadata = scaled["spec"]["triggers"][0]["metadata"]
+        answer = query_like_keda(url, metadata["query"])
+        if len(answer) != 1:
+            fail(f"the KEDA query returned {len(answer)} samples, KEDA needs exactly one: {answer}")
+        total = sum(LOAD.values())
+        keda_value = float(answer[0]["value"][1])
+        if abs(keda_value - total) > TOLERANCE * total:
+            fail(f"the KEDA query answers {keda_value:.2f} req/s; the load was {total}")
+        implied = -(-keda_value // float(metadata["threshold"]))
+        print(f"KEDA query: one sample, {keda_value:.2f} req/s (load {total}), threshold {metadata['threshold']} "
+              f"-> {implied:.0f} replicas")
 
         # 4. The guide's rule: no data (explain exits 1, a diagnosis that
         # finds the metric missing gates a pipeline), and lint says why.
