@@ -618,7 +618,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, _) => String::new(),
             };
             let plan = custom_metrics_manifests::migrate::plan(&config, spec_args.trim(), &documents);
-            emit(&custom_metrics_manifests::migrate::render_text(&plan), None)?;
+            emit(&custom_metrics_manifests::migrate::render_text(&plan), None, &[])?;
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;
