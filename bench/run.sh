@@ -84,3 +84,45 @@ for n in (100, 1000):
     print(f"gen-manifests vs kubectl kustomize on {n} apps: {k/m[n]:.0f}x faster")
 print(f"growth 100->1000: {m[1000]/m[100]:.1f}x, 1000->10000: {m[10000]/m[1000]:.1f}x (10x more apps each)")
 PY
+# Hostile and unlucky inputs at the documented limits (issue #12): each must
+# finish in under 2 s and 100 MiB, whatever its exit status. One run each
+# (GNU time: wall seconds, peak KiB); a miss fails the bench.
+H="$WORK/hostile"; rm -rf "$H"; mkdir -p "$H"
+printf '0,10\n1e15,10\n' > "$H/far.csv"
+sed 's/maxReplicas: 20/maxReplicas: 2000000000/' fixtures/simulate/spec.yaml > "$H/huge-max.yaml"
+truncate -s 1G "$H/huge-spec.yaml"
+"$BIN" -c fixtures/specs/custom-rules.yaml > "$H/stale.yaml"
+python3 - "$H/stale.yaml" <<'PY'
+import sys
+p = sys.argv[1]; text = open(p).read().replace("  replicas: 2\n", "  replicas: 3\n", 1)
+open(p, "w").write(text + "\n" * (2_400_000 - len(text)))
+PY
+mkdir -p "$H/deploy" && "$BIN" -c fixtures/specs/custom-rules.yaml --out-dir "$H/deploy"
+f=$(ls "$H"/deploy/deployment-*.yaml | head -1); cp "$H/stale.yaml" "$f"
+SIMH=("$BIN" simulate -c fixtures/simulate/spec.yaml --app web)
+hostile() {
+  local name=$1; shift
+  /usr/bin/time -o "$H/time" -f "%e %M" "$@" > /dev/null 2>&1 || true
+  echo "$name $(tail -1 "$H/time")"
+}
+{
+  hostile far-timestamps-csv "${SIMH[@]}" --load "$H/far.csv"
+  hostile max-replicas-2e9 "$BIN" simulate -c "$H/huge-max.yaml" --app web --load fixtures/simulate/step.csv
+  hostile pod-startup-u64-max "${SIMH[@]}" --load fixtures/simulate/step.csv --pod-startup 18446744073709551615
+  hostile spec-1GiB-sparse "$BIN" -c "$H/huge-spec.yaml"
+  hostile spec-dev-zero "$BIN" -c /dev/zero
+  hostile check-2.4MB-stale "$BIN" -c fixtures/specs/custom-rules.yaml check "$H/stale.yaml"
+  hostile out-dir-check-2.4MB "$BIN" -c fixtures/specs/custom-rules.yaml --out-dir "$H/deploy" --check
+  hostile out-dir-2.4MB "$BIN" -c fixtures/specs/custom-rules.yaml --out-dir "$H/deploy"
+} > "$H/results.txt"
+python3 - "$H/results.txt" <<'PY'
+import sys
+failed = False
+for line in open(sys.argv[1]):
+    name, seconds, kib = line.split()
+    seconds, mib = float(seconds), int(kib) / 1024
+    ok = seconds < 2 and mib < 100
+    failed |= not ok
+    print(f"{name:<24} {seconds:6.2f} s {mib:7.1f} MiB  target < 2 s, < 100 MiB  {'ok' if ok else 'MISSED'}")
+sys.exit(1 if failed else 0)
+PY
