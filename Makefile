@@ -69,8 +69,16 @@ unit:
 	INSTA_UPDATE=no $(CARGO) test --locked --doc
 	# lint on the real-world corpus (fixtures/lint/real): the tally.
 	@$(CARGO) test --locked --test lint real_world_corpus -- --exact --nocapture 2>&1 | grep '^corpus:' 
-	# The library builds with the Kubernetes version its user picks.
+	# The library builds with the Kubernetes version its user picks, and its
+	# core (no tool features) stays lean: at most 50 crates.
 	$(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36
+	@n=$$($(CARGO) tree --locked -e normal --no-default-features --features k8s-openapi/v1_36 --prefix none \
+	  | sed 's/ (\*)//' | sort -u | wc -l); \
+	  echo "core library: $$n crates (at most 50)"; test "$$n" -le 50
+	# Each tool feature builds on its own.
+	for feature in promql lint explain simulate gitops write; do \
+	  $(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36,$$feature || exit 1; \
+	done
 
 # Independent checks: kubernetes-validate --strict, the CRD schemas, and a
 # YAML 1.1 reader, over every preset and fixture spec.

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::output::WriteError;
 use crate::spec::SpecError;
 
 /// Everything that can go wrong between reading input and writing output.
@@ -23,9 +22,11 @@ pub enum Error {
     Spec(#[from] SpecError),
     /// An output file could not be written; nothing was.
     #[error(transparent)]
-    Write(#[from] WriteError),
+    #[cfg(feature = "write")]
+    Write(#[from] crate::output::WriteError),
     /// Prometheus could not be asked, or refused the question.
     #[error(transparent)]
+    #[cfg(feature = "explain")]
     Prometheus(#[from] crate::prometheus::PrometheusError),
     /// A command-line value is invalid.
     #[error("{0}")]

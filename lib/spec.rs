@@ -852,6 +852,7 @@ impl YamlLimits {
         nodes: 1_000_000,
     };
     /// Manifest files to lint or patch: whole rendered bundles.
+    #[cfg(any(feature = "lint", feature = "gitops"))]
     pub(crate) const MANIFESTS: YamlLimits = YamlLimits {
         replayed_events: 100_000,
         expansions_per_anchor: 1_000,

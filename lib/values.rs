@@ -216,16 +216,25 @@ impl FromStr for Duration {
 
 string_value!(Duration, "duration");
 
-/// Parses a Prometheus duration into milliseconds, zero included.
+/// Parses a Prometheus duration into milliseconds, zero included, by the
+/// grammar of Prometheus' `model.ParseDuration` (prometheus/common
+/// `model/time.go`): `0`, or one or more of `y w d h m s ms`, each once, in
+/// that order, with an unsigned integer before each; a year is 365 days.
+/// The same grammar as the Prometheus Operator CRDs' duration pattern.
+/// promql-parser's `parse_duration` is the oracle in the tests (feature
+/// `promql`), so the core does not need PromQL parsing to read a spec.
 fn parse_prometheus_millis(text: &str) -> Result<u64, DurationError> {
     let syntax = || DurationError::Prometheus(text.to_owned());
-    // promql-parser reads a bare number as seconds (PromQL's float form);
-    // Prometheus' configuration and the Operator's CRD do not.
-    if text.is_empty() || text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return if text == "0" { Ok(0) } else { Err(syntax()) };
+    if text == "0" {
+        return Ok(0);
     }
-    // promql-parser reads each number as a u32 and silently drops one that
-    // overflows (`1m99999999999s` would be 1m): refuse long numbers first.
+    // A bare number (PromQL's float seconds, `1e3`, `-1`) is no duration in
+    // Prometheus' configuration or the Operator's CRDs.
+    if text.parse::<f64>().is_ok() {
+        return Err(syntax());
+    }
+    // Refuse long numbers first: no valid duration needs ten digits in one
+    // unit, and promql-parser reads each number as a u32.
     let mut run = 0;
     for byte in text.bytes() {
         run = if byte.is_ascii_digit() { run + 1 } else { 0 };
@@ -233,15 +242,48 @@ fn parse_prometheus_millis(text: &str) -> Result<u64, DurationError> {
             return Err(DurationError::Overflow(text.to_owned()));
         }
     }
-    match promql_parser::util::parse_duration(text) {
-        Ok(duration) => u64::try_from(duration.as_millis())
-            .map_err(|_| DurationError::Overflow(text.to_owned())),
-        Err(message) if message.contains("greater than 0") => Ok(0),
-        Err(message) if message.contains("overflow") => {
-            Err(DurationError::Overflow(text.to_owned()))
-        }
-        Err(_) => Err(syntax()),
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+    if text.is_empty() {
+        return Err(syntax());
     }
+    // The whole text is read before any sum, so that a syntax error is
+    // reported as such even after a large number.
+    let mut parts = Vec::new();
+    let mut rest = text;
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(syntax());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| syntax())?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        // Units appear at most once, largest first.
+        let position = UNITS[next_unit..]
+            .iter()
+            .position(|(name, _)| *name == unit)
+            .ok_or_else(syntax)?;
+        let (_, millis) = UNITS[next_unit + position];
+        next_unit += position + 1;
+        parts.push((number, millis));
+    }
+    parts
+        .into_iter()
+        .try_fold(0u64, |total, (number, millis)| {
+            number.checked_mul(millis)?.checked_add(total)
+        })
+        .ok_or_else(|| DurationError::Overflow(text.to_owned()))
 }
 
 /// Parses a Prometheus duration (`1h30m`, `15s`, `500ms`) into
@@ -809,6 +851,69 @@ pub fn check_label(key: &str, value: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// promql-parser's `parse_duration` as the oracle of the Prometheus
+/// duration grammar: the hand-written parser agrees with it on every input
+/// of a corpus of unit orders, repeats, numbers and junk.
+#[cfg(all(test, feature = "promql"))]
+mod promql_oracle {
+    use super::*;
+
+    /// The reading through promql-parser (the parser of the `promql` feature).
+    fn oracle(text: &str) -> Result<u64, DurationError> {
+        let syntax = || DurationError::Prometheus(text.to_owned());
+        // promql-parser reads any float (`1e3`, `-1`, `inf`) as seconds, and
+        // panics on a negative one; Prometheus' configuration and the
+        // Operator's CRD read none of them.
+        if text.is_empty() || text.parse::<f64>().is_ok() {
+            return if text == "0" { Ok(0) } else { Err(syntax()) };
+        }
+        let mut run = 0;
+        for byte in text.bytes() {
+            run = if byte.is_ascii_digit() { run + 1 } else { 0 };
+            if run > 9 {
+                return Err(DurationError::Overflow(text.to_owned()));
+            }
+        }
+        match promql_parser::util::parse_duration(text) {
+            Ok(duration) => u64::try_from(duration.as_millis())
+                .map_err(|_| DurationError::Overflow(text.to_owned())),
+            Err(message) if message.contains("greater than 0") => Ok(0),
+            Err(message) if message.contains("overflow") => {
+                Err(DurationError::Overflow(text.to_owned()))
+            }
+            Err(_) => Err(syntax()),
+        }
+    }
+
+    #[test]
+    fn the_hand_written_grammar_agrees_with_promql_parser() {
+        let units = ["y", "w", "d", "h", "m", "s", "ms", "us", "ns", "M", "H", ""];
+        let numbers = ["0", "1", "07", "59", "60", "1000", "106751", "999999999", "1.5", "-1", "+1"];
+        let mut corpus: Vec<String> = ["", "0", "00", " 1s", "1s ", "s", "1", "1h 1m", "1h+1m", "1hm", "1sm", "1mss", "-1", "1e3", "inf", "NaN", "+5"]
+            .iter()
+            .map(|text| (*text).to_owned())
+            .collect();
+        for a in units {
+            for n in numbers {
+                corpus.push(format!("{n}{a}"));
+                for b in units {
+                    corpus.push(format!("{n}{a}1{b}"));
+                    corpus.push(format!("1{a}{n}{b}"));
+                }
+            }
+        }
+        let mut disagreements = Vec::new();
+        for text in &corpus {
+            let ours = parse_prometheus_millis(text);
+            let theirs = oracle(text);
+            if ours != theirs {
+                disagreements.push(format!("{text:?}: ours {ours:?}, promql-parser {theirs:?}"));
+            }
+        }
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
 }
 
 #[cfg(test)]
