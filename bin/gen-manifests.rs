@@ -186,6 +186,11 @@ struct SimulateArgs {
     /// (the scale-down window of an HPA without behavior.scaleDown.stabilizationWindowSeconds).
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     downscale_stabilization: String,
+    /// The controller's --feature-gates: HPAConfigurableTolerance=false for
+    /// a 1.33 or 1.34 cluster that has not turned it on (behavior.*.tolerance
+    /// is then ignored).
+    #[arg(long, value_name = "GATES")]
+    feature_gates: Option<String>,
     /// Replicas at the start (a running Deployment's count); default minReplicas.
     #[arg(long, value_name = "N")]
     initial_replicas: Option<u32>,
@@ -648,6 +653,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tolerance: Some(args.tolerance),
                 downscale_stabilization: Some(args.downscale_stabilization),
                 initial_replicas: args.initial_replicas,
+                feature_gates: args.feature_gates,
                 capacity: args.capacity,
                 plot: args.plot,
                 format: match args.format {

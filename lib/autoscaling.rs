@@ -24,6 +24,7 @@ use k8s_openapi::api::autoscaling::v2::{
 use crate::config::App;
 use crate::meta::{self, object_meta};
 use crate::spec::{BehaviorSpec, PolicyKind, ScalingRulesSpec, SelectPolicy};
+use crate::values::Quantity;
 
 /// The HPA scaling `app.deployment` on `app.metric`.
 pub fn horizontal_pod_autoscaler(app: &App) -> HorizontalPodAutoscaler {
@@ -100,6 +101,8 @@ fn scaling_rules(rules: &ScalingRulesSpec) -> HPAScalingRules {
                 })
                 .collect()
         }),
-        ..HPAScalingRules::default()
+        // Every Kubernetes version the library builds for (1.33 on) has the
+        // field; the README says which clusters honour it.
+        tolerance: rules.tolerance.as_ref().map(Quantity::to_k8s),
     }
 }

@@ -46,7 +46,9 @@ mod report;
 mod sweep;
 mod trace;
 
-pub use command::{execute, find_app, parse_pod_startup, LoadSource, ReportFormat, Request};
+pub use command::{
+    execute, find_app, parse_feature_gates, parse_pod_startup, LoadSource, ReportFormat, Request,
+};
 pub use model::{
     keda_last_poll, prometheus_rate, run, simulate, Autoscaler, Flap, MetricTarget, Sample,
     ScaleEvent, Segment, SimOptions, Simulation, Summary, FLAP_WINDOW_SECONDS, MAX_STEPS,

@@ -667,6 +667,25 @@ pub struct ScalingRulesSpec {
     /// Step limits.
     #[serde(default)]
     pub policies: Vec<ScalingPolicySpec>,
+    /// `tolerance`: the ratio band around 1 in which this direction does
+    /// not scale (`0.05` for 5 %), 0 or more; unset, the controller's
+    /// `--horizontal-pod-autoscaler-tolerance` (0.1). The HPAConfigurableTolerance
+    /// feature gate: alpha (off) in 1.33 and 1.34, beta (on) from 1.35;
+    /// with the gate off the API server drops the field.
+    #[serde(default, deserialize_with = "tolerance")]
+    pub tolerance: Option<Quantity>,
+}
+
+/// A `behavior.*.tolerance`: a quantity of 0 or more (`validateScalingRules`
+/// in pkg/apis/autoscaling/validation).
+fn tolerance<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Quantity>, D::Error> {
+    let quantity = Quantity::deserialize(deserializer)?;
+    if quantity.as_f64() < 0.0 {
+        return Err(serde::de::Error::custom(format!(
+            "tolerance `{quantity}` is negative: give a fraction of 0 or more, such as 0.05"
+        )));
+    }
+    Ok(Some(quantity))
 }
 
 /// How several policies combine.

@@ -1418,12 +1418,27 @@ fn simulate_runs_the_hpa_that_generate_renders() {
             tolerance: None,
         },
     };
+    let tolerance_behavior = Behavior {
+        scale_up: ScalingRules {
+            tolerance: Some(0.05),
+            ..ScalingRules::default_scale_up()
+        },
+        scale_down: ScalingRules {
+            tolerance: Some(0.2),
+            ..ScalingRules::default_scale_down()
+        },
+    };
     for (spec, app, behavior) in [
         (SPEC, "web", None),
         (
             "fixtures/specs/recommended-app.yaml",
             "fastapi",
             Some(recommended_behavior),
+        ),
+        (
+            "fixtures/specs/behavior-tolerance.yaml",
+            "checkout",
+            Some(tolerance_behavior),
         ),
     ] {
         let rendered: Value =
@@ -1474,4 +1489,77 @@ fn simulate_runs_the_hpa_that_generate_renders() {
             "{spec}"
         );
     }
+}
+
+/// `behavior.scaleUp.tolerance` of the generated HPA is the band the
+/// controller uses (`tolerancesForHpa`): 8 % above the target scales with
+/// 0.05, holds with the default 0.1, and holds when the cluster's
+/// HPAConfigurableTolerance gate is off.
+#[test]
+fn per_direction_tolerance_from_the_spec() {
+    let events = |spec: &str, app: &str, extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "-c",
+            spec,
+            "--app",
+            app,
+            "--load",
+            "fixtures/simulate/slight-rise.csv",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let value = json(&gen_manifests(&args));
+        value["events"].as_array().unwrap().len()
+    };
+    let tolerant = "fixtures/specs/behavior-tolerance.yaml";
+    assert!(events(tolerant, "checkout", &[]) > 0, "0.05: 1.08 scales");
+    assert_eq!(events(SPEC, "web", &[]), 0, "0.1: 1.08 holds");
+    assert_eq!(
+        events(
+            tolerant,
+            "checkout",
+            &["--feature-gates", "HPAConfigurableTolerance=false"]
+        ),
+        0,
+        "gate off: the flag's 0.1"
+    );
+    assert!(
+        events(
+            tolerant,
+            "checkout",
+            &["--feature-gates", "HPAConfigurableTolerance=T"]
+        ) > 0
+    );
+    for bad in [
+        "HPAScaleToZero=true",
+        "HPAConfigurableTolerance=yes",
+        "HPAConfigurableTolerance",
+    ] {
+        let output = gen_manifests(&[
+            "simulate",
+            "-c",
+            tolerant,
+            "--app",
+            "checkout",
+            "--load",
+            STEP,
+            "--feature-gates",
+            bad,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(&format!("--feature-gates `{bad}`")),
+            "{bad}"
+        );
+    }
+    // The text report states the tolerances.
+    let text = stdout(&gen_manifests(&[
+        "simulate", "-c", tolerant, "--app", "checkout", "--load", STEP,
+    ]));
+    assert!(
+        text.contains("Max of [4 pods per 15 s, 100% per 15 s], tolerance 0.05"),
+        "{text}"
+    );
 }

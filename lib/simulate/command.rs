@@ -137,6 +137,9 @@ pub struct Request {
     /// `--initial-replicas`: a running Deployment's count; `None` for
     /// `minReplicas`.
     pub initial_replicas: Option<u32>,
+    /// `--feature-gates` (the controller's flag, `Name=bool,...`); only
+    /// `HPAConfigurableTolerance` (on by default, as from 1.35) counts.
+    pub feature_gates: Option<String>,
     /// `--capacity`: requests per second one pod serves within its latency goal.
     pub capacity: Option<f64>,
     /// SVG chart to write, with a PNG next to it (`--plot`).
@@ -213,8 +216,44 @@ pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptio
         scrape_interval_seconds: app.interval.as_secs().max(1),
         rate_window_seconds: rate_window_seconds(config, app),
         capacity: request.capacity,
+        configurable_tolerance: match &request.feature_gates {
+            Some(gates) => parse_feature_gates(gates)?,
+            None => defaults.configurable_tolerance,
+        },
         ..defaults
     })
+}
+
+/// Parses `--feature-gates` as kube-controller-manager does
+/// (`Name=bool,...`, booleans by Go's `strconv.ParseBool`) and returns
+/// whether HPAConfigurableTolerance is on (default: on, as from 1.35;
+/// alpha and off in 1.33 and 1.34).
+pub fn parse_feature_gates(text: &str) -> Result<bool, Error> {
+    let mut enabled = true;
+    for gate in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let usage = |message: String| {
+            Error::Usage(format!(
+                "--feature-gates `{gate}`: {message}; write e.g. HPAConfigurableTolerance=false"
+            ))
+        };
+        let (name, value) = gate
+            .split_once('=')
+            .ok_or_else(|| usage("missing `=bool`".into()))?;
+        let value = match value.trim() {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => true,
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => false,
+            other => return Err(usage(format!("`{other}` is not a boolean"))),
+        };
+        match name.trim() {
+            "HPAConfigurableTolerance" => enabled = value,
+            other => {
+                return Err(usage(format!(
+                    "`{other}` is not a gate the simulation models (only HPAConfigurableTolerance)"
+                )))
+            }
+        }
+    }
+    Ok(enabled)
 }
 
 /// Looks up `name` among the config's apps; a missing or unknown name is a

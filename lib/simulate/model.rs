@@ -214,8 +214,12 @@ fn generate_rules(from: Option<&HPAScalingRules>, mut to: ScalingRules) -> Scali
             .collect();
     }
     if let Some(tolerance) = &from.tolerance {
-        // AsApproximateFloat64.
-        to.tolerance = milli_value(&tolerance.0).map(|m| m as f64 / 1000.0);
+        // AsApproximateFloat64: the value itself, not rounded to milli-units.
+        to.tolerance = tolerance
+            .0
+            .parse::<crate::values::Quantity>()
+            .ok()
+            .map(|q| q.as_f64());
     }
     to
 }

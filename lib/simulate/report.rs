@@ -41,9 +41,13 @@ pub(crate) fn rules_line(rules: &ScalingRules, flag_window: u64) -> String {
         SelectPolicy::Min => format!("Min of [{}]", policies.join(", ")),
         SelectPolicy::Disabled => "Disabled".to_owned(),
     };
-    match rules.stabilization_window_seconds {
+    let line = match rules.stabilization_window_seconds {
         Some(window) => format!("window {window} s, {select}"),
         None => format!("window {flag_window} s (the controller's flag), {select}"),
+    };
+    match rules.tolerance {
+        Some(tolerance) => format!("{line}, tolerance {tolerance}"),
+        None => line,
     }
 }
 
@@ -97,6 +101,15 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
                 "  scaleDown: {}",
                 rules_line(&behavior.scale_down, o.downscale_stabilization_seconds)
             );
+            let set =
+                behavior.scale_up.tolerance.is_some() || behavior.scale_down.tolerance.is_some();
+            if set && !o.configurable_tolerance {
+                let _ = writeln!(
+                    out,
+                    "  (the tolerances above are ignored: HPAConfigurableTolerance is off; {} both ways)",
+                    o.tolerance
+                );
+            }
         }
         None => {
             let _ = writeln!(

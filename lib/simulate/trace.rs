@@ -174,10 +174,13 @@ impl Trace {
 
     /// Reads a CSV file (see [`Trace::from_csv`]).
     pub fn read_csv(path: &Path) -> Result<Trace, Error> {
-        let bytes = crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes =
+            crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| {
+                Error::Read {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
         let origin = path.display().to_string();
         // Excel's "Unicode text" is UTF-16: name it rather than "not UTF-8".
         if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
