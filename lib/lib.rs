@@ -38,6 +38,7 @@ pub mod labels;
 #[cfg(feature = "lint")]
 pub mod lint;
 pub mod meta;
+#[cfg(feature = "migrate")]
 pub mod migrate;
 pub mod monitoring;
 pub mod naming;
