@@ -325,7 +325,11 @@ impl Config {
         let adapter = &mut config.adapter;
         let overrides = spec.adapter;
         let renamed = overrides.name.is_some();
-        set(&mut adapter.name, overrides.name);
+        let name_at = overrides.name.as_ref().and_then(position);
+        set(
+            &mut adapter.name,
+            overrides.name.map(|spanned| Name::from(spanned.value)),
+        );
         if renamed && overrides.rbac_name_prefix.is_none() {
             adapter.rbac_name_prefix = adapter.name.clone();
         }
@@ -344,7 +348,10 @@ impl Config {
         set(&mut adapter.image, overrides.image);
         set(&mut adapter.replicas, overrides.replicas);
         let explicit_url = overrides.prometheus_url.is_some();
-        set(&mut adapter.prometheus_url, overrides.prometheus_url);
+        set(
+            &mut adapter.prometheus_url,
+            overrides.prometheus_url.map(|url| url.to_string()),
+        );
         let relist_at = overrides
             .metrics_relist_interval
             .as_ref()
@@ -356,7 +363,10 @@ impl Config {
         set(&mut adapter.log_to_stderr, overrides.log_to_stderr);
         set(&mut adapter.resources, overrides.resources);
         set(&mut adapter.labels, overrides.labels.map(|Labels(map)| map));
-        set(&mut adapter.node_selector, overrides.node_selector);
+        set(
+            &mut adapter.node_selector,
+            overrides.node_selector.map(|Labels(map)| map),
+        );
         set(&mut adapter.tolerations, overrides.tolerations);
         if overrides.priority_class_name.is_some() {
             adapter.priority_class_name = overrides.priority_class_name;
@@ -402,6 +412,8 @@ impl Config {
             }
         }
 
+        check_system_name(adapter).map_err(|message| error(name_at, "adapter.name", message))?;
+
         let mut rule_lines = vec![None; config.adapter_config.rules.len()];
         let mut rules_line = None;
         if let Some(rules) = spec.rules {
@@ -437,7 +449,10 @@ impl Config {
         let prometheus = &mut config.prometheus;
         let overrides = spec.prometheus;
         set(&mut prometheus.namespaces, overrides.namespaces);
-        set(&mut prometheus.version, overrides.version);
+        set(
+            &mut prometheus.version,
+            overrides.version.map(|v| v.to_string()),
+        );
         set(&mut prometheus.service_account, overrides.service_account);
         set(&mut prometheus.namespace, overrides.namespace);
         if overrides.scrape_interval.is_some() {
@@ -458,17 +473,20 @@ impl Config {
                 .as_ref()
                 .map(|selector| &selector.match_labels.0),
         };
-        prometheus.facts = crate::stack::resolve(prometheus.stack, &input).map_err(|(field, message)| {
-            let at = match field {
-                "prometheus.release" => overrides.release.as_ref().and_then(position),
-                "prometheus.nameOverride" => overrides.name_override.as_ref().and_then(position),
-                "prometheus.fullnameOverride" => {
-                    overrides.fullname_override.as_ref().and_then(position)
-                }
-                _ => None,
-            };
-            error(at, field, message)
-        })?;
+        prometheus.facts =
+            crate::stack::resolve(prometheus.stack, &input).map_err(|(field, message)| {
+                let at = match field {
+                    "prometheus.release" => overrides.release.as_ref().and_then(position),
+                    "prometheus.nameOverride" => {
+                        overrides.name_override.as_ref().and_then(position)
+                    }
+                    "prometheus.fullnameOverride" => {
+                        overrides.fullname_override.as_ref().and_then(position)
+                    }
+                    _ => None,
+                };
+                error(at, field, message)
+            })?;
         // The preset's URL is kube-prometheus'; another stack's Prometheus
         // answers elsewhere, unless the spec names the URL itself.
         if !explicit_url && prometheus.stack != Stack::KubePrometheus {
@@ -645,9 +663,15 @@ pub fn quick_app(
     max_replicas: u32,
 ) -> Result<Config, crate::Error> {
     let usage = |flag: &str, message: String| crate::Error::Usage(format!("--{flag}: {message}"));
-    let namespace: Name = namespace.parse().map_err(|m| usage("namespace", m))?;
-    let name: Name = deployment.parse().map_err(|m| usage("deployment", m))?;
-    let target: Quantity = target.parse().map_err(|m| usage("target", m))?;
+    let namespace: Name = namespace
+        .parse()
+        .map_err(|m: crate::values::NameError| usage("namespace", m.to_string()))?;
+    let name: Name = deployment
+        .parse()
+        .map_err(|m: crate::values::NameError| usage("deployment", m.to_string()))?;
+    let target: Quantity = target
+        .parse()
+        .map_err(|m: crate::values::QuantityError| usage("target", m.to_string()))?;
     let min = Replicas::new(i64::from(min_replicas)).map_err(|e| usage("min", e.to_string()))?;
     let max = Replicas::new(i64::from(max_replicas)).map_err(|e| usage("max", e.to_string()))?;
     let app = AppSpec {
@@ -691,6 +715,47 @@ fn set<T>(target: &mut T, value: Option<T>) {
 
 fn truncate(text: &str, max: usize) -> &str {
     text[..text.len().min(max)].trim_end_matches('-')
+}
+
+/// Objects that kube-system holds in a working cluster (kubeadm, kops,
+/// EKS, GKE, AKS): an adapter ServiceAccount, ConfigMap, Deployment and
+/// Service of one of these names in kube-system would replace it (a
+/// `kube-dns` Service re-points cluster DNS).
+const KUBE_SYSTEM_COMPONENTS: &[&str] = &[
+    "aws-node",
+    "calico-kube-controllers",
+    "calico-node",
+    "cilium",
+    "cilium-operator",
+    "cloud-controller-manager",
+    "cluster-autoscaler",
+    "coredns",
+    "etcd",
+    "extension-apiserver-authentication",
+    "konnectivity-agent",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-dns",
+    "kube-flannel",
+    "kube-proxy",
+    "kube-root-ca.crt",
+    "kube-scheduler",
+    "kubeadm-config",
+    "kubelet-config",
+    "metrics-server",
+];
+
+/// Refuses an adapter that would overwrite a cluster component's objects.
+fn check_system_name(adapter: &Adapter) -> Result<(), String> {
+    let name = adapter.name.as_str();
+    if adapter.namespace.as_str() == "kube-system" && KUBE_SYSTEM_COMPONENTS.contains(&name) {
+        return Err(format!(
+            "`{name}` in kube-system is a cluster component's name: the adapter's \
+             ServiceAccount, ConfigMap, Deployment and Service would replace its objects; \
+             choose another name"
+        ));
+    }
+    Ok(())
 }
 
 /// The adapter's relist interval must be 1s to 1h, and at least the
@@ -840,20 +905,33 @@ fn resolve_app(
     }
     if let Some(port) = &app.port {
         let has_letter = port.bytes().any(|b| b.is_ascii_lowercase());
-        if port.len() > 15 || !has_letter || crate::values::check_dns1123_label(port).is_err() {
+        // IsValidPortName (apimachinery util/validation): 1-15 of [a-z0-9-],
+        // a letter, no `--`, no `-` at either end.
+        if port.len() > 15
+            || !has_letter
+            || port.contains("--")
+            || crate::values::check_dns1123_label(port).is_err()
+        {
             return Err((
                 "port",
                 format!(
                     "`{port}` is not a port name: the ServiceMonitor names the Service port, \
-                     at most 15 lower-case letters, digits and `-`, with at least one letter"
+                     at most 15 lower-case letters, digits and single `-`, with at least one letter"
                 ),
             ));
         }
     }
-    if let Some(path) = &app.path {
-        if !path.starts_with('/') {
-            return Err(("path", format!("`{path}` must start with `/`")));
-        }
+    if app
+        .selector
+        .as_ref()
+        .is_some_and(|Labels(map)| map.is_empty())
+    {
+        return Err((
+            "selector",
+            "an empty selector makes the ServiceMonitor scrape every Service in the namespace: \
+             give the app Service's labels (or leave `selector` out for `app: <name>`)"
+                .into(),
+        ));
     }
     if app.target_average_value.as_f64() <= 0.0 {
         return Err((
@@ -879,7 +957,9 @@ fn resolve_app(
             .map(|Labels(map)| map)
             .unwrap_or_else(|| BTreeMap::from([("app".to_owned(), app.name.to_string())])),
         port: app.port.unwrap_or_else(|| "http".into()),
-        path: app.path.unwrap_or_else(|| "/metrics".into()),
+        path: app
+            .path
+            .map_or_else(|| "/metrics".into(), |path| path.to_string()),
         interval: app.interval.unwrap_or(default_interval),
         metric,
         target_average_value: app.target_average_value,

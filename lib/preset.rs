@@ -115,7 +115,7 @@ fn unplaced<T>(value: T) -> Spanned<T> {
 fn kube_prometheus(scrape_interval: Option<&str>) -> PrometheusSpec {
     PrometheusSpec {
         namespaces: Some(Vec::new()),
-        version: Some("2.44.0".into()),
+        version: Some(name("2.44.0")),
         service_account: Some(name("prometheus-k8s")),
         namespace: Some(name("monitoring")),
         scrape_interval: scrape_interval.map(name),
@@ -150,12 +150,12 @@ fn documented() -> Spec {
     Spec {
         preset: Some(Preset::Documented),
         adapter: AdapterSpec {
-            name: Some(name("custom-metrics-prometheus-adapter")),
+            name: Some(unplaced(name("custom-metrics-prometheus-adapter"))),
             namespace: Some(name("monitoring")),
             rbac_name_prefix: Some(name("prometheus-adapter")),
             image: Some(name("directxman12/k8s-prometheus-adapter-amd64:v0.8.4")),
             replicas: Some(replicas(1)),
-            prometheus_url: Some("http://prometheus-operated.monitoring.svc:9090".into()),
+            prometheus_url: Some(name("http://prometheus-operated.monitoring.svc:9090")),
             metrics_relist_interval: Some(unplaced(name("1m"))),
             log_level: Some(4),
             log_to_stderr: Some(true),
@@ -173,7 +173,7 @@ fn documented() -> Spec {
                 issuer_ref: None,
             })),
             priority_class_name: None,
-            node_selector: Some(BTreeMap::new()),
+            node_selector: Some(Labels(BTreeMap::new())),
             tolerations: Some(Vec::new()),
             selector: Some(labels(&[(APP, "prometheus-adapter")])),
             pod_labels: Some(labels(&[])),
@@ -232,14 +232,14 @@ fn recommended() -> Spec {
     Spec {
         preset: Some(Preset::Recommended),
         adapter: AdapterSpec {
-            name: Some(name("custom-metrics-adapter")),
+            name: Some(unplaced(name("custom-metrics-adapter"))),
             namespace: Some(name("monitoring")),
             rbac_name_prefix: Some(name("custom-metrics-adapter")),
             image: Some(name(
                 "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0",
             )),
             replicas: Some(replicas(2)),
-            prometheus_url: Some("http://prometheus-k8s.monitoring.svc:9090".into()),
+            prometheus_url: Some(name("http://prometheus-k8s.monitoring.svc:9090")),
             metrics_relist_interval: Some(unplaced(name("1m"))),
             log_level: Some(2),
             log_to_stderr: Some(false),
@@ -257,7 +257,7 @@ fn recommended() -> Spec {
                 issuer_ref: None,
             })),
             priority_class_name: None,
-            node_selector: Some(BTreeMap::new()),
+            node_selector: Some(Labels(BTreeMap::new())),
             tolerations: Some(Vec::new()),
             // kube-prometheus' NetworkPolicy admits `name: prometheus-adapter`;
             // the instance tells these pods from kube-prometheus' own adapter.

@@ -26,8 +26,8 @@ use serde_saphyr::Spanned;
 
 use crate::adapter_config::{ResourceRules, Rule};
 use crate::values::{
-    Duration, GoDuration, Image, Labels, Name, PeriodSeconds, PolicyValue, Quantity, Replicas,
-    StabilizationWindowSeconds,
+    Duration, GoDuration, HttpPath, Image, LabelKey, LabelValue, Labels, Name, PeriodSeconds,
+    PolicyValue, PrometheusUrl, Quantity, Replicas, ServiceName, StabilizationWindowSeconds,
 };
 
 /// Largest spec file read, in bytes (4 MiB, about 40,000 apps). Specs are a
@@ -220,8 +220,9 @@ impl AuthMode {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdapterSpec {
-    /// Name of the ServiceAccount, ConfigMap, Deployment and Service.
-    pub name: Option<Name>,
+    /// Name of the ServiceAccount, ConfigMap, Deployment and Service (a
+    /// Service name: a DNS-1035 label).
+    pub name: Option<Spanned<ServiceName>>,
     /// Namespace the adapter runs in.
     pub namespace: Option<Name>,
     /// Prefix of the ClusterRole/ClusterRoleBinding/RoleBinding names
@@ -231,8 +232,8 @@ pub struct AdapterSpec {
     pub image: Option<Image>,
     /// Number of adapter pods (1 to 2^31-1: Deployment `replicas` is int32).
     pub replicas: Option<Replicas>,
-    /// URL of Prometheus, with scheme and port.
-    pub prometheus_url: Option<String>,
+    /// URL of Prometheus: http(s), host, optional port and path.
+    pub prometheus_url: Option<PrometheusUrl>,
     /// How often the adapter re-discovers series: a Go duration (its
     /// `--metrics-relist-interval` flag), 1s to 1h.
     /// Checked against the scrape intervals once the apps are known.
@@ -249,8 +250,8 @@ pub struct AdapterSpec {
     pub tls: Option<Spanned<TlsSpec>>,
     /// Pod priority class.
     pub priority_class_name: Option<Name>,
-    /// Node selector for the adapter pods.
-    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Node selector for the adapter pods (label keys and values).
+    pub node_selector: Option<Labels>,
     /// Tolerations for the adapter pods.
     pub tolerations: Option<Vec<TolerationSpec>>,
     /// Labels that select the adapter's pods (Deployment, Service and
@@ -511,20 +512,114 @@ pub enum IssuerKind {
     ClusterIssuer,
 }
 
-/// A pod toleration.
+/// A pod toleration, with Kubernetes' rules (`ValidateTolerations` in
+/// pkg/apis/core/validation/validation.go): the key is a label key; an
+/// empty key needs operator `Exists`; `Exists` takes no value; an `Equal`
+/// value is a label value; `tolerationSeconds` only with effect
+/// `NoExecute`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "RawToleration")]
 pub struct TolerationSpec {
-    /// Taint key.
-    pub key: Option<String>,
-    /// `Exists` or `Equal`.
-    pub operator: Option<String>,
-    /// Taint value.
-    pub value: Option<String>,
-    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
-    pub effect: Option<String>,
+    /// Taint key (none: every key, with `Exists`).
+    pub key: Option<LabelKey>,
+    /// `Exists` or `Equal` (Kubernetes' default when absent: `Equal`).
+    pub operator: Option<TolerationOperator>,
+    /// Taint value (`Equal` only).
+    pub value: Option<LabelValue>,
+    /// The taint effect tolerated (none: every effect).
+    pub effect: Option<TaintEffect>,
     /// For `NoExecute`: how long the pod stays bound.
     pub toleration_seconds: Option<i64>,
+}
+
+/// A toleration as written, before the rules that span its fields.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawToleration {
+    key: Option<LabelKey>,
+    operator: Option<TolerationOperator>,
+    value: Option<LabelValue>,
+    effect: Option<TaintEffect>,
+    toleration_seconds: Option<i64>,
+}
+
+/// A toleration whose fields contradict each other.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TolerationError {
+    /// No key, and an operator other than `Exists`.
+    #[error("operator must be Exists when `key` is empty, which means \"match all values and all keys\"")]
+    EmptyKeyNeedsExists,
+    /// `Exists` with a value.
+    #[error("value must be empty when `operator` is `Exists`")]
+    ExistsWithValue,
+    /// `tolerationSeconds` without `NoExecute`.
+    #[error("effect must be `NoExecute` when `tolerationSeconds` is set")]
+    SecondsNeedNoExecute,
+}
+
+impl TryFrom<RawToleration> for TolerationSpec {
+    type Error = TolerationError;
+
+    fn try_from(raw: RawToleration) -> Result<Self, TolerationError> {
+        let exists = raw.operator == Some(TolerationOperator::Exists);
+        if raw.key.is_none() && !exists {
+            return Err(TolerationError::EmptyKeyNeedsExists);
+        }
+        if exists && raw.value.as_ref().is_some_and(|v| !v.as_str().is_empty()) {
+            return Err(TolerationError::ExistsWithValue);
+        }
+        if raw.toleration_seconds.is_some() && raw.effect != Some(TaintEffect::NoExecute) {
+            return Err(TolerationError::SecondsNeedNoExecute);
+        }
+        Ok(TolerationSpec {
+            key: raw.key,
+            operator: raw.operator,
+            value: raw.value,
+            effect: raw.effect,
+            toleration_seconds: raw.toleration_seconds,
+        })
+    }
+}
+
+/// A toleration's operator (core/v1 `TolerationOperator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TolerationOperator {
+    /// Any value of the key.
+    Exists,
+    /// The given value.
+    Equal,
+}
+
+impl TolerationOperator {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TolerationOperator::Exists => "Exists",
+            TolerationOperator::Equal => "Equal",
+        }
+    }
+}
+
+/// A taint effect (core/v1 `TaintEffect`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaintEffect {
+    /// New pods are not scheduled.
+    NoSchedule,
+    /// New pods are scheduled elsewhere when possible.
+    PreferNoSchedule,
+    /// Running pods are evicted.
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
 }
 
 /// The `prometheus` section: who Prometheus is, and where it may discover pods.
@@ -533,8 +628,9 @@ pub struct TolerationSpec {
 pub struct PrometheusSpec {
     /// Namespaces that get a `prometheus-k8s` Role and RoleBinding.
     pub namespaces: Option<Vec<Name>>,
-    /// kube-prometheus' Prometheus version label (`app.kubernetes.io/version`).
-    pub version: Option<String>,
+    /// kube-prometheus' Prometheus version label (`app.kubernetes.io/version`,
+    /// a label value).
+    pub version: Option<LabelValue>,
     /// Prometheus' ServiceAccount.
     pub service_account: Option<Name>,
     /// Prometheus' namespace.
@@ -629,7 +725,7 @@ pub struct AppSpec {
     /// that serves metrics (default `http`).
     pub port: Option<String>,
     /// Metrics path (default `/metrics`).
-    pub path: Option<String>,
+    pub path: Option<HttpPath>,
     /// Scrape interval (default: `prometheus.scrapeInterval`, else 30s; 1s to 1h).
     #[serde(default, deserialize_with = "scrape_interval")]
     pub interval: Option<Duration>,
@@ -963,6 +1059,7 @@ fn clean_path(path: &str) -> String {
         .replace("keda.value", "keda")
         .replace("release.value", "release")
         .replace("nameOverride.value", "nameOverride")
+        .replace("adapter.name.value", "adapter.name")
 }
 
 /// serde-saphyr appends " at line L column C" to some messages; the location

@@ -22,7 +22,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Implements `Deserialize` through `FromStr` and `Serialize`/`Display`
@@ -64,6 +66,45 @@ macro_rules! string_value {
     };
 }
 
+/// Why a name was refused (k8s.io/apimachinery `util/validation`:
+/// `IsDNS1123Label`, `IsDNS1035Label`, `IsDNS1123Subdomain`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Empty.
+    #[error("a name must not be empty")]
+    Empty,
+    /// Longer than the rule allows.
+    #[error("`{text}` is {len} characters long; a {rule} has at most {max}")]
+    TooLong {
+        /// The name.
+        text: String,
+        /// Its length.
+        len: usize,
+        /// The rule's name.
+        rule: &'static str,
+        /// The rule's limit.
+        max: usize,
+    },
+    /// Characters or shape outside a DNS-1123 label.
+    #[error(
+        "`{0}` is not a DNS-1123 label: use lower-case letters, digits and `-`, \
+         starting and ending with a letter or digit"
+    )]
+    Label(String),
+    /// A DNS-1123 label that does not start with a letter.
+    #[error(
+        "`{0}` is not a DNS-1035 label: a Service name must start with a lower-case letter \
+         (then lower-case letters, digits and `-`, ending with a letter or digit)"
+    )]
+    Dns1035(String),
+    /// Not a DNS-1123 subdomain.
+    #[error(
+        "`{0}` is not a DNS-1123 subdomain: dot-separated parts of lower-case letters, \
+         digits and `-`, each starting and ending with a letter or digit"
+    )]
+    Subdomain(String),
+}
+
 /// A Kubernetes object or namespace name: a DNS-1123 label (lower-case
 /// alphanumerics and `-`, starting and ending alphanumeric, at most 63
 /// characters). Namespaces must be labels, and the adapter's name is also a
@@ -72,9 +113,9 @@ macro_rules! string_value {
 pub struct Name(String);
 
 impl FromStr for Name {
-    type Err = String;
+    type Err = NameError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, NameError> {
         check_dns1123_label(text)?;
         Ok(Name(text.to_owned()))
     }
@@ -82,29 +123,137 @@ impl FromStr for Name {
 
 string_value!(Name, "name");
 
-/// Checks `text` against RFC 1123's label rule as Kubernetes applies it.
-pub fn check_dns1123_label(text: &str) -> Result<(), String> {
+/// A Service name, which Kubernetes checks as a DNS-1035 label
+/// (`ValidateServiceName` = `NameIsDNS1035Label` in pkg/apis/core/validation):
+/// a DNS-1123 label that starts with a letter.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceName(String);
+
+impl FromStr for ServiceName {
+    type Err = NameError;
+
+    fn from_str(text: &str) -> Result<Self, NameError> {
+        check_dns1123_label(text)?;
+        if !text.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(NameError::Dns1035(text.to_owned()));
+        }
+        Ok(ServiceName(text.to_owned()))
+    }
+}
+
+string_value!(ServiceName, "Service name");
+
+impl From<ServiceName> for Name {
+    fn from(name: ServiceName) -> Name {
+        Name(name.0)
+    }
+}
+
+/// Checks `text` against RFC 1123's label rule as Kubernetes applies it
+/// (`IsDNS1123Label`: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63).
+pub fn check_dns1123_label(text: &str) -> Result<(), NameError> {
     if text.is_empty() {
-        return Err("a name must not be empty".into());
+        return Err(NameError::Empty);
     }
     if text.len() > 63 {
-        return Err(format!(
-            "`{text}` is {} characters long; a DNS-1123 label has at most 63",
-            text.len()
-        ));
+        return Err(NameError::TooLong {
+            text: text.to_owned(),
+            len: text.len(),
+            rule: "DNS-1123 label",
+            max: 63,
+        });
     }
-    let valid_chars = text
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let bytes = text.as_bytes();
-    if !valid_chars || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
-        return Err(format!(
-            "`{text}` is not a DNS-1123 label: use lower-case letters, digits and `-`, \
-             starting and ending with a letter or digit"
-        ));
+    if !is_dns1123_label_shape(text) {
+        return Err(NameError::Label(text.to_owned()));
     }
     Ok(())
+}
+
+fn is_dns1123_label_shape(text: &str) -> bool {
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.iter().all(|&b| alnum(b) || b == b'-')
+        && alnum(bytes[0])
+        && alnum(bytes[bytes.len() - 1])
+}
+
+/// Checks `text` as `IsDNS1123Subdomain`: at most 253 characters,
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`
+/// (no per-part length limit in Kubernetes' rule).
+pub fn check_dns1123_subdomain(text: &str) -> Result<(), NameError> {
+    if text.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if text.len() > 253 {
+        return Err(NameError::TooLong {
+            text: text.to_owned(),
+            len: text.len(),
+            rule: "DNS-1123 subdomain",
+            max: 253,
+        });
+    }
+    if !text.split('.').all(is_dns1123_label_shape) {
+        return Err(NameError::Subdomain(text.to_owned()));
+    }
+    Ok(())
+}
+
+/// The alphabet of Kubernetes' generated name parts (apimachinery
+/// `util/rand`: `alphanums`), used by `SafeEncodeString` for the
+/// `pod-template-hash` and by `String(5)` for a pod's random suffix. It has
+/// no vowels, so no English word can be a hash.
+pub const GENERATED_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// A Prometheus regex (fully anchored by Prometheus) matching exactly the
+/// names of pods a Deployment named `deployment` can own, and no sibling's.
+///
+/// The Deployment controller names its ReplicaSet
+/// `<deployment>-<pod-template-hash>` (pkg/controller/deployment/sync.go),
+/// the hash being `rand.SafeEncodeString` of a decimal uint32: 1 to 10
+/// characters of [`GENERATED_ALPHABET`] (pkg/controller/controller_utils.go
+/// `ComputeHash`). The ReplicaSet creates pods with `generateName:
+/// <replicaset>-`, and the API server's `SimpleNameGenerator` cuts that base
+/// to 58 characters and appends 5 characters of the same alphabet
+/// (apiserver `storage/names/generate.go`). So the pattern for `api` is
+/// `api-[…]{1,10}-[…]{5}`, which `api-canary-7d9f8-x2k4q` does not match
+/// (`canary` has vowels, and a second `-` would be needed).
+pub fn deployment_pod_pattern(deployment: &str) -> String {
+    const MAX_BASE: usize = 58;
+    const SUFFIX: usize = 5;
+    let class = format!("[{GENERATED_ALPHABET}]");
+    let escaped = regex::escape(deployment);
+    // `<deployment>-<10-character hash>-` fits in the base uncut.
+    let longest_base = deployment.len() + 1 + 10 + 1;
+    if longest_base <= MAX_BASE {
+        return format!("{escaped}-{class}{{1,10}}-{class}{{{SUFFIX}}}");
+    }
+    // A long name: the base is cut somewhere in `<deployment>-<hash>-`,
+    // so each hash length gives its own shape.
+    let mut shapes: Vec<String> = Vec::new();
+    for hash_len in 1..=10usize {
+        let full = deployment.len() + 1 + hash_len + 1;
+        let shape = if full <= MAX_BASE {
+            format!("{escaped}-{class}{{{hash_len}}}-{class}{{{SUFFIX}}}")
+        } else if MAX_BASE <= deployment.len() {
+            format!(
+                "{}{class}{{{SUFFIX}}}",
+                regex::escape(&deployment[..MAX_BASE])
+            )
+        } else {
+            // The cut falls inside `-<hash>`: what remains of the hash runs
+            // straight into the suffix.
+            let kept = MAX_BASE - deployment.len() - 1;
+            format!("{escaped}-{class}{{{}}}", kept + SUFFIX)
+        };
+        if !shapes.contains(&shape) {
+            shapes.push(shape);
+        }
+    }
+    if shapes.len() == 1 {
+        return shapes.remove(0);
+    }
+    format!("(?:{})", shapes.join("|"))
 }
 
 /// Why a duration was refused: one variant per rule, shared by
@@ -566,9 +715,29 @@ bounded_int!(
     3600
 );
 
-/// A Kubernetes resource quantity (`100m`, `128Mi`, `1.5`, `1e3`), checked
-/// against the API server's grammar so that `100x` fails here and not at
-/// `kubectl apply`.
+/// Why a quantity was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    /// Not Kubernetes' quantity grammar.
+    #[error(
+        "`{0}` is not a Kubernetes quantity: write a number with an optional \
+         suffix, such as 100m, 0.5, 128Mi, 1Gi or 1e3"
+    )]
+    Syntax(String),
+    /// Below zero (`ValidateNonnegativeQuantity` in pkg/apis/core/validation
+    /// for resources; an HPA target must be positive).
+    #[error("`{0}` is negative: a quantity here must be zero or more")]
+    Negative(String),
+    /// Too large to be a number (`1e309`).
+    #[error("`{0}` is too large: its value is not a finite number")]
+    NotFinite(String),
+}
+
+/// A non-negative Kubernetes resource quantity (`100m`, `128Mi`, `1.5`,
+/// `1e3`), checked against the API server's grammar
+/// (apimachinery `pkg/api/resource/quantity.go`) so that `100x` fails here
+/// and not at `kubectl apply`. Every quantity the spec holds (resources,
+/// HPA targets) must be zero or more, and finite.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quantity(String);
 
@@ -580,9 +749,7 @@ impl Quantity {
 
     /// The numeric value (suffixes applied), for comparisons and the simulator.
     pub fn as_f64(&self) -> f64 {
-        let (number, suffix) = split_quantity(&self.0).expect("validated on construction");
-        let base: f64 = number.parse().unwrap_or(0.0);
-        base * suffix_factor(suffix).unwrap_or(1.0)
+        quantity_value(&self.0).unwrap_or(0.0)
     }
 }
 
@@ -659,18 +826,25 @@ fn format_decimal(negative: bool, mantissa: u128, scale: i64) -> String {
     }
 }
 
-impl FromStr for Quantity {
-    type Err = String;
+/// The value of `text` if it is a quantity.
+fn quantity_value(text: &str) -> Option<f64> {
+    let (number, suffix) = split_quantity(text)?;
+    let factor = suffix_factor(suffix)?;
+    let base: f64 = number.parse().ok()?;
+    Some(base * factor)
+}
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || {
-            format!(
-                "`{text}` is not a Kubernetes quantity: write a number with an optional \
-                 suffix, such as 100m, 0.5, 128Mi, 1Gi or 1e3"
-            )
-        };
-        let (_, suffix) = split_quantity(text).ok_or_else(invalid)?;
-        suffix_factor(suffix).ok_or_else(invalid)?;
+impl FromStr for Quantity {
+    type Err = QuantityError;
+
+    fn from_str(text: &str) -> Result<Self, QuantityError> {
+        let value = quantity_value(text).ok_or_else(|| QuantityError::Syntax(text.to_owned()))?;
+        if value.is_nan() || value.is_infinite() {
+            return Err(QuantityError::NotFinite(text.to_owned()));
+        }
+        if value < 0.0 {
+            return Err(QuantityError::Negative(text.to_owned()));
+        }
         Ok(Quantity(text.to_owned()))
     }
 }
@@ -740,7 +914,53 @@ fn suffix_factor(suffix: &str) -> Option<f64> {
     Some(factor)
 }
 
-/// A container image reference: `[registry/]repository[:tag][@digest]`.
+/// Why an image reference was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// Empty.
+    #[error("the image must not be empty")]
+    Empty,
+    /// Whitespace or control characters.
+    #[error("`{0}` is not an image reference: it contains whitespace or control characters")]
+    Whitespace(String),
+    /// Upper case in the repository path.
+    #[error("`{0}` is not an image reference: the repository path must be lower case")]
+    Uppercase(String),
+    /// Longer than 255 characters in the name.
+    #[error("`{0}` is not an image reference: the name is longer than 255 characters")]
+    NameTooLong(String),
+    /// A digest with an unknown algorithm or the wrong length.
+    #[error(
+        "`{0}` has an invalid digest: write @sha256: and 64 lower-case hex digits \
+         (or sha384: 96, sha512: 128)"
+    )]
+    Digest(String),
+    /// Anything else outside the grammar.
+    #[error(
+        "`{0}` is not an image reference: write [registry[:port]/]path[:tag][@sha256:digest], \
+         the path in lower-case letters, digits and single `.`, `_`, `__` or `-` separators \
+         between `/`-separated parts, the tag at most 128 of letters, digits, `_`, `.`, `-`"
+    )]
+    Syntax(String),
+}
+
+/// The distribution reference grammar (github.com/distribution/reference
+/// `regexp.go`): `[domain[:port]/]path-component(/path-component)*`,
+/// optional `:tag`, optional `@digest`. Go's `\w` is ASCII-only, spelt out.
+static IMAGE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    let path_component = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+    let domain_component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+    let domain =
+        format!(r"(?:{domain_component}(?:\.{domain_component})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?");
+    let name = format!(r"(?:{domain}/)?{path_component}(?:/{path_component})*");
+    let tag = r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,127}";
+    let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+    Regex::new(&format!("^({name})(?::({tag}))?(?:@({digest}))?$")).expect("valid regex")
+});
+
+/// A container image reference: `[registry/]repository[:tag][@digest]`,
+/// as the distribution reference grammar (what the kubelet and container
+/// runtimes parse) accepts it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image(String);
 
@@ -777,21 +997,44 @@ impl Image {
 }
 
 impl FromStr for Image {
-    type Err = String;
+    type Err = ImageError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, ImageError> {
         if text.trim().is_empty() {
-            return Err("the image must not be empty".into());
+            return Err(ImageError::Empty);
         }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!(
-                "`{text}` is not an image reference: it contains whitespace"
-            ));
+            return Err(ImageError::Whitespace(text.to_owned()));
         }
-        if text.starts_with([':', '@', '/']) || text.ends_with([':', '@', '/']) {
-            return Err(format!(
-                "`{text}` is not an image reference: write registry/repository:tag"
-            ));
+        let Some(captures) = IMAGE_REFERENCE.captures(text) else {
+            // `reference.Parse` says so when only case is wrong.
+            let name_ok = |name: &str| IMAGE_REFERENCE.is_match(name);
+            return Err(if name_ok(&text.to_ascii_lowercase()) {
+                ImageError::Uppercase(text.to_owned())
+            } else if text.split_once('@').is_some_and(|(name, _)| name_ok(name)) {
+                ImageError::Digest(text.to_owned())
+            } else {
+                ImageError::Syntax(text.to_owned())
+            });
+        };
+        if captures.get(1).map_or(0, |name| name.len()) > 255 {
+            return Err(ImageError::NameTooLong(text.to_owned()));
+        }
+        if let Some(digest) = captures.get(3) {
+            // go-digest: only registered algorithms, lower-case hex of their length.
+            let (algorithm, hex) = digest.as_str().split_once(':').unwrap_or_default();
+            let length = match algorithm {
+                "sha256" => 64,
+                "sha384" => 96,
+                "sha512" => 128,
+                _ => 0,
+            };
+            let lower_hex = hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if hex.len() != length || !lower_hex {
+                return Err(ImageError::Digest(text.to_owned()));
+            }
         }
         Ok(Image(text.to_owned()))
     }
@@ -799,10 +1042,258 @@ impl FromStr for Image {
 
 string_value!(Image, "image reference");
 
+/// Why a URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// Whitespace or control characters (a newline would split the flag).
+    #[error("`{0}` is not a URL: it contains whitespace or control characters")]
+    Whitespace(String),
+    /// Not `http://` or `https://`.
+    #[error("`{0}` is not an http:// or https:// URL")]
+    Scheme(String),
+    /// No host, or a host that is neither a DNS name nor an IP address.
+    #[error("`{0}` has no valid host: give a DNS name or an IP address after the scheme")]
+    Host(String),
+    /// `user:password@`: credentials do not belong in a flag.
+    #[error("`{0}` contains credentials (`user@`): the adapter's flags are visible to anyone who can read the Deployment")]
+    UserInfo(String),
+    /// A port that is not 1-65535, or more than one.
+    #[error("`{0}` has an invalid port: give one port from 1 to 65535")]
+    Port(String),
+    /// A query string or fragment, or a backslash.
+    #[error(
+        "`{0}` has a query string, fragment or backslash: give scheme, host, port and path only"
+    )]
+    Extra(String),
+}
+
+/// Prometheus' URL for the adapter's `--prometheus-url`: `http` or `https`,
+/// a host (DNS name, IPv4, or `[IPv6]`), an optional port 1-65535 and an
+/// optional path prefix; no credentials, query, fragment or whitespace.
+/// Go's `url.Parse` reads what this accepts with the host in `Host`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrometheusUrl(String);
+
+impl FromStr for PrometheusUrl {
+    type Err = UrlError;
+
+    fn from_str(text: &str) -> Result<Self, UrlError> {
+        let owned = || text.to_owned();
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(UrlError::Whitespace(owned()));
+        }
+        let rest = text
+            .strip_prefix("http://")
+            .or_else(|| text.strip_prefix("https://"))
+            .ok_or_else(|| UrlError::Scheme(owned()))?;
+        if rest.contains(['?', '#', '\\']) {
+            return Err(UrlError::Extra(owned()));
+        }
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(UrlError::UserInfo(owned()));
+        }
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            let (address, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| UrlError::Host(owned()))?;
+            if address.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(UrlError::Host(owned()));
+            }
+            match after {
+                "" => (address, None),
+                _ => (
+                    address,
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or_else(|| UrlError::Port(owned()))?,
+                    ),
+                ),
+            }
+        } else {
+            match authority.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && (authority.starts_with('[')
+                || host.split('.').all(|part| {
+                    let bytes = part.as_bytes();
+                    !bytes.is_empty()
+                        && part.len() <= 63
+                        && bytes
+                            .iter()
+                            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                        && bytes[0] != b'-'
+                        && bytes[bytes.len() - 1] != b'-'
+                }));
+        if !host_ok {
+            return Err(UrlError::Host(owned()));
+        }
+        if let Some(port) = port {
+            let valid = !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+            if !valid {
+                return Err(UrlError::Port(owned()));
+            }
+        }
+        Ok(PrometheusUrl(text.to_owned()))
+    }
+}
+
+string_value!(PrometheusUrl, "URL");
+
+/// Why an HTTP path was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// Does not start with `/`.
+    #[error("`{0}` must start with `/`")]
+    NoSlash(String),
+    /// A character outside RFC 3986's path characters (space, `?`, `#`, ...).
+    #[error(
+        "`{0}` is not an HTTP path: use letters, digits, `/` and `-._~!$&'()*+,;=:@` or %XX \
+         escapes; no spaces, query string (`?`) or fragment (`#`)"
+    )]
+    Invalid(String),
+}
+
+/// An HTTP path such as `/metrics`: what the Prometheus Operator puts in
+/// the scrape config's `metrics_path`, where Prometheus uses it as the URL
+/// path (a `?query` would be escaped into the path and 404). RFC 3986
+/// `path-absolute`: `/`, then `pchar`s and `/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpPath(String);
+
+impl FromStr for HttpPath {
+    type Err = PathError;
+
+    fn from_str(text: &str) -> Result<Self, PathError> {
+        if !text.starts_with('/') {
+            return Err(PathError::NoSlash(text.to_owned()));
+        }
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let b = bytes[at];
+            if b == b'%' {
+                let hex = bytes.get(at + 1..at + 3).unwrap_or_default();
+                if hex.len() != 2 || !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return Err(PathError::Invalid(text.to_owned()));
+                }
+                at += 3;
+                continue;
+            }
+            let allowed = b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b);
+            if !allowed {
+                return Err(PathError::Invalid(text.to_owned()));
+            }
+            at += 1;
+        }
+        Ok(HttpPath(text.to_owned()))
+    }
+}
+
+string_value!(HttpPath, "path");
+
+/// Why a label key or value was refused (apimachinery `util/validation`:
+/// `IsQualifiedName`, `IsValidLabelValue`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    /// Not a qualified name.
+    #[error(
+        "label key `{0}` is invalid: an optional DNS prefix and `/`, then at most 63 \
+         alphanumerics, `-`, `_` or `.`, starting and ending alphanumeric"
+    )]
+    Key(String),
+    /// Not a label value, with the key it belongs to.
+    #[error(
+        "label value `{value}` (key `{key}`) is invalid: at most 63 alphanumerics, \
+         `-`, `_` or `.`, starting and ending alphanumeric"
+    )]
+    Value {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Not a label value, on its own.
+    #[error(
+        "label value `{0}` is invalid: empty, or at most 63 alphanumerics, `-`, `_` or `.`, \
+         starting and ending alphanumeric"
+    )]
+    BareValue(String),
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63: a label value
+/// (when not empty) and the name part of a key.
+fn is_label_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !text.is_empty()
+        && text.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Checks a label key as `IsQualifiedName`: `[prefix/]name`, the prefix a
+/// DNS-1123 subdomain.
+pub fn check_label_key(key: &str) -> Result<(), LabelError> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(|prefix| check_dns1123_subdomain(prefix).is_ok());
+    if !is_label_name(name) || !prefix_ok {
+        return Err(LabelError::Key(key.to_owned()));
+    }
+    Ok(())
+}
+
+/// A label key (and a node selector or toleration key, which Kubernetes
+/// checks by the same rule).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelKey(String);
+
+impl FromStr for LabelKey {
+    type Err = LabelError;
+
+    fn from_str(text: &str) -> Result<Self, LabelError> {
+        check_label_key(text)?;
+        Ok(LabelKey(text.to_owned()))
+    }
+}
+
+string_value!(LabelKey, "label key");
+
+/// A label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`,
+/// starting and ending alphanumeric (`IsValidLabelValue`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelValue(String);
+
+impl FromStr for LabelValue {
+    type Err = LabelError;
+
+    fn from_str(text: &str) -> Result<Self, LabelError> {
+        if !text.is_empty() && !is_label_name(text) {
+            return Err(LabelError::BareValue(text.to_owned()));
+        }
+        Ok(LabelValue(text.to_owned()))
+    }
+}
+
+string_value!(LabelValue, "label value");
+
 /// Kubernetes labels, checked against the API server's rules: keys are an
 /// optional DNS subdomain prefix and a name of at most 63 characters; values
 /// are empty or at most 63 alphanumerics, `-`, `_` and `.`, starting and
-/// ending alphanumeric.
+/// ending alphanumeric. Node selectors follow the same rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Labels(pub BTreeMap<String, String>);
 
@@ -817,38 +1308,13 @@ impl<'de> Deserialize<'de> for Labels {
 }
 
 /// Checks one label key and value.
-pub fn check_label(key: &str, value: &str) -> Result<(), String> {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    let name_ok = |text: &str| {
-        let bytes = text.as_bytes();
-        !text.is_empty()
-            && text.len() <= 63
-            && bytes[0].is_ascii_alphanumeric()
-            && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    };
-    let prefix_ok = prefix.is_none_or(|prefix| {
-        prefix.len() <= 253
-            && prefix
-                .split('.')
-                .all(|part| check_dns1123_label(part).is_ok())
-    });
-    if !name_ok(name) || !prefix_ok {
-        return Err(format!(
-            "label key `{key}` is invalid: an optional DNS prefix and `/`, then at most 63 \
-             alphanumerics, `-`, `_` or `.`, starting and ending alphanumeric"
-        ));
-    }
-    if !value.is_empty() && !name_ok(value) {
-        return Err(format!(
-            "label value `{value}` (key `{key}`) is invalid: at most 63 alphanumerics, \
-             `-`, `_` or `.`, starting and ending alphanumeric"
-        ));
+pub fn check_label(key: &str, value: &str) -> Result<(), LabelError> {
+    check_label_key(key)?;
+    if !value.is_empty() && !is_label_name(value) {
+        return Err(LabelError::Value {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
     }
     Ok(())
 }
@@ -1086,7 +1552,128 @@ mod tests {
         assert_eq!(image.version(), Some((0, 11, 2)));
         let untagged: Image = "localhost:5000/adapter".parse().unwrap();
         assert_eq!(untagged.tag(), None);
-        assert!("".parse::<Image>().is_err());
-        assert!("a b".parse::<Image>().is_err());
+        let digest = format!("registry.k8s.io/a/b@sha256:{}", "0".repeat(64));
+        for good in [
+            "busybox",
+            "docker.io/library/busybox:1.36",
+            "Registry.Example.com:443/team/app__x.y-z:TAG_1.0",
+            "[::1]:5000/app:v1",
+            &digest,
+            &format!("app:{}", "t".repeat(128)),
+        ] {
+            assert!(good.parse::<Image>().is_ok(), "{good} refused");
+        }
+        for bad in [
+            "",
+            "a b",
+            "UPPER/Case::tag",
+            "app/Upper",
+            "registry.k8s.io/../app",
+            "app//x",
+            "repo:",
+            ":tag",
+            "app:-tag",
+            "app@sha256:abc",
+            &format!("app@sha256:{}", "A".repeat(64)),
+            &format!("app@md5:{}", "0".repeat(32)),
+            &format!("app:{}", "t".repeat(129)),
+            &"a".repeat(256),
+        ] {
+            assert!(bad.parse::<Image>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn prometheus_urls() {
+        for good in [
+            "http://prometheus-k8s.monitoring.svc:9090",
+            "https://prom.example.com",
+            "http://10.0.0.1:9090/prometheus",
+            "http://[::1]:9090",
+        ] {
+            assert!(good.parse::<PrometheusUrl>().is_ok(), "{good} refused");
+        }
+        for bad in [
+            "",
+            "prom:9090",
+            "ftp://prom",
+            "http://",
+            "http://prom:0",
+            "http://prom:65536",
+            "http://prom:1:2",
+            "http://u:p@prom",
+            "http://prom\n",
+            "http://prom:9090?x=1",
+            "http://prom#x",
+            "http://-prom",
+            "http:prom:9090",
+            "http://[zz]:1",
+        ] {
+            assert!(bad.parse::<PrometheusUrl>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn http_paths() {
+        for good in ["/", "/metrics", "/a/b%20c", "/x;y=1"] {
+            assert!(good.parse::<HttpPath>().is_ok(), "{good} refused");
+        }
+        for bad in ["", "metrics", "/a b", "/m?x=1", "/m#f", "/%zz", "/\u{e9}"] {
+            assert!(bad.parse::<HttpPath>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn labels() {
+        for (key, value) in [
+            ("app", "x"),
+            ("app.kubernetes.io/name", ""),
+            ("a/b", "A-1.b_c"),
+        ] {
+            assert!(check_label(key, value).is_ok(), "{key}={value}");
+        }
+        let long_prefix = format!("{}.io/x", "a".repeat(64));
+        assert!(
+            check_label_key(&long_prefix).is_ok(),
+            "subdomain parts may exceed 63"
+        );
+        for key in [
+            "",
+            "/x",
+            "a/b/c",
+            "-a",
+            "a b",
+            "Example.com/x",
+            &"a".repeat(64),
+        ] {
+            assert!(check_label_key(key).is_err(), "{key} accepted");
+        }
+        assert!("2.44.0".parse::<LabelValue>().is_ok());
+        assert!("2.44\"".parse::<LabelValue>().is_err());
+    }
+
+    #[test]
+    fn pod_patterns_match_only_the_deployments_pods() {
+        let own = |deployment: &str| {
+            Regex::new(&format!("^(?:{})$", deployment_pod_pattern(deployment))).unwrap()
+        };
+        let api = own("api");
+        assert!(api.is_match("api-7d9f8b6c4-x2k4q"));
+        assert!(api.is_match("api-5-bcdfg"));
+        assert!(!api.is_match("api-canary-7d9f8b6c4-x2k4q"));
+        assert!(!api.is_match("api-7d9f8-x2k4q-extra"));
+        assert!(!api.is_match("api-7d9f8b6c4-x2k4"));
+        assert!(!own("api").is_match("xapi-7d9f8b6c4-x2k4q"));
+        // A name long enough that the API server cuts `<rs name>-` to 58.
+        let long = "a".repeat(50);
+        let pattern = own(&long);
+        let rs = format!("{long}-7d9f8b6c4f");
+        let pod = format!("{}{}", &format!("{rs}-")[..58], "x2k4q");
+        assert!(pattern.is_match(&pod), "{pod}");
+        let short_hash = format!("{long}-7d9-x2k4q");
+        assert!(pattern.is_match(&short_hash));
+        assert!(!pattern.is_match(&format!("{long}-canary-x2k4q")));
+        let longest = "b".repeat(63);
+        assert!(own(&longest).is_match(&format!("{}x2k4q", &longest[..58])));
     }
 }

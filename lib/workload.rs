@@ -255,10 +255,10 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
                             .tolerations
                             .iter()
                             .map(|toleration| Toleration {
-                                key: toleration.key.clone(),
-                                operator: toleration.operator.clone(),
-                                value: toleration.value.clone(),
-                                effect: toleration.effect.clone(),
+                                key: toleration.key.as_ref().map(ToString::to_string),
+                                operator: toleration.operator.map(|o| o.as_str().to_owned()),
+                                value: toleration.value.as_ref().map(ToString::to_string),
+                                effect: toleration.effect.map(|e| e.as_str().to_owned()),
                                 toleration_seconds: toleration.toleration_seconds,
                             })
                             .collect()
