@@ -199,63 +199,6 @@ pub fn check_dns1123_subdomain(text: &str) -> Result<(), NameError> {
     Ok(())
 }
 
-/// The alphabet of Kubernetes' generated name parts (apimachinery
-/// `util/rand`: `alphanums`), used by `SafeEncodeString` for the
-/// `pod-template-hash` and by `String(5)` for a pod's random suffix. It has
-/// no vowels, so no English word can be a hash.
-pub const GENERATED_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
-
-/// A Prometheus regex (fully anchored by Prometheus) matching exactly the
-/// names of pods a Deployment named `deployment` can own, and no sibling's.
-///
-/// The Deployment controller names its ReplicaSet
-/// `<deployment>-<pod-template-hash>` (pkg/controller/deployment/sync.go),
-/// the hash being `rand.SafeEncodeString` of a decimal uint32: 1 to 10
-/// characters of [`GENERATED_ALPHABET`] (pkg/controller/controller_utils.go
-/// `ComputeHash`). The ReplicaSet creates pods with `generateName:
-/// <replicaset>-`, and the API server's `SimpleNameGenerator` cuts that base
-/// to 58 characters and appends 5 characters of the same alphabet
-/// (apiserver `storage/names/generate.go`). So the pattern for `api` is
-/// `api-[…]{1,10}-[…]{5}`, which `api-canary-7d9f8-x2k4q` does not match
-/// (`canary` has vowels, and a second `-` would be needed).
-pub fn deployment_pod_pattern(deployment: &str) -> String {
-    const MAX_BASE: usize = 58;
-    const SUFFIX: usize = 5;
-    let class = format!("[{GENERATED_ALPHABET}]");
-    let escaped = regex::escape(deployment);
-    // `<deployment>-<10-character hash>-` fits in the base uncut.
-    let longest_base = deployment.len() + 1 + 10 + 1;
-    if longest_base <= MAX_BASE {
-        return format!("{escaped}-{class}{{1,10}}-{class}{{{SUFFIX}}}");
-    }
-    // A long name: the base is cut somewhere in `<deployment>-<hash>-`,
-    // so each hash length gives its own shape.
-    let mut shapes: Vec<String> = Vec::new();
-    for hash_len in 1..=10usize {
-        let full = deployment.len() + 1 + hash_len + 1;
-        let shape = if full <= MAX_BASE {
-            format!("{escaped}-{class}{{{hash_len}}}-{class}{{{SUFFIX}}}")
-        } else if MAX_BASE <= deployment.len() {
-            format!(
-                "{}{class}{{{SUFFIX}}}",
-                regex::escape(&deployment[..MAX_BASE])
-            )
-        } else {
-            // The cut falls inside `-<hash>`: what remains of the hash runs
-            // straight into the suffix.
-            let kept = MAX_BASE - deployment.len() - 1;
-            format!("{escaped}-{class}{{{}}}", kept + SUFFIX)
-        };
-        if !shapes.contains(&shape) {
-            shapes.push(shape);
-        }
-    }
-    if shapes.len() == 1 {
-        return shapes.remove(0);
-    }
-    format!("(?:{})", shapes.join("|"))
-}
-
 /// Why a duration was refused: one variant per rule, shared by
 /// [`Duration`] (Prometheus' grammar) and [`GoDuration`] (Go's).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -1650,30 +1593,5 @@ mod tests {
         }
         assert!("2.44.0".parse::<LabelValue>().is_ok());
         assert!("2.44\"".parse::<LabelValue>().is_err());
-    }
-
-    #[test]
-    fn pod_patterns_match_only_the_deployments_pods() {
-        let own = |deployment: &str| {
-            Regex::new(&format!("^(?:{})$", deployment_pod_pattern(deployment))).unwrap()
-        };
-        let api = own("api");
-        assert!(api.is_match("api-7d9f8b6c4-x2k4q"));
-        assert!(api.is_match("api-5-bcdfg"));
-        assert!(!api.is_match("api-canary-7d9f8b6c4-x2k4q"));
-        assert!(!api.is_match("api-7d9f8-x2k4q-extra"));
-        assert!(!api.is_match("api-7d9f8b6c4-x2k4"));
-        assert!(!own("api").is_match("xapi-7d9f8b6c4-x2k4q"));
-        // A name long enough that the API server cuts `<rs name>-` to 58.
-        let long = "a".repeat(50);
-        let pattern = own(&long);
-        let rs = format!("{long}-7d9f8b6c4f");
-        let pod = format!("{}{}", &format!("{rs}-")[..58], "x2k4q");
-        assert!(pattern.is_match(&pod), "{pod}");
-        let short_hash = format!("{long}-7d9-x2k4q");
-        assert!(pattern.is_match(&short_hash));
-        assert!(!pattern.is_match(&format!("{long}-canary-x2k4q")));
-        let longest = "b".repeat(63);
-        assert!(own(&longest).is_match(&format!("{}x2k4q", &longest[..58])));
     }
 }
