@@ -27,7 +27,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::config::{served_metrics, Config, ServedMetric};
-use crate::naming::pod_pattern as deployment_pod_pattern;
 use crate::prometheus::Prometheus;
 use crate::query::{fill_template, resource_labels, QueryContext};
 use crate::render::Manifest;
