@@ -491,7 +491,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )?);
             }
             let text = match args.format {
-                LintFormat::Text => findings.iter().map(|finding| format!("{finding}\n")).collect(),
+                LintFormat::Text => findings
+                    .iter()
+                    .map(|finding| format!("{finding}\n"))
+                    .collect(),
                 LintFormat::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
             };
             emit(&text, None, &[])?;
@@ -514,7 +517,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let current = read_input(&args.file, 2 * wanted.len() + spec::MAX_SPEC_BYTES)?;
             let current = String::from_utf8_lossy(&current);
             if let Some(report) = gitops::drift(&current, &wanted) {
-                emit(&format!("{} is stale:\n{report}", args.file.display()), None, &[])?;
+                emit(
+                    &format!("{} is stale:\n{report}", args.file.display()),
+                    None,
+                    &[],
+                )?;
                 return Ok(ExitCode::from(1));
             }
         }
@@ -611,9 +618,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     path: path.clone(),
                     source,
                 })?;
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    Error::Usage(format!("{}: not UTF-8 text", path.display()))
-                })?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Error::Usage(format!("{}: not UTF-8 text", path.display())))?;
                 texts.push((path.display().to_string(), text));
             }
             let documents = lint::parse_manifest_files(&texts).map_err(Error::from)?;
@@ -622,8 +628,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, Some(PresetArg::Recommended)) => "--preset recommended".to_owned(),
                 (None, _) => String::new(),
             };
-            let plan = custom_metrics_manifests::migrate::plan(&config, spec_args.trim(), &documents);
-            emit(&custom_metrics_manifests::migrate::render_text(&plan), None, &[])?;
+            let plan =
+                custom_metrics_manifests::migrate::plan(&config, spec_args.trim(), &documents);
+            emit(
+                &custom_metrics_manifests::migrate::render_text(&plan),
+                None,
+                &[],
+            )?;
         }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;

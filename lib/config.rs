@@ -378,9 +378,18 @@ impl Config {
                 *instance = adapter.name.to_string();
             }
         }
-        set(&mut adapter.selector, overrides.selector.map(|Labels(map)| map));
-        set(&mut adapter.pod_labels, overrides.pod_labels.map(|Labels(map)| map));
-        set(&mut adapter.object_labels, overrides.object_labels.map(|Labels(map)| map));
+        set(
+            &mut adapter.selector,
+            overrides.selector.map(|Labels(map)| map),
+        );
+        set(
+            &mut adapter.pod_labels,
+            overrides.pod_labels.map(|Labels(map)| map),
+        );
+        set(
+            &mut adapter.object_labels,
+            overrides.object_labels.map(|Labels(map)| map),
+        );
         if let Some(Labels(labels)) = overrides.deployment_labels {
             adapter.deployment_labels = Some(labels);
         }
@@ -991,9 +1000,11 @@ pub fn load_with(
         set(&mut config.backend, backend);
         return Ok(config);
     };
-    let bytes = crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| crate::Error::Read {
-        path: path.to_owned(),
-        source,
+    let bytes = crate::spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| {
+        crate::Error::Read {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     let origin = path.display().to_string();
     let mut spec = Spec::from_bytes(&bytes, &origin)?;

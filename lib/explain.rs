@@ -275,14 +275,8 @@ fn explain_app(
     let mut pod_pattern = crate::naming::pod_pattern(app.deployment.as_str());
     let mut live = None;
     if let Some(prometheus) = prometheus {
-        let (pods, problems) = discover_pods(
-            prometheus,
-            rule,
-            serving,
-            app,
-            &namespace_label,
-            &pod_label,
-        );
+        let (pods, problems) =
+            discover_pods(prometheus, rule, serving, app, &namespace_label, &pod_label);
         if !pods.is_empty() {
             // Joined as the adapter joins them; each name is a regex literal
             // (and the whole a PromQL string literal in `app_query`), so a
@@ -379,7 +373,11 @@ fn discover_pods(
     }
     let mut problems = Vec::new();
     if !in_namespace.is_empty() {
-        let others: Vec<String> = in_namespace.iter().take(5).map(|pod| format!("{pod:?}")).collect();
+        let others: Vec<String> = in_namespace
+            .iter()
+            .take(5)
+            .map(|pod| format!("{pod:?}"))
+            .collect();
         problems.push(format!(
             "no series for Deployment {deployment}'s pods (`{deployment}-<hash>-<suffix>`): namespace \
              {namespace} has series only for other pods ({}{})",
@@ -427,7 +425,12 @@ fn scrape_target(prometheus: &Prometheus, app: &crate::config::App) -> (String, 
     let prefix = format!("{pool_kind}/{}/{}/", app.namespace, app.name);
     let targets = match prometheus.targets() {
         Ok(targets) => targets,
-        Err(error) => return (format!("unknown: the targets request failed: {error}"), None),
+        Err(error) => {
+            return (
+                format!("unknown: the targets request failed: {error}"),
+                None,
+            )
+        }
     };
     let mine: Vec<_> = targets
         .iter()

@@ -207,7 +207,10 @@ fn read_generated(path: &Path, limit: usize) -> Result<Option<(String, bool)>, E
         .map_err(read_error)?;
     let complete = bytes.len() <= limit;
     bytes.truncate(limit);
-    Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), complete)))
+    Ok(Some((
+        String::from_utf8_lossy(&bytes).into_owned(),
+        complete,
+    )))
 }
 
 /// The transaction that applies `plan`: every write and removal, both or

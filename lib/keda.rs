@@ -248,7 +248,7 @@ pub fn scaled_object(config: &Config, app: &App) -> ScaledObject {
         app.deployment.as_str(),
         &app.metric,
     )
-        .unwrap_or_else(|message| format!("<{message}>"));
+    .unwrap_or_else(|message| format!("<{message}>"));
     let threshold = app
         .target_average_value
         .to_decimal()

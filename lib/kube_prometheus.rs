@@ -288,10 +288,11 @@ struct Header {
 
 /// Reads, checks and plans one list file.
 fn plan_file<T: Item>(path: &Path, prometheus: &Prometheus) -> Result<FilePatch, Error> {
-    let bytes = spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes =
+        spec::read_bounded(path, crate::spec::MAX_SPEC_BYTES).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
     let origin = path.display().to_string();
     let text = spec::checked_text(&bytes, &origin)?;
     let list = parse_list::<T>(path, text)?;

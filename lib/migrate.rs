@@ -291,12 +291,21 @@ fn from_documents(documents: &[(String, Value)]) -> (Vec<ObjectRef>, Vec<String>
     delete.extend(bindings);
     for object in &objects {
         let role = name(object);
-        if kind(object) == "ClusterRole" && deleted_roles.contains(&role) && !kept_roles.contains(&role) {
+        if kind(object) == "ClusterRole"
+            && deleted_roles.contains(&role)
+            && !kept_roles.contains(&role)
+        {
             delete.push(object_ref(object));
         }
     }
     let mut seen = BTreeSet::new();
-    delete.retain(|object| seen.insert((object.kind.clone(), object.name.clone(), object.namespace.clone())));
+    delete.retain(|object| {
+        seen.insert((
+            object.kind.clone(),
+            object.name.clone(),
+            object.namespace.clone(),
+        ))
+    });
     (delete, kept)
 }
 

@@ -216,7 +216,8 @@ impl<'a> Transaction<'a> {
     }
 
     fn before(&self, step: Step, path: &Path) -> io::Result<()> {
-        self.faults.map_or(Ok(()), |faults| faults.before(step, path))
+        self.faults
+            .map_or(Ok(()), |faults| faults.before(step, path))
     }
 
     /// Applies every write and removal, or none: on failure every target
@@ -237,7 +238,11 @@ impl<'a> Transaction<'a> {
         }
         // 3. Keep what is there now.
         let mut kept: Vec<Option<TempPath>> = Vec::new();
-        let targets = self.writes.iter().map(|(path, _)| path).chain(&self.removes);
+        let targets = self
+            .writes
+            .iter()
+            .map(|(path, _)| path)
+            .chain(&self.removes);
         for path in targets {
             kept.push(self.keep(path)?);
         }
@@ -344,7 +349,11 @@ impl<'a> Transaction<'a> {
         let previous_mode = fs::metadata(path)
             .ok()
             .map(|meta| meta.permissions().mode() & 0o7777);
-        let create_mode = if previous_mode.is_some() { 0o600 } else { 0o666 };
+        let create_mode = if previous_mode.is_some() {
+            0o600
+        } else {
+            0o666
+        };
         let mut temp = with_builder(path, ".tmp", |builder| {
             builder
                 .permissions(Permissions::from_mode(create_mode))
@@ -378,9 +387,10 @@ impl<'a> Transaction<'a> {
             Err(_) => {
                 let bytes = fs::read(path).map_err(fail)?;
                 let mode = fs::metadata(path).map_err(fail)?.permissions().mode();
-                let mut copy =
-                    with_builder(path, ".previous", |builder| builder.tempfile_in(parent(path)))
-                        .map_err(fail)?;
+                let mut copy = with_builder(path, ".previous", |builder| {
+                    builder.tempfile_in(parent(path))
+                })
+                .map_err(fail)?;
                 copy.write_all(&bytes)
                     .and_then(|()| copy.as_file().set_permissions(Permissions::from_mode(mode)))
                     .and_then(|()| copy.as_file().sync_all())
@@ -417,7 +427,11 @@ fn roll_back(done: Vec<(&Path, Option<TempPath>)>, path: &Path, source: io::Erro
                 let kept = error.path.to_path_buf();
                 // Keep the previous contents on disk for the user.
                 let _ = error.path.keep();
-                format!("{}; its previous contents are in {}", error.error, kept.display())
+                format!(
+                    "{}; its previous contents are in {}",
+                    error.error,
+                    kept.display()
+                )
             }),
             // It did not exist before.
             None => fs::remove_file(target).map_err(|error| error.to_string()),
@@ -549,7 +563,11 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(entries, vec![OsString::from("first.yaml")], "no temporary file left");
+        assert_eq!(
+            entries,
+            vec![OsString::from("first.yaml")],
+            "no temporary file left"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

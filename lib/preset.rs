@@ -32,10 +32,8 @@ use std::str::FromStr;
 use serde_saphyr::{Location, Spanned};
 
 use crate::adapter_config::{NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule};
+use crate::labels::{APP, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE, MANAGED_BY, NAME, TOOL};
 pub use crate::spec::Preset;
-use crate::labels::{
-    APP, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE, MANAGED_BY, NAME, TOOL,
-};
 use crate::spec::{
     AdapterSpec, CapabilitiesSpec, MetricsReaderSpec, ProbeSpec, PrometheusSpec, ReaderSubject,
     ResourcesSpec, SeccompKind, SeccompProfileSpec, SecurityContextSpec, Spec, TlsMode, TlsSpec,

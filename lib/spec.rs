@@ -320,7 +320,9 @@ impl TryFrom<String> for ProbePath {
 
     fn try_from(path: String) -> Result<Self, String> {
         if !path.starts_with('/') || path.chars().any(char::is_whitespace) {
-            return Err(format!("`{path}` is not an HTTP path: start with `/`, no spaces"));
+            return Err(format!(
+                "`{path}` is not an HTTP path: start with `/`, no spaces"
+            ));
         }
         Ok(ProbePath(path))
     }
@@ -774,7 +776,9 @@ pub struct ScalingRulesSpec {
 
 /// A `behavior.*.tolerance`: a quantity of 0 or more (`validateScalingRules`
 /// in pkg/apis/autoscaling/validation).
-fn tolerance<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Quantity>, D::Error> {
+fn tolerance<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Quantity>, D::Error> {
     let quantity = Quantity::deserialize(deserializer)?;
     if quantity.as_f64() < 0.0 {
         return Err(serde::de::Error::custom(format!(

@@ -161,9 +161,7 @@ pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, (&'st
             // default) makes the selector `matchLabels: {release: <release>}`.
             let release_label = BTreeMap::from([("release".to_owned(), release.to_owned())]);
             StackFacts {
-                url: format!(
-                    "http://{fullname}-prometheus.{namespace}.svc:{CHART_SERVICE_PORT}"
-                ),
+                url: format!("http://{fullname}-prometheus.{namespace}.svc:{CHART_SERVICE_PORT}"),
                 service_monitor_labels: given(input.service_monitor_selector)
                     .unwrap_or_else(|| release_label.clone()),
                 pod_monitor_labels: given(input.pod_monitor_selector).unwrap_or(release_label),
@@ -211,8 +209,14 @@ mod tests {
 
     #[test]
     fn trunc_trim_removes_one_dash() {
-        assert_eq!(trunc_trim("abcdefghijklmnopqrstuvwxy--z"), "abcdefghijklmnopqrstuvwxy");
-        assert_eq!(trunc_trim("abcdefghijklmnopqrstuvwx--z"), "abcdefghijklmnopqrstuvwx-");
+        assert_eq!(
+            trunc_trim("abcdefghijklmnopqrstuvwxy--z"),
+            "abcdefghijklmnopqrstuvwxy"
+        );
+        assert_eq!(
+            trunc_trim("abcdefghijklmnopqrstuvwx--z"),
+            "abcdefghijklmnopqrstuvwx-"
+        );
         assert_eq!(trunc_trim("short"), "short");
     }
 }

@@ -1299,11 +1299,26 @@ mod promql_oracle {
     #[test]
     fn the_hand_written_grammar_agrees_with_promql_parser() {
         let units = ["y", "w", "d", "h", "m", "s", "ms", "us", "ns", "M", "H", ""];
-        let numbers = ["0", "1", "07", "59", "60", "1000", "106751", "999999999", "1.5", "-1", "+1"];
-        let mut corpus: Vec<String> = ["", "0", "00", " 1s", "1s ", "s", "1", "1h 1m", "1h+1m", "1hm", "1sm", "1mss", "-1", "1e3", "inf", "NaN", "+5"]
-            .iter()
-            .map(|text| (*text).to_owned())
-            .collect();
+        let numbers = [
+            "0",
+            "1",
+            "07",
+            "59",
+            "60",
+            "1000",
+            "106751",
+            "999999999",
+            "1.5",
+            "-1",
+            "+1",
+        ];
+        let mut corpus: Vec<String> = [
+            "", "0", "00", " 1s", "1s ", "s", "1", "1h 1m", "1h+1m", "1hm", "1sm", "1mss", "-1",
+            "1e3", "inf", "NaN", "+5",
+        ]
+        .iter()
+        .map(|text| (*text).to_owned())
+        .collect();
         for a in units {
             for n in numbers {
                 corpus.push(format!("{n}{a}"));

@@ -15,7 +15,10 @@ use custom_metrics_manifests::{Config, Spec};
 
 /// Serves `targets` for /api/v1/targets, `series` for /api/v1/series and
 /// an empty vector for queries, at most 40 requests or 20 s.
-fn fake_prometheus(targets: &'static str, series: &'static str) -> (String, std::thread::JoinHandle<()>) {
+fn fake_prometheus(
+    targets: &'static str,
+    series: &'static str,
+) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     listener.set_nonblocking(true).unwrap();
@@ -28,7 +31,9 @@ fn fake_prometheus(targets: &'static str, series: &'static str) -> (String, std:
                 continue;
             };
             stream.set_nonblocking(false).unwrap();
-            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut request_line = String::new();
             if reader.read_line(&mut request_line).is_err() {
@@ -79,7 +84,11 @@ fn live(stack: &str, targets: &'static str, series: &'static str) -> (Vec<String
     let prometheus = Prometheus::new(&url, Duration::from_secs(5)).unwrap();
     let explanation = explain(&config(stack), Some(&prometheus));
     let live = explanation.apps[0].live.clone().unwrap();
-    (live.problems, live.target.unwrap_or_default(), render_text(&explanation))
+    (
+        live.problems,
+        live.target.unwrap_or_default(),
+        render_text(&explanation),
+    )
 }
 
 #[test]
@@ -88,15 +97,24 @@ fn no_target_at_all() {
     let (problems, target, text) = live("kube-prometheus-stack", other, "[]");
     assert_eq!(target, "no target in scrape pool serviceMonitor/shop/api/*");
     assert!(problems[0].starts_with("no target at all: Prometheus has no scrape pool serviceMonitor/shop/api/*, so the ServiceMonitor shop/api was not selected (it carries release: kube-prometheus-stack;"), "{problems:?}");
-    assert!(problems[0].contains("or no Service with labels app=api and port `http` matched"), "{problems:?}");
-    assert!(text.contains("    scrape target: no target in scrape pool serviceMonitor/shop/api/*\n"), "{text}");
+    assert!(
+        problems[0].contains("or no Service with labels app=api and port `http` matched"),
+        "{problems:?}"
+    );
+    assert!(
+        text.contains("    scrape target: no target in scrape pool serviceMonitor/shop/api/*\n"),
+        "{text}"
+    );
 }
 
 #[test]
 fn target_down_with_the_scrape_error() {
     let down = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"down","lastError":"Get \"http://10.1.2.3:8000/metrics\": dial tcp 10.1.2.3:8000: connect: connection refused","labels":{"namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}}]}"#;
     let (problems, target, _) = live("kube-prometheus", down, "[]");
-    assert_eq!(target, "down: 0 of 1 up in scrape pool serviceMonitor/shop/api/*");
+    assert_eq!(
+        target,
+        "down: 0 of 1 up in scrape pool serviceMonitor/shop/api/*"
+    );
     assert_eq!(
         problems[0],
         "target down (scrape error): http://10.1.2.3:8000/metrics: Get \"http://10.1.2.3:8000/metrics\": dial tcp 10.1.2.3:8000: connect: connection refused"
@@ -107,17 +125,29 @@ fn target_down_with_the_scrape_error() {
 fn up_but_no_series() {
     let up = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"up","lastError":"","labels":{"namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}}]}"#;
     let (problems, target, _) = live("kube-prometheus", up, "[]");
-    assert_eq!(target, "up: 1 of 1 up in scrape pool serviceMonitor/shop/api/*");
+    assert_eq!(
+        target,
+        "up: 1 of 1 up in scrape pool serviceMonitor/shop/api/*"
+    );
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("up but no series: no series: Prometheus has no `http_requests_total` at all"), "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "up but no series: no series: Prometheus has no `http_requests_total` at all"
+        ),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn up_with_series_has_no_target_problem() {
     let up = r#"{"activeTargets":[{"scrapePool":"serviceMonitor/shop/api/0","scrapeUrl":"http://10.1.2.3:8000/metrics","health":"up","lastError":"","labels":{}}]}"#;
-    let series = r#"[{"__name__":"http_requests_total","namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}]"#;
+    let series =
+        r#"[{"__name__":"http_requests_total","namespace":"shop","pod":"api-5d8f7b9c4d-x7k2p"}]"#;
     let (problems, target, _) = live("kube-prometheus", up, series);
     assert!(target.starts_with("up: "));
     // The fake answers every query with an empty vector: the one problem is the query's.
-    assert!(problems.iter().all(|p| p.contains("returned nothing")), "{problems:?}");
+    assert!(
+        problems.iter().all(|p| p.contains("returned nothing")),
+        "{problems:?}"
+    );
 }

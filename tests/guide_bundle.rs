@@ -34,7 +34,10 @@ const FIXED_NODE_QUERY: &str =
 #[test]
 fn documented_preset_equals_the_guides_bundle_object_for_object() {
     let expected = documents(&fixture());
-    let actual = documents(&generate(&Config::from_preset(Preset::Documented), OutputFormat::Yaml));
+    let actual = documents(&generate(
+        &Config::from_preset(Preset::Documented),
+        OutputFormat::Yaml,
+    ));
     assert_eq!(expected.len(), 11, "the guide has 11 objects");
     assert_eq!(actual.len(), expected.len(), "object count");
 

@@ -42,7 +42,8 @@ fn rendering_twice_is_byte_identical() {
 #[test]
 fn checksum_is_sha256_of_the_emitted_config_yaml() {
     for preset in Preset::ALL {
-        let (config, checksum) = emitted_checksum(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
+        let (config, checksum) =
+            emitted_checksum(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
         let expected: String = Sha256::digest(config.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -91,7 +92,8 @@ fn yaml_and_json_describe_the_same_objects() {
     for preset in Preset::ALL {
         let yaml = objects(&generate(&Config::from_preset(preset), OutputFormat::Yaml));
         let json: Value =
-            serde_json::from_str(&generate(&Config::from_preset(preset), OutputFormat::Json)).unwrap();
+            serde_json::from_str(&generate(&Config::from_preset(preset), OutputFormat::Json))
+                .unwrap();
         assert_eq!(json["apiVersion"], "v1");
         assert_eq!(json["kind"], "List");
         assert_eq!(json["items"].as_array().unwrap(), &yaml);
@@ -117,7 +119,10 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
     }
     // kube-prometheus' adapter pods carry these labels; our recommended
     // selector must not match them (it needs our instance label).
-    let objects = objects(&generate(&Config::from_preset(Preset::Recommended), OutputFormat::Yaml));
+    let objects = objects(&generate(
+        &Config::from_preset(Preset::Recommended),
+        OutputFormat::Yaml,
+    ));
     let selector = find(&objects, "Deployment")["spec"]["selector"]["matchLabels"].clone();
     let kube_prometheus_pod = serde_json::json!({
         "app.kubernetes.io/component": "metrics-adapter",
@@ -142,7 +147,10 @@ fn deployment_selector_selects_its_own_pods_and_not_kube_prometheus_adapter() {
 
 #[test]
 fn recommended_preset_is_hardened() {
-    let yaml = generate(&Config::from_preset(Preset::Recommended), OutputFormat::Yaml);
+    let yaml = generate(
+        &Config::from_preset(Preset::Recommended),
+        OutputFormat::Yaml,
+    );
     let objects = objects(&yaml);
     let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
     let args: Vec<&str> = container["args"]

@@ -23,8 +23,13 @@ fn every_scaled_object_adopts_the_adapter_backends_hpa() {
             .filter(|o| o["kind"] == "HorizontalPodAutoscaler")
             .collect();
         let keda = items("keda");
-        assert!(keda.iter().all(|o| o["kind"] != "Deployment" && o["kind"] != "APIService"));
-        let scaled: Vec<_> = keda.into_iter().filter(|o| o["kind"] == "ScaledObject").collect();
+        assert!(keda
+            .iter()
+            .all(|o| o["kind"] != "Deployment" && o["kind"] != "APIService"));
+        let scaled: Vec<_> = keda
+            .into_iter()
+            .filter(|o| o["kind"] == "ScaledObject")
+            .collect();
         assert_eq!(hpas.len(), scaled.len(), "{spec}");
         for (hpa, so) in hpas.iter().zip(&scaled) {
             let adopted = &so["spec"]["advanced"]["horizontalPodAutoscalerConfig"];
@@ -34,7 +39,10 @@ fn every_scaled_object_adopts_the_adapter_backends_hpa() {
                 "true"
             );
             assert_eq!(so["metadata"]["namespace"], hpa["metadata"]["namespace"]);
-            assert_eq!(so["spec"]["scaleTargetRef"]["name"], hpa["spec"]["scaleTargetRef"]["name"]);
+            assert_eq!(
+                so["spec"]["scaleTargetRef"]["name"],
+                hpa["spec"]["scaleTargetRef"]["name"]
+            );
             assert_eq!(so["spec"]["minReplicaCount"], hpa["spec"]["minReplicas"]);
             assert_eq!(so["spec"]["maxReplicaCount"], hpa["spec"]["maxReplicas"]);
             assert_eq!(adopted.get("behavior"), hpa["spec"].get("behavior"));
@@ -74,7 +82,10 @@ fn migrate_bad_input_exits_2_with_the_place() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.starts_with("error: fixtures/bad/malformed-yaml.yaml:"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: fixtures/bad/malformed-yaml.yaml:"),
+        "{stderr}"
+    );
     let output = gen_manifests(&["migrate", "-c", "fixtures/bad/keda-ca-without-mode.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     let output = gen_manifests(&["migrate", "no-such-file.yaml"]);

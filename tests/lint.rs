@@ -170,7 +170,10 @@ fn the_recommended_preset_with_an_app_is_clean() {
 
 #[test]
 fn the_documented_preset_fixed_the_node_query() {
-    let findings = lint_config(&Config::from_preset(Preset::Documented), &LintOptions::default());
+    let findings = lint_config(
+        &Config::from_preset(Preset::Documented),
+        &LintOptions::default(),
+    );
     assert!(
         !ids(&findings).contains("promql-parse"),
         "{}",
@@ -1632,10 +1635,16 @@ fn network_policy_follows_the_spec_stack() {
         custom_metrics_manifests::Config::from_spec(spec, "spec.yaml").unwrap()
     };
     let findings = lint_config(&config("kube-prometheus"), &LintOptions::default());
-    assert!(findings.iter().any(|f| f.id == "network-policy"), "{findings:#?}");
+    assert!(
+        findings.iter().any(|f| f.id == "network-policy"),
+        "{findings:#?}"
+    );
     for stack in ["kube-prometheus-stack", "operator"] {
         let findings = lint_config(&config(stack), &LintOptions::default());
-        assert!(!findings.iter().any(|f| f.id == "network-policy"), "{stack}: {findings:#?}");
+        assert!(
+            !findings.iter().any(|f| f.id == "network-policy"),
+            "{stack}: {findings:#?}"
+        );
     }
 }
 
@@ -1650,7 +1659,11 @@ fn monitor_not_selected() {
         fixture("fixtures/lint/selectors/kube-prometheus-stack-prometheus.yaml")
     );
     let findings = lint(&text);
-    assert!(ids(&findings).contains("monitor-not-selected"), "{}", lines(&findings));
+    assert!(
+        ids(&findings).contains("monitor-not-selected"),
+        "{}",
+        lines(&findings)
+    );
 }
 
 #[test]
@@ -1661,5 +1674,9 @@ fn monitor_not_selected_negative() {
         fixture("fixtures/lint/selectors/kube-prometheus-stack-prometheus.yaml")
     );
     let findings = lint(&text);
-    assert!(!ids(&findings).contains("monitor-not-selected"), "{}", lines(&findings));
+    assert!(
+        !ids(&findings).contains("monitor-not-selected"),
+        "{}",
+        lines(&findings)
+    );
 }

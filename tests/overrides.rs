@@ -32,18 +32,35 @@ fn a_spec_overrides_the_probes() {
             preset,
             "  livenessProbe: {path: /live, initialDelaySeconds: 7, timeoutSeconds: 2, periodSeconds: 9, failureThreshold: 4}\n  readinessProbe: {path: /ready}\n",
         );
-        let container = &deployment(&config).spec.unwrap().template.spec.unwrap().containers[0];
+        let container = &deployment(&config)
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap()
+            .containers[0];
         let liveness = container.liveness_probe.as_ref().unwrap();
         let get = liveness.http_get.as_ref().unwrap();
         assert_eq!(get.path.as_deref(), Some("/live"));
         assert_eq!(get.scheme.as_deref(), Some("HTTPS"));
         assert_eq!(
-            (liveness.initial_delay_seconds, liveness.timeout_seconds, liveness.period_seconds, liveness.failure_threshold),
+            (
+                liveness.initial_delay_seconds,
+                liveness.timeout_seconds,
+                liveness.period_seconds,
+                liveness.failure_threshold
+            ),
             (Some(7), Some(2), Some(9), Some(4))
         );
         let readiness = container.readiness_probe.as_ref().unwrap();
-        assert_eq!(readiness.http_get.as_ref().unwrap().path.as_deref(), Some("/ready"));
-        assert_eq!(readiness.initial_delay_seconds, None, "{preset}: a probe is replaced as a whole");
+        assert_eq!(
+            readiness.http_get.as_ref().unwrap().path.as_deref(),
+            Some("/ready")
+        );
+        assert_eq!(
+            readiness.initial_delay_seconds, None,
+            "{preset}: a probe is replaced as a whole"
+        );
     }
 }
 
@@ -54,12 +71,21 @@ fn a_spec_overrides_the_security_context() {
             preset,
             "  securityContext:\n    capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}\n    runAsUser: 65534\n    runAsGroup: 65534\n    seccompProfile: {type: Localhost, localhostProfile: p.json}\n",
         );
-        let container = &deployment(&config).spec.unwrap().template.spec.unwrap().containers[0];
+        let container = &deployment(&config)
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap()
+            .containers[0];
         let context = container.security_context.as_ref().unwrap();
         let capabilities = context.capabilities.as_ref().unwrap();
         assert_eq!(capabilities.drop, Some(vec!["ALL".to_owned()]));
         assert_eq!(capabilities.add, Some(vec!["NET_BIND_SERVICE".to_owned()]));
-        assert_eq!((context.run_as_user, context.run_as_group), (Some(65534), Some(65534)));
+        assert_eq!(
+            (context.run_as_user, context.run_as_group),
+            (Some(65534), Some(65534))
+        );
         let seccomp = context.seccomp_profile.as_ref().unwrap();
         assert_eq!(seccomp.type_, "Localhost");
         assert_eq!(seccomp.localhost_profile.as_deref(), Some("p.json"));
@@ -84,12 +110,21 @@ fn a_spec_overrides_the_labels() {
         assert_eq!(spec.selector.match_labels, Some(map(&[("app", "metrics")])));
         assert_eq!(
             spec.template.metadata.unwrap().labels,
-            Some(map(&[("app", "metrics"), ("team", "platform"), ("tier", "pods")]))
+            Some(map(&[
+                ("app", "metrics"),
+                ("team", "platform"),
+                ("tier", "pods")
+            ]))
         );
         let account = rbac::service_account(&config.adapter);
         assert_eq!(
             account.metadata.labels,
-            Some(map(&[("app", "metrics"), ("owner", "me"), ("team", "platform"), ("tier", "pods")]))
+            Some(map(&[
+                ("app", "metrics"),
+                ("owner", "me"),
+                ("team", "platform"),
+                ("tier", "pods")
+            ]))
         );
     }
 }
@@ -97,15 +132,27 @@ fn a_spec_overrides_the_labels() {
 #[test]
 fn the_instance_label_follows_a_rename_unless_the_selector_is_given() {
     let renamed = resolve(Preset::Recommended, "  name: other-adapter\n");
-    assert_eq!(renamed.adapter.selector["app.kubernetes.io/instance"], "other-adapter");
-    let pinned = resolve(Preset::Recommended, "  name: other-adapter\n  selector: {app.kubernetes.io/instance: pinned}\n");
-    assert_eq!(pinned.adapter.selector, map(&[("app.kubernetes.io/instance", "pinned")]));
+    assert_eq!(
+        renamed.adapter.selector["app.kubernetes.io/instance"],
+        "other-adapter"
+    );
+    let pinned = resolve(
+        Preset::Recommended,
+        "  name: other-adapter\n  selector: {app.kubernetes.io/instance: pinned}\n",
+    );
+    assert_eq!(
+        pinned.adapter.selector,
+        map(&[("app.kubernetes.io/instance", "pinned")])
+    );
 }
 
 #[test]
 fn a_spec_overrides_the_args() {
     for preset in Preset::ALL {
-        let config = resolve(preset, "  leadingArgs: [/adapter, --first]\n  extraArgs: [--v=6]\n");
+        let config = resolve(
+            preset,
+            "  leadingArgs: [/adapter, --first]\n  extraArgs: [--v=6]\n",
+        );
         let args = workload::adapter_args(&config.adapter);
         assert_eq!(&args[..2], ["/adapter", "--first"], "{preset}");
         assert_eq!(args.last().map(String::as_str), Some("--v=6"), "{preset}");
@@ -115,18 +162,31 @@ fn a_spec_overrides_the_args() {
 
 #[test]
 fn a_spec_overrides_the_metrics_reader() {
-    let config = resolve(Preset::Recommended, "  metricsReader: {verbs: [get], subject: adapter}\n");
+    let config = resolve(
+        Preset::Recommended,
+        "  metricsReader: {verbs: [get], subject: adapter}\n",
+    );
     let role = rbac::server_resources_role(&config.adapter);
     assert_eq!(role.rules.unwrap()[0].verbs, ["get"]);
-    let subject = &rbac::hpa_controller_binding(&config.adapter).subjects.unwrap()[0];
-    assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), ("custom-metrics-adapter", Some("monitoring")));
+    let subject = &rbac::hpa_controller_binding(&config.adapter)
+        .subjects
+        .unwrap()[0];
+    assert_eq!(
+        (subject.name.as_str(), subject.namespace.as_deref()),
+        ("custom-metrics-adapter", Some("monitoring"))
+    );
 
     let config = resolve(
         Preset::Documented,
         "  metricsReader: {verbs: [get, list], subject: {serviceAccount: {name: hpa, namespace: kube-system}}}\n",
     );
-    let subject = &rbac::hpa_controller_binding(&config.adapter).subjects.unwrap()[0];
-    assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), ("hpa", Some("kube-system")));
+    let subject = &rbac::hpa_controller_binding(&config.adapter)
+        .subjects
+        .unwrap()[0];
+    assert_eq!(
+        (subject.name.as_str(), subject.namespace.as_deref()),
+        ("hpa", Some("kube-system"))
+    );
 }
 
 #[test]

@@ -284,7 +284,8 @@ fn check_exits_1_then_0_around_a_patch_and_writes_nothing() {
 
     // The printed diff is exactly the library's, and what the patch does.
     let config =
-        kube_prometheus::roles_config(Config::from_preset(Preset::Documented), &["my-app".into()]).unwrap();
+        kube_prometheus::roles_config(Config::from_preset(Preset::Documented), &["my-app".into()])
+            .unwrap();
     let patch = kube_prometheus::plan_patch(&scratch.dir, &config).unwrap();
     assert_eq!(text(&check.stdout), patch.diff());
     assert_eq!(patch.roles.added, ["my-app"]);
@@ -387,7 +388,8 @@ fn a_failure_on_the_second_file_leaves_the_first_untouched() {
     let scratch = Scratch::new("release-0.14");
     let before = scratch.state();
     let config =
-        kube_prometheus::roles_config(Config::from_preset(Preset::Documented), &["my-app".into()]).unwrap();
+        kube_prometheus::roles_config(Config::from_preset(Preset::Documented), &["my-app".into()])
+            .unwrap();
     let patch = kube_prometheus::plan_patch(&scratch.dir, &config).unwrap();
     let roles = scratch.dir.join(kube_prometheus::ROLES_FILE);
     fs::remove_file(&roles).unwrap();

@@ -32,7 +32,11 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let kind = entry.file_type().unwrap();
         let bytes = if kind.is_symlink() {
-            format!("symlink -> {}", std::fs::read_link(entry.path()).unwrap().display()).into_bytes()
+            format!(
+                "symlink -> {}",
+                std::fs::read_link(entry.path()).unwrap().display()
+            )
+            .into_bytes()
         } else if kind.is_file() {
             std::fs::read(entry.path()).unwrap()
         } else {
@@ -172,10 +176,18 @@ fn links_at_the_old_predictable_names_are_never_followed() {
         ],
     ] {
         let output = gen_manifests(&args);
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
-    assert_eq!(std::fs::read(&out).unwrap(), common::stdout(&gen_manifests(&[])).as_bytes());
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        common::stdout(&gen_manifests(&[])).as_bytes()
+    );
     assert!(std::fs::read(plot).unwrap().starts_with(b"<svg"));
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -204,7 +216,11 @@ fn a_symlinked_output_is_refused_and_kept() {
     let before = contents(&out_dir);
     let output = gen_manifests(&["--out-dir", out_dir.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("kustomization.yaml: is not a regular file"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("kustomization.yaml: is not a regular file"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(contents(&out_dir), before);
     assert_eq!(std::fs::read(&real).unwrap(), b"old\n");
     std::fs::remove_dir_all(dir).unwrap();
@@ -217,11 +233,20 @@ fn devices_fifos_sockets_and_directories_are_refused_as_targets() {
     // A device is only checked (never written, even by a broken build).
     let error = custom_metrics_manifests::output::refuse_inputs(&[Path::new("/dev/null")], &[])
         .unwrap_err();
-    assert!(error.to_string().contains("/dev/null: is a device, not a regular file"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("/dev/null: is a device, not a regular file"),
+        "{error}"
+    );
 
     let dir = scratch_dir("special-targets");
     let fifo = dir.join("fifo.yaml");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let socket = dir.join("socket.yaml");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let directory = dir.join("dir.yaml");
@@ -232,13 +257,24 @@ fn devices_fifos_sockets_and_directories_are_refused_as_targets() {
         (&socket, "is a socket, not a regular file"),
         (&directory, "is a directory"),
     ] {
-        let output = run_with(&["-o", target.to_str().unwrap()], Stdio::null(), Stdio::piped());
+        let output = run_with(
+            &["-o", target.to_str().unwrap()],
+            Stdio::null(),
+            Stdio::piped(),
+        );
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
         assert!(stderr(&output).contains(message), "{}", stderr(&output));
-        assert!(stderr(&output).contains("nothing was written"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("nothing was written"),
+            "{}",
+            stderr(&output)
+        );
         assert_eq!(contents(&dir), before);
     }
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
     // `-` is standard output.
     let output = gen_manifests(&["-o", "-"]);
     assert_eq!(common::stdout(&output), common::stdout(&gen_manifests(&[])));
@@ -262,7 +298,11 @@ fn an_output_that_is_an_input_is_refused() {
     let inside = out_dir.join("kustomization.yaml");
     std::fs::write(
         &inside,
-        format!("{}{}", gitops::GENERATED_HEADER, std::fs::read_to_string(&spec).unwrap()),
+        format!(
+            "{}{}",
+            gitops::GENERATED_HEADER,
+            std::fs::read_to_string(&spec).unwrap()
+        ),
     )
     .unwrap();
     // A load trace named like the chart.
@@ -273,7 +313,12 @@ fn an_output_that_is_an_input_is_refused() {
     for args in [
         vec!["-c", s, "-o", s],
         vec!["-c", s, "-o", hard.to_str().unwrap()],
-        vec!["-c", inside.to_str().unwrap(), "--out-dir", out_dir.to_str().unwrap()],
+        vec![
+            "-c",
+            inside.to_str().unwrap(),
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
         vec![
             "simulate",
             "-c",
@@ -288,7 +333,11 @@ fn an_output_that_is_an_input_is_refused() {
     ] {
         let output = gen_manifests(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&output).contains("is also an input"), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("is also an input"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert_eq!(contents(&dir), before, "{args:?}");
         assert_eq!(contents(&out_dir), before_out, "{args:?}");
     }
@@ -341,10 +390,17 @@ fn fail_at_every_step(
         match attempt(&faults) {
             Err(error) => {
                 assert!(
-                    matches!(error, custom_metrics_manifests::output::WriteError::Io { .. }),
+                    matches!(
+                        error,
+                        custom_metrics_manifests::output::WriteError::Io { .. }
+                    ),
                     "step {fail_at}: {error:?}"
                 );
-                assert_eq!(contents(dir), before, "failure at step {fail_at}: every file as it was");
+                assert_eq!(
+                    contents(dir),
+                    before,
+                    "failure at step {fail_at}: every file as it was"
+                );
             }
             Ok(()) => {
                 assert!(fail_at > 0);
@@ -375,7 +431,13 @@ fn out_dir_is_both_or_neither_under_a_failure_at_every_step() {
         transaction.faults(faults);
         transaction.commit()
     });
-    for step in [Step::Stage, Step::Backup, Step::Replace, Step::Remove, Step::SyncDirectory] {
+    for step in [
+        Step::Stage,
+        Step::Backup,
+        Step::Replace,
+        Step::Remove,
+        Step::SyncDirectory,
+    ] {
         assert!(steps.contains(&step), "{step:?} was exercised: {steps:?}");
     }
     // The successful run: exactly the new files and the user's.
@@ -409,7 +471,9 @@ fn roles_patch_is_both_or_neither_under_a_failure_at_every_step() {
         transaction.commit()
     });
     assert_eq!(steps.iter().filter(|s| **s == Step::Replace).count(), 2);
-    assert!(!kube_prometheus::plan_patch(&dir, &config).unwrap().changed());
+    assert!(!kube_prometheus::plan_patch(&dir, &config)
+        .unwrap()
+        .changed());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -433,15 +497,27 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
     let mut expected = Vec::new();
     for spec in [SPEC_A, SPEC_B] {
         let fresh = dir.join(spec.replace('/', "-"));
-        assert!(gen_manifests(&["-c", spec, "--out-dir", fresh.to_str().unwrap()]).status.success());
+        assert!(
+            gen_manifests(&["-c", spec, "--out-dir", fresh.to_str().unwrap()])
+                .status
+                .success()
+        );
         expected.push(contents(&fresh));
     }
-    assert_ne!(expected[0].keys().collect::<Vec<_>>(), expected[1].keys().collect::<Vec<_>>());
+    assert_ne!(
+        expected[0].keys().collect::<Vec<_>>(),
+        expected[1].keys().collect::<Vec<_>>()
+    );
     for round in 0..3 {
         let children: Vec<_> = (0..10)
             .map(|index| {
                 Command::new(BIN)
-                    .args(["-c", [SPEC_A, SPEC_B][index % 2], "--out-dir", out.to_str().unwrap()])
+                    .args([
+                        "-c",
+                        [SPEC_A, SPEC_B][index % 2],
+                        "--out-dir",
+                        out.to_str().unwrap(),
+                    ])
                     .current_dir(ROOT)
                     .stderr(Stdio::piped())
                     .spawn()
@@ -450,7 +526,11 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
             .collect();
         for child in children {
             let output = child.wait_with_output().unwrap();
-            assert!(output.status.success(), "round {round}: {}", stderr(&output));
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                stderr(&output)
+            );
         }
         let now = contents(&out);
         assert!(
@@ -472,13 +552,22 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
 #[test]
 fn concurrent_roles_patches_lose_no_namespace() {
     let dir = scratch_dir("concurrent-patch");
-    copy_dir(&Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"), &dir);
+    copy_dir(
+        &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
+        &dir,
+    );
     let namespaces: Vec<String> = (0..10).map(|i| format!("team-{i}")).collect();
     let children: Vec<_> = namespaces
         .iter()
         .map(|namespace| {
             Command::new(BIN)
-                .args(["roles", "--namespace", namespace, "--patch", dir.to_str().unwrap()])
+                .args([
+                    "roles",
+                    "--namespace",
+                    namespace,
+                    "--patch",
+                    dir.to_str().unwrap(),
+                ])
                 .current_dir(ROOT)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -490,7 +579,10 @@ fn concurrent_roles_patches_lose_no_namespace() {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
     }
-    for file in [kube_prometheus::ROLE_BINDINGS_FILE, kube_prometheus::ROLES_FILE] {
+    for file in [
+        kube_prometheus::ROLE_BINDINGS_FILE,
+        kube_prometheus::ROLES_FILE,
+    ] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         for namespace in &namespaces {
             assert_eq!(
@@ -513,9 +605,16 @@ fn concurrent_roles_patches_lose_no_namespace() {
 /// Every subcommand that prints, with what it needs.
 fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
     let stale = scratch.join("stale.yaml");
-    std::fs::write(&stale, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    std::fs::write(
+        &stale,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
     let patch_dir = scratch.join("kube-prometheus");
-    copy_dir(&Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"), &patch_dir);
+    copy_dir(
+        &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
+        &patch_dir,
+    );
     let out_dir = scratch.join("deploy");
     std::fs::create_dir_all(&out_dir).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
@@ -547,10 +646,24 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         vec!["completions", "bash"],
         vec!["man"],
         vec!["lint", "--explain", "metric-unit"],
-        vec!["app", "--namespace", "shop", "--deployment", "api", "--target", "10", "--max", "5"],
+        vec![
+            "app",
+            "--namespace",
+            "shop",
+            "--deployment",
+            "api",
+            "--target",
+            "10",
+            "--max",
+            "5",
+        ],
         simulate.to_vec(),
         [&simulate[..], &["--format", "json"]].concat(),
-        [&simulate[..], &["--sweep", "target=5,10", "--capacity", "10"]].concat(),
+        [
+            &simulate[..],
+            &["--sweep", "target=5,10", "--capacity", "10"],
+        ]
+        .concat(),
     ];
     let mut owned: Vec<Vec<String>> = commands
         .drain(..)
@@ -558,8 +671,21 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         .collect();
     owned.push(vec!["check".into(), s(&stale)]);
     owned.push(vec!["--out-dir".into(), s(&out_dir), "--check".into()]);
-    owned.push(vec!["roles".into(), "--namespace".into(), "shop".into(), "--patch".into(), s(&patch_dir), "--check".into()]);
-    owned.push(vec!["roles".into(), "--namespace".into(), "shop".into(), "--patch".into(), s(&patch_dir)]);
+    owned.push(vec![
+        "roles".into(),
+        "--namespace".into(),
+        "shop".into(),
+        "--patch".into(),
+        s(&patch_dir),
+        "--check".into(),
+    ]);
+    owned.push(vec![
+        "roles".into(),
+        "--namespace".into(),
+        "shop".into(),
+        "--patch".into(),
+        s(&patch_dir),
+    ]);
     owned
 }
 
@@ -571,7 +697,12 @@ fn a_closed_standard_output_stops_every_subcommand_quietly() {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let output = run_with(&args, Stdio::null(), Stdio::from(writer));
-        assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(141),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert_eq!(stderr(&output), "", "{args:?}: quiet");
     }
     std::fs::remove_dir_all(scratch).unwrap();
@@ -582,9 +713,17 @@ fn a_full_standard_output_is_an_error_for_every_subcommand() {
     let scratch = scratch_dir("full-stdout");
     for args in printing_commands(&scratch) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
         let output = run_with(&args, Stdio::null(), Stdio::from(full));
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert_eq!(
             stderr(&output),
             "error: cannot write to standard output: No space left on device (os error 28)\n",
@@ -613,18 +752,36 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
         std::fs::write(&path, text.replace(from, to)).unwrap();
         path.to_str().unwrap().to_owned()
     };
-    let huge_max = with("huge-max.yaml", "maxReplicas: 20", "maxReplicas: 2000000000");
-    let huge_min = with("huge-min.yaml", "minReplicas: 1\n  maxReplicas: 20", "minReplicas: 50000000\n  maxReplicas: 60000000");
+    let huge_max = with(
+        "huge-max.yaml",
+        "maxReplicas: 20",
+        "maxReplicas: 2000000000",
+    );
+    let huge_min = with(
+        "huge-min.yaml",
+        "minReplicas: 1\n  maxReplicas: 20",
+        "minReplicas: 50000000\n  maxReplicas: 60000000",
+    );
     let plot = dir.join("chart.svg");
     // Refused, with the reason.
     for args in [
         simulate_args(spec, far.to_str().unwrap()),
-        [simulate_args(spec, far.to_str().unwrap()), vec!["--plot", plot.to_str().unwrap()]].concat(),
+        [
+            simulate_args(spec, far.to_str().unwrap()),
+            vec!["--plot", plot.to_str().unwrap()],
+        ]
+        .concat(),
     ] {
         let output = gen_manifests(&args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(
-            stderr(&output).contains("the trace is 1000000000000000 s long") && stderr(&output).contains("more than the 2000000 a run may take"),
+            stderr(&output).contains("the trace is 1000000000000000 s long")
+                && stderr(&output).contains("more than the 2000000 a run may take"),
             "{args:?}: {}",
             stderr(&output)
         );
@@ -633,9 +790,16 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
     // Simulated (in bounded time: see bench/run.sh), without wrapping.
     for (args, shown) in [
         (simulate_args(&huge_max, step), "replicas 1..2000000000"),
-        (simulate_args(&huge_min, step), "replicas 50000000..60000000"),
         (
-            [simulate_args(spec, step), vec!["--pod-startup", "18446744073709551615"]].concat(),
+            simulate_args(&huge_min, step),
+            "replicas 50000000..60000000",
+        ),
+        (
+            [
+                simulate_args(spec, step),
+                vec!["--pod-startup", "18446744073709551615"],
+            ]
+            .concat(),
             "pods Pending 18446744073709551615 s",
         ),
     ] {
@@ -643,9 +807,19 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
         let text = common::stdout(&output);
         assert!(text.contains(shown), "{args:?}: {text}");
     }
-    let output = gen_manifests(&[&simulate_args(spec, step)[..], &["--pod-startup", "18446744073709551616"]].concat());
+    let output = gen_manifests(
+        &[
+            &simulate_args(spec, step)[..],
+            &["--pod-startup", "18446744073709551616"],
+        ]
+        .concat(),
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--pod-startup `18446744073709551616` is not a duration"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--pod-startup `18446744073709551616` is not a duration"),
+        "{}",
+        stderr(&output)
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -653,7 +827,10 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
 fn a_huge_spec_is_refused_without_being_read_whole() {
     let dir = scratch_dir("huge-spec");
     let sparse = dir.join("huge.yaml");
-    std::fs::File::create(&sparse).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     for spec in [sparse.to_str().unwrap(), "/dev/zero"] {
         let output = gen_manifests(&["-c", spec]);
         assert_eq!(output.status.code(), Some(2), "{spec}");
@@ -695,7 +872,12 @@ fn an_empty_spec_is_refused() {
     std::fs::write(&comments, "# nothing here yet\n\n---\n").unwrap();
     let target = dir.join("out.yaml");
     let t = target.to_str().unwrap();
-    for spec in ["/dev/null", empty.to_str().unwrap(), comments.to_str().unwrap(), "/dev/stdin"] {
+    for spec in [
+        "/dev/null",
+        empty.to_str().unwrap(),
+        comments.to_str().unwrap(),
+        "/dev/stdin",
+    ] {
         // /dev/stdin is a closed (null) standard input here.
         let output = run_with(&["-c", spec, "-o", t], Stdio::null(), Stdio::piped());
         assert_eq!(output.status.code(), Some(2), "{spec}");
@@ -712,16 +894,26 @@ fn an_empty_spec_is_refused() {
 #[test]
 fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
     let dir = scratch_dir("bom");
-    let plain = std::fs::read_to_string(Path::new(ROOT).join("fixtures/simulate/step.csv")).unwrap();
+    let plain =
+        std::fs::read_to_string(Path::new(ROOT).join("fixtures/simulate/step.csv")).unwrap();
     let without_header: String = plain.lines().skip(1).map(|l| format!("{l}\r\n")).collect();
     let spec = "fixtures/simulate/spec.yaml";
     let mut reports = Vec::new();
-    for (name, text) in [("plain", without_header.clone()), ("bom", format!("\u{feff}{without_header}"))] {
+    for (name, text) in [
+        ("plain", without_header.clone()),
+        ("bom", format!("\u{feff}{without_header}")),
+    ] {
         let sub = dir.join(name);
         std::fs::create_dir_all(&sub).unwrap();
         let load = sub.join("load.csv");
         std::fs::write(&load, text).unwrap();
-        let output = gen_manifests(&[&simulate_args(spec, load.to_str().unwrap())[..], &["--format", "json"]].concat());
+        let output = gen_manifests(
+            &[
+                &simulate_args(spec, load.to_str().unwrap())[..],
+                &["--format", "json"],
+            ]
+            .concat(),
+        );
         reports.push(common::stdout(&output).replace(&format!("/{name}/"), "/X/"));
     }
     assert_eq!(reports[0], reports[1]);
@@ -788,7 +980,9 @@ impl FakePrometheus {
                     continue;
                 };
                 stream.set_nonblocking(false).unwrap();
-                stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
                 let mut reader = io::BufReader::new(stream.try_clone().unwrap());
                 let mut first = String::new();
                 reader.read_line(&mut first).unwrap();
@@ -850,7 +1044,11 @@ impl Drop for FakePrometheus {
 const HOSTILE: &str = r#"api-1"} or vector(7) or up{x=""#;
 
 fn hostile_answer(path: &str, params: &[(String, String)]) -> String {
-    let query = params.iter().find(|(k, _)| k == "query").map(|(_, v)| v.as_str()).unwrap_or("");
+    let query = params
+        .iter()
+        .find(|(k, _)| k == "query")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
     let pods = [
         "api-7c9f8d6b5-x2k4q",
         "api-7c9f8d6b5-b7n9z",
@@ -934,7 +1132,13 @@ fn explain_asks_only_for_the_deployments_pods_and_names_bad_values() {
     let dir = scratch_dir("hostile-prometheus");
     let spec = api_spec(&dir);
     let server = FakePrometheus::start(10, hostile_answer);
-    let output = gen_manifests(&["explain", "-c", spec.to_str().unwrap(), "--prometheus", &server.url]);
+    let output = gen_manifests(&[
+        "explain",
+        "-c",
+        spec.to_str().unwrap(),
+        "--prometheus",
+        &server.url,
+    ]);
     let text = String::from_utf8(output.stdout.clone()).unwrap();
     assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
     let queries = server.queries();
@@ -960,7 +1164,9 @@ fn explain_asks_only_for_the_deployments_pods_and_names_bad_values() {
         assert!(text.contains(words), "{words}: {text}");
     }
     assert!(
-        !text.contains("web-5d8f7c9b4") && !text.contains("api-worker") && !text.contains("vector(7)"),
+        !text.contains("web-5d8f7c9b4")
+            && !text.contains("api-worker")
+            && !text.contains("vector(7)"),
         "{text}"
     );
     std::fs::remove_dir_all(dir).unwrap();
@@ -972,10 +1178,22 @@ fn simulate_from_a_hostile_prometheus_is_bounded() {
     let spec = api_spec(&dir);
     let server = FakePrometheus::start(5, hostile_answer);
     let output = gen_manifests(&[
-        "simulate", "-c", spec.to_str().unwrap(), "--app", "api", "--prometheus", &server.url, "--range", "1h",
+        "simulate",
+        "-c",
+        spec.to_str().unwrap(),
+        "--app",
+        "api",
+        "--prometheus",
+        &server.url,
+        "--range",
+        "1h",
     ]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("more than the 2000000 a run may take"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("more than the 2000000 a run may take"),
+        "{}",
+        stderr(&output)
+    );
     let queries = server.queries();
     assert_eq!(queries.len(), 1, "{queries:?}");
     let pattern = &pod_matcher_values(&queries[0])[0];

@@ -30,7 +30,10 @@ fn generated(spec_yaml: &str) -> String {
 }
 
 fn selection(files: &[(&str, String)]) -> Vec<Finding> {
-    let files: Vec<(String, String)> = files.iter().map(|(n, t)| (n.to_string(), t.clone())).collect();
+    let files: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect();
     let docs = parse_manifest_files(&files).unwrap();
     lint_documents(&docs, &LintOptions::default())
         .into_iter()
@@ -59,9 +62,18 @@ fn kube_prometheus_stack_ignores_kube_prometheus_monitors() {
     assert_eq!(findings[0].object, "ServiceMonitor shop/api");
     assert_eq!(findings[1].object, "PodMonitor shop/worker");
     let message = &findings[0].message;
-    assert!(message.contains("Prometheus monitoring/prometheus-kube-prometheus-prometheus"), "{message}");
-    assert!(message.contains(r#"spec.serviceMonitorSelector {"matchLabels":{"release":"prometheus"}}"#), "{message}");
-    assert!(message.contains("label `release: prometheus` is missing"), "{message}");
+    assert!(
+        message.contains("Prometheus monitoring/prometheus-kube-prometheus-prometheus"),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"spec.serviceMonitorSelector {"matchLabels":{"release":"prometheus"}}"#),
+        "{message}"
+    );
+    assert!(
+        message.contains("label `release: prometheus` is missing"),
+        "{message}"
+    );
     assert!(findings[1].message.contains("spec.podMonitorSelector"));
     settings().bind(|| {
         let files = [KPS.to_owned(), "target/selectors-bundle.yaml".to_owned()];
@@ -69,7 +81,11 @@ fn kube_prometheus_stack_ignores_kube_prometheus_monitors() {
         let output = gen_manifests(&["lint", &files[0], &files[1]]);
         assert_eq!(output.status.code(), Some(1));
         let text = String::from_utf8(output.stdout).unwrap();
-        let lines: String = text.lines().filter(|l| l.contains("monitor-not-selected")).map(|l| format!("{l}\n")).collect();
+        let lines: String = text
+            .lines()
+            .filter(|l| l.contains("monitor-not-selected"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         insta::assert_snapshot!("lint-monitor-not-selected-kube-prometheus-stack", lines);
     });
 }
@@ -89,7 +105,9 @@ fn kube_prometheus_selects_everything() {
         format!("preset: recommended\nprometheus:\n  stack: kube-prometheus-stack\n{APPS}"),
     ] {
         let bundle = generated(&spec);
-        assert!(selection(&[(KUBE_PROMETHEUS, read(KUBE_PROMETHEUS)), ("b.yaml", bundle)]).is_empty());
+        assert!(
+            selection(&[(KUBE_PROMETHEUS, read(KUBE_PROMETHEUS)), ("b.yaml", bundle)]).is_empty()
+        );
     }
 }
 
@@ -102,35 +120,69 @@ fn no_prometheus_in_the_input_no_finding() {
 #[test]
 fn nil_selector_selects_no_monitor() {
     let findings = selection(&[
-        ("p.yaml", prometheus("shop", "  serviceMonitorNamespaceSelector: {}\n")),
+        (
+            "p.yaml",
+            prometheus("shop", "  serviceMonitorNamespaceSelector: {}\n"),
+        ),
         ("m.yaml", monitor("ServiceMonitor", "shop", "{}")),
     ]);
     assert_eq!(findings.len(), 1);
-    assert!(findings[0].message.contains("has no spec.serviceMonitorSelector, which selects no ServiceMonitor"));
+    assert!(findings[0]
+        .message
+        .contains("has no spec.serviceMonitorSelector, which selects no ServiceMonitor"));
 }
 
 #[test]
 fn nil_namespace_selector_is_the_own_namespace() {
     let spec = "  serviceMonitorSelector: {}\n";
-    assert!(selection(&[("p.yaml", prometheus("shop", spec)), ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))]).is_empty());
-    let findings = selection(&[("p.yaml", prometheus("monitoring", spec)), ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))]);
+    assert!(selection(&[
+        ("p.yaml", prometheus("shop", spec)),
+        ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))
+    ])
+    .is_empty());
+    let findings = selection(&[
+        ("p.yaml", prometheus("monitoring", spec)),
+        ("m.yaml", monitor("ServiceMonitor", "shop", "{}")),
+    ]);
     assert_eq!(findings.len(), 1);
-    assert!(findings[0].message.contains("only in its own namespace `monitoring`, not in `shop`"), "{}", findings[0].message);
+    assert!(
+        findings[0]
+            .message
+            .contains("only in its own namespace `monitoring`, not in `shop`"),
+        "{}",
+        findings[0].message
+    );
 }
 
 #[test]
 fn namespace_selector_reads_the_namespace_labels() {
     let spec = "  serviceMonitorSelector: {}\n  serviceMonitorNamespaceSelector:\n    matchLabels:\n      monitoring: \"on\"\n";
-    let namespace = |labels: &str| format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {labels}\n");
+    let namespace = |labels: &str| {
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {labels}\n")
+    };
     let with = |ns: String| {
-        selection(&[("p.yaml", prometheus("monitoring", spec)), ("n.yaml", ns), ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))])
+        selection(&[
+            ("p.yaml", prometheus("monitoring", spec)),
+            ("n.yaml", ns),
+            ("m.yaml", monitor("ServiceMonitor", "shop", "{}")),
+        ])
     };
     assert!(with(namespace("{monitoring: \"on\"}")).is_empty());
     let findings = with(namespace("{team: shop}"));
     assert_eq!(findings.len(), 1);
-    assert!(findings[0].message.contains("does not match Namespace shop: label `monitoring: on` is missing"), "{}", findings[0].message);
+    assert!(
+        findings[0]
+            .message
+            .contains("does not match Namespace shop: label `monitoring: on` is missing"),
+        "{}",
+        findings[0].message
+    );
     // Without the Namespace in the input the labels are unknown: quiet.
-    assert!(selection(&[("p.yaml", prometheus("monitoring", spec)), ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))]).is_empty());
+    assert!(selection(&[
+        ("p.yaml", prometheus("monitoring", spec)),
+        ("m.yaml", monitor("ServiceMonitor", "shop", "{}"))
+    ])
+    .is_empty());
 }
 
 /// matchExpressions as Kubernetes' labels.Selector has them; NotIn and
@@ -138,11 +190,23 @@ fn namespace_selector_reads_the_namespace_labels() {
 #[test]
 fn match_expressions() {
     let cases = [
-        ("{key: team, operator: In, values: [shop, ops]}", "{team: shop}", true),
-        ("{key: team, operator: In, values: [shop, ops]}", "{team: web}", false),
+        (
+            "{key: team, operator: In, values: [shop, ops]}",
+            "{team: shop}",
+            true,
+        ),
+        (
+            "{key: team, operator: In, values: [shop, ops]}",
+            "{team: web}",
+            false,
+        ),
         ("{key: team, operator: In, values: [shop]}", "{}", false),
         ("{key: team, operator: NotIn, values: [web]}", "{}", true),
-        ("{key: team, operator: NotIn, values: [web]}", "{team: web}", false),
+        (
+            "{key: team, operator: NotIn, values: [web]}",
+            "{team: web}",
+            false,
+        ),
         ("{key: team, operator: Exists}", "{team: x}", true),
         ("{key: team, operator: Exists}", "{}", false),
         ("{key: team, operator: DoesNotExist}", "{}", true),
@@ -152,19 +216,41 @@ fn match_expressions() {
         let spec = format!(
             "  serviceMonitorNamespaceSelector: {{}}\n  serviceMonitorSelector:\n    matchLabels: {{release: prometheus}}\n    matchExpressions:\n    - {expression}\n"
         );
-        let labels = labels.replacen('{', "{release: prometheus, ", 1).replace(", }", "}");
-        let findings = selection(&[("p.yaml", prometheus("monitoring", &spec)), ("m.yaml", monitor("ServiceMonitor", "shop", &labels))]);
-        assert_eq!(findings.is_empty(), selected, "{expression} on {labels}: {findings:#?}");
+        let labels = labels
+            .replacen('{', "{release: prometheus, ", 1)
+            .replace(", }", "}");
+        let findings = selection(&[
+            ("p.yaml", prometheus("monitoring", &spec)),
+            ("m.yaml", monitor("ServiceMonitor", "shop", &labels)),
+        ]);
+        assert_eq!(
+            findings.is_empty(),
+            selected,
+            "{expression} on {labels}: {findings:#?}"
+        );
     }
 }
 
 #[test]
 fn pod_monitors_use_the_pod_monitor_selector() {
     let spec = "  podMonitorNamespaceSelector: {}\n  podMonitorSelector:\n    matchLabels: {team: shop}\n  serviceMonitorSelector: {}\n";
-    let findings = selection(&[("p.yaml", prometheus("monitoring", spec)), ("m.yaml", monitor("PodMonitor", "shop", "{team: web}"))]);
+    let findings = selection(&[
+        ("p.yaml", prometheus("monitoring", spec)),
+        ("m.yaml", monitor("PodMonitor", "shop", "{team: web}")),
+    ]);
     assert_eq!(findings.len(), 1);
-    assert!(findings[0].message.contains("label `team` is `web`, not `shop`"), "{}", findings[0].message);
-    assert!(selection(&[("p.yaml", prometheus("monitoring", spec)), ("m.yaml", monitor("PodMonitor", "shop", "{team: shop}"))]).is_empty());
+    assert!(
+        findings[0]
+            .message
+            .contains("label `team` is `web`, not `shop`"),
+        "{}",
+        findings[0].message
+    );
+    assert!(selection(&[
+        ("p.yaml", prometheus("monitoring", spec)),
+        ("m.yaml", monitor("PodMonitor", "shop", "{team: shop}"))
+    ])
+    .is_empty());
 }
 
 /// One Prometheus selecting the monitor is enough.

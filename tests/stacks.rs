@@ -34,9 +34,18 @@ fn the_chart_version_is_cited() {
 #[test]
 fn release_without_the_chart_name_is_prefixed_and_truncated() {
     // "prometheus-kube-prometheus-stack" is 32 bytes; trunc 26.
-    assert_eq!(chart_fullname("prometheus", None, None), "prometheus-kube-prometheus");
-    assert_eq!(chart_fullname("kps", None, None), "kps-kube-prometheus-stack");
-    assert_eq!(chart_fullname("monitoring", None, None), "monitoring-kube-prometheus");
+    assert_eq!(
+        chart_fullname("prometheus", None, None),
+        "prometheus-kube-prometheus"
+    );
+    assert_eq!(
+        chart_fullname("kps", None, None),
+        "kps-kube-prometheus-stack"
+    );
+    assert_eq!(
+        chart_fullname("monitoring", None, None),
+        "monitoring-kube-prometheus"
+    );
     // The 26th byte is `-`: trimSuffix drops it.
     assert_eq!(
         chart_fullname("abcdefghijklmnopqrst", None, None),
@@ -77,13 +86,23 @@ fn release_containing_the_chart_name_is_the_full_name() {
 fn overrides() {
     assert_eq!(chart_fullname("prometheus", None, Some("kps")), "kps");
     assert_eq!(
-        chart_fullname("prometheus", Some("mon"), Some("a-fullname-override-of-30-chars")),
+        chart_fullname(
+            "prometheus",
+            Some("mon"),
+            Some("a-fullname-override-of-30-chars")
+        ),
         "a-fullname-override-of-30"
     );
-    assert_eq!(chart_fullname("prometheus", Some("mon"), None), "prometheus-mon");
+    assert_eq!(
+        chart_fullname("prometheus", Some("mon"), None),
+        "prometheus-mon"
+    );
     assert_eq!(chart_fullname("mon-prod", Some("mon"), None), "mon-prod");
     // An empty override is Sprig's `default`'s empty: not given.
-    assert_eq!(chart_fullname("prometheus", Some(""), Some("")), "prometheus-kube-prometheus");
+    assert_eq!(
+        chart_fullname("prometheus", Some(""), Some("")),
+        "prometheus-kube-prometheus"
+    );
 }
 
 #[test]
@@ -103,11 +122,15 @@ fn done_when_release_prometheus() {
         .collect();
     assert_eq!(monitors.len(), 1);
     let labels = monitors[0].metadata.labels.as_ref().unwrap();
-    assert_eq!(labels.get("release").map(String::as_str), Some("prometheus"));
+    assert_eq!(
+        labels.get("release").map(String::as_str),
+        Some("prometheus")
+    );
     assert!(
-        !manifests
-            .iter()
-            .any(|m| matches!(m, Manifest::Role(_) | Manifest::RoleBinding(_)) && m.name() == "prometheus-k8s"),
+        !manifests.iter().any(
+            |m| matches!(m, Manifest::Role(_) | Manifest::RoleBinding(_))
+                && m.name() == "prometheus-k8s"
+        ),
         "no prometheus-k8s Role items"
     );
 }
@@ -115,14 +138,26 @@ fn done_when_release_prometheus() {
 #[test]
 fn urls_follow_the_helper() {
     let cases = [
-        ("", "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"),
-        ("  release: monitoring\n", "http://monitoring-kube-prometheus-prometheus.monitoring.svc:9090"),
+        (
+            "",
+            "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+        ),
+        (
+            "  release: monitoring\n",
+            "http://monitoring-kube-prometheus-prometheus.monitoring.svc:9090",
+        ),
         (
             "  release: ops-kube-prometheus-stack-prod\n  namespace: ops\n",
             "http://ops-kube-prometheus-stack-prometheus.ops.svc:9090",
         ),
-        ("  release: prometheus\n  fullnameOverride: kps\n", "http://kps-prometheus.monitoring.svc:9090"),
-        ("  release: prometheus\n  nameOverride: mon\n", "http://prometheus-mon-prometheus.monitoring.svc:9090"),
+        (
+            "  release: prometheus\n  fullnameOverride: kps\n",
+            "http://kps-prometheus.monitoring.svc:9090",
+        ),
+        (
+            "  release: prometheus\n  nameOverride: mon\n",
+            "http://prometheus-mon-prometheus.monitoring.svc:9090",
+        ),
     ];
     for (prometheus, url) in cases {
         assert_eq!(kps(prometheus).adapter.prometheus_url, url, "{prometheus}");
@@ -135,7 +170,10 @@ fn an_explicit_adapter_url_wins() {
         "adapter:\n  prometheusUrl: http://thanos-query.monitoring.svc:9090\n\
          prometheus:\n  stack: kube-prometheus-stack\n  release: prometheus\n",
     );
-    assert_eq!(config.adapter.prometheus_url, "http://thanos-query.monitoring.svc:9090");
+    assert_eq!(
+        config.adapter.prometheus_url,
+        "http://thanos-query.monitoring.svc:9090"
+    );
 }
 
 #[test]
@@ -145,8 +183,17 @@ fn operator_points_at_prometheus_operated_and_uses_the_users_labels() {
          serviceMonitorSelector:\n    matchLabels:\n      team: shop\n\
          apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
     );
-    assert_eq!(config.adapter.prometheus_url, "http://prometheus-operated.prom.svc:9090");
-    assert_eq!(config.apps[0].monitor_labels.get("team").map(String::as_str), Some("shop"));
+    assert_eq!(
+        config.adapter.prometheus_url,
+        "http://prometheus-operated.prom.svc:9090"
+    );
+    assert_eq!(
+        config.apps[0]
+            .monitor_labels
+            .get("team")
+            .map(String::as_str),
+        Some("shop")
+    );
     assert!(render::prometheus_access(&config.prometheus).is_empty());
 }
 
@@ -156,7 +203,10 @@ fn kube_prometheus_keeps_its_roles_and_network_policy() {
         "preset: recommended\nprometheus:\n  stack: kube-prometheus\n\
          apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
     );
-    assert_eq!(config.adapter.prometheus_url, "http://prometheus-k8s.monitoring.svc:9090");
+    assert_eq!(
+        config.adapter.prometheus_url,
+        "http://prometheus-k8s.monitoring.svc:9090"
+    );
     assert_eq!(render::prometheus_access(&config.prometheus).len(), 2);
     assert!(config.prometheus.facts.network_policy.is_some());
     assert!(kps("").prometheus.facts.network_policy.is_none());
@@ -164,7 +214,10 @@ fn kube_prometheus_keeps_its_roles_and_network_policy() {
 
 #[test]
 fn roles_are_refused_where_prometheus_has_a_cluster_role() {
-    for dir_args in [vec![], vec!["--patch", "fixtures/kube-prometheus/release-0.14"]] {
+    for dir_args in [
+        vec![],
+        vec!["--patch", "fixtures/kube-prometheus/release-0.14"],
+    ] {
         let mut args = vec![
             "-c",
             "fixtures/specs/stack-kube-prometheus-stack.yaml",

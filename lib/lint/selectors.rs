@@ -19,8 +19,16 @@ use super::{Check, Lint, Severity};
 
 /// The monitor kinds and the Prometheus fields that select them.
 const KINDS: [(&str, &str, &str); 2] = [
-    ("ServiceMonitor", "serviceMonitorSelector", "serviceMonitorNamespaceSelector"),
-    ("PodMonitor", "podMonitorSelector", "podMonitorNamespaceSelector"),
+    (
+        "ServiceMonitor",
+        "serviceMonitorSelector",
+        "serviceMonitorNamespaceSelector",
+    ),
+    (
+        "PodMonitor",
+        "podMonitorSelector",
+        "podMonitorNamespaceSelector",
+    ),
 ];
 
 /// Checks every monitor against every Prometheus in the input: one finding
@@ -45,7 +53,13 @@ pub(super) fn check_monitor_selection(objects: &[Object<'_>], lint: &mut Lint) {
         let mut reasons = Vec::new();
         let mut selected = false;
         for prometheus in &prometheuses {
-            match why_not(prometheus, monitor, objects, selector_field, namespace_field) {
+            match why_not(
+                prometheus,
+                monitor,
+                objects,
+                selector_field,
+                namespace_field,
+            ) {
                 Verdict::Selected | Verdict::Unknown => {
                     selected = true;
                     break;
@@ -142,7 +156,8 @@ fn why_not(
 
 fn is_empty_selector(selector: &Value) -> bool {
     selector.as_object().is_some_and(|map| {
-        map.get("matchLabels").is_none_or(|l| l.as_object().is_some_and(|l| l.is_empty()))
+        map.get("matchLabels")
+            .is_none_or(|l| l.as_object().is_some_and(|l| l.is_empty()))
             && map
                 .get("matchExpressions")
                 .is_none_or(|e| e.as_array().is_some_and(|e| e.is_empty()))
@@ -170,14 +185,27 @@ fn missing(selector: &Value, labels: &Value) -> String {
             }
         }
     }
-    for expression in selector["matchExpressions"].as_array().into_iter().flatten() {
-        if selects(&serde_json::json!({ "matchExpressions": [expression] }), labels) == Some(false) {
+    for expression in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if selects(
+            &serde_json::json!({ "matchExpressions": [expression] }),
+            labels,
+        ) == Some(false)
+        {
             let key = expression["key"].as_str().unwrap_or_default();
             let values = compact(&expression["values"]);
-            return match (expression["operator"].as_str().unwrap_or_default(), label(key)) {
+            return match (
+                expression["operator"].as_str().unwrap_or_default(),
+                label(key),
+            ) {
                 ("In", None) => format!("label `{key}` (one of {values}) is missing"),
                 ("In", Some(have)) => format!("label `{key}` is `{have}`, not one of {values}"),
-                ("NotIn", Some(have)) => format!("label `{key}` is `{have}`, which is excluded ({values})"),
+                ("NotIn", Some(have)) => {
+                    format!("label `{key}` is `{have}`, which is excluded ({values})")
+                }
                 ("Exists", _) => format!("label `{key}` is missing"),
                 ("DoesNotExist", _) => format!("label `{key}` must not be set"),
                 (operator, _) => format!("requirement `{key} {operator}` fails"),
