@@ -158,7 +158,7 @@ struct SimulateArgs {
         conflicts_with = "prometheus"
     )]
     load: Option<PathBuf>,
-    /// Load from a live Prometheus (http://host:port): the app's request
+    /// Load from a live Prometheus (http:// or https://): the app's request
     /// rate over --range, by the same query explain shows, summed over pods.
     #[arg(long, value_name = "URL")]
     prometheus: Option<String>,
@@ -171,6 +171,11 @@ struct SimulateArgs {
     /// With --prometheus: request timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+    /// With --prometheus: a Prometheus http_config file (promtool's
+    /// --http.config.file): authorization, basic_auth, tls_config,
+    /// http_headers, proxy_url.
+    #[arg(long, value_name = "FILE", requires = "prometheus")]
+    prometheus_http_config: Option<PathBuf>,
     /// Time a new pod is Pending (created until Running and Ready, taking
     /// load); it has a metric value once its series has two scrapes in the
     /// rule's rate window.
@@ -223,9 +228,15 @@ enum SimulateFormat {
 
 #[derive(Args)]
 struct ExplainArgs {
-    /// Ask this Prometheus (http://host:port) as the adapter would.
+    /// Ask this Prometheus (http://host:port or https://host:port) as the
+    /// adapter would.
     #[arg(long, value_name = "URL")]
     prometheus: Option<String>,
+    /// With --prometheus: a Prometheus http_config file (promtool's
+    /// --http.config.file): authorization, basic_auth, tls_config,
+    /// http_headers, proxy_url.
+    #[arg(long, value_name = "FILE", requires = "prometheus")]
+    prometheus_http_config: Option<PathBuf>,
     /// Timeout of each request to Prometheus, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     timeout: u64,
@@ -428,9 +439,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(input)?;
             let client = match &args.prometheus {
                 Some(url) => Some(
-                    prometheus::Prometheus::new(
+                    prometheus::Prometheus::with_http_config(
                         url,
                         std::time::Duration::from_secs(args.timeout.max(1)),
+                        &match &args.prometheus_http_config {
+                            Some(path) => {
+                                custom_metrics_manifests::http_config::HttpClientConfig::load(path)?
+                            }
+                            None => Default::default(),
+                        },
                     )
                     .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?,
                 ),
@@ -656,6 +673,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         range: args.range,
                         step: args.step,
                         timeout_seconds: args.timeout,
+                        http_config: args.prometheus_http_config,
                     }),
                     (None, None) => None,
                 },

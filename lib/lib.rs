@@ -29,6 +29,8 @@ pub mod error;
 pub mod explain;
 #[cfg(feature = "gitops")]
 pub mod gitops;
+#[cfg(feature = "explain")]
+pub mod http_config;
 pub mod keda;
 #[cfg(feature = "gitops")]
 pub mod krm;

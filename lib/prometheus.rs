@@ -2,30 +2,42 @@
 //! `/api/v1/query`, `/api/v1/query_range`, `/api/v1/targets`), used by `explain --prometheus`
 //! and `simulate --prometheus` to ask what the adapter would ask.
 //!
-//! Every request is bounded by a timeout; plain `http://` only (reach an
-//! in-cluster Prometheus with `kubectl port-forward`).
+//! Every request is bounded by a timeout. `http://` and `https://`
+//! (rustls; webpki roots unless the http config names a CA); bearer
+//! tokens, basic auth, client certificates, tenant headers and a proxy come
+//! from a Prometheus `http_config` file ([`crate::http_config`]).
 //!
 //! ```
 //! use custom_metrics_manifests::prometheus::Prometheus;
 //!
 //! assert!(Prometheus::new("ftp://example", std::time::Duration::from_secs(1)).is_err());
-//! let client = Prometheus::new("http://127.0.0.1:9090", std::time::Duration::from_secs(1)).unwrap();
-//! assert_eq!(client.url(), "http://127.0.0.1:9090");
+//! let client = Prometheus::new("https://127.0.0.1:9090/", std::time::Duration::from_secs(1)).unwrap();
+//! assert_eq!(client.url(), "https://127.0.0.1:9090");
 //! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
+use ureq::tls::{RootCerts, TlsConfig};
+
+use crate::http_config::HttpClientConfig;
+
+/// The largest answer read: a range query over a day of a big app stays
+/// well under it.
+const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A failed request: unreachable, an HTTP error, or an error Prometheus
 /// reported (such as a PromQL parse error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrometheusError {
-    /// The URL is not an `http://host:port` URL.
-    #[error("`{0}` is not a Prometheus URL: write http://host:port (https is not supported; use kubectl port-forward)")]
+    /// The URL is not an `http://host:port` or `https://host:port` URL.
+    #[error("`{0}` is not a Prometheus URL: write http://host:port or https://host:port")]
     BadUrl(String),
-    /// No answer: connection refused, DNS, timeout.
+    /// The http config cannot be used with this URL.
+    #[error("{0}")]
+    Config(String),
+    /// No answer: connection refused, DNS, timeout, TLS.
     #[error("cannot reach Prometheus at {url}: {message}")]
     Unreachable {
         /// The base URL.
@@ -48,6 +60,8 @@ pub enum PrometheusError {
 pub struct Prometheus {
     url: String,
     agent: ureq::Agent,
+    /// From the http config: sent with every request (may hold secrets).
+    headers: Vec<(String, String)>,
 }
 
 /// One sample of an instant query: the series labels and the value.
@@ -99,20 +113,66 @@ struct VectorData {
 impl Prometheus {
     /// A client for `url` whose requests each time out after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<Prometheus, PrometheusError> {
+        Prometheus::with_http_config(url, timeout, &HttpClientConfig::default())
+    }
+
+    /// A client for `url` configured by a Prometheus `http_config` (TLS,
+    /// authorization, headers, proxy).
+    pub fn with_http_config(
+        url: &str,
+        timeout: Duration,
+        http: &HttpClientConfig,
+    ) -> Result<Prometheus, PrometheusError> {
         let trimmed = url.trim_end_matches('/');
         let rest = trimmed
             .strip_prefix("http://")
+            .or_else(|| trimmed.strip_prefix("https://"))
             .ok_or_else(|| PrometheusError::BadUrl(url.to_owned()))?;
-        if rest.is_empty() || rest.contains(char::is_whitespace) {
+        if rest.is_empty()
+            || rest.contains(char::is_whitespace)
+            || rest.starts_with('/')
+            || trimmed.parse::<ureq::http::Uri>().is_err()
+        {
             return Err(PrometheusError::BadUrl(url.to_owned()));
         }
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(timeout)
-            .timeout(timeout)
+        let mut tls = TlsConfig::builder().disable_verification(http.insecure_skip_verify);
+        if let Some(roots) = &http.roots {
+            tls = tls.root_certs(RootCerts::new_with_certs(roots));
+        }
+        if http.client_cert.is_some() {
+            tls = tls.client_cert(http.client_cert.clone());
+        }
+        let proxy = match &http.proxy_url {
+            Some(proxy) => Some(
+                ureq::Proxy::new(proxy)
+                    .map_err(|error| PrometheusError::Config(format!("proxy_url: {error}")))?,
+            ),
+            None => None,
+        };
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(timeout))
+            .timeout_global(Some(timeout))
+            // Status errors are read here, with Prometheus' own message.
+            .http_status_as_error(false)
+            .max_redirects(if http.follow_redirects { 10 } else { 0 })
+            .tls_config(tls.build())
+            .proxy(proxy)
             .build();
+        let (agent, url) = match &http.server_name {
+            Some(name) => (
+                ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::new(),
+                    ServerName::new(trimmed, name)?,
+                ),
+                ServerName::rewrite(trimmed, name)?,
+            ),
+            None => (ureq::Agent::new_with_config(config), trimmed.to_owned()),
+        };
         Ok(Prometheus {
-            url: trimmed.to_owned(),
+            url,
             agent,
+            headers: http.headers.clone(),
         })
     }
 
@@ -128,32 +188,36 @@ impl Prometheus {
     ) -> Result<T, PrometheusError> {
         let mut request = self.agent.get(&format!("{}{path}", self.url));
         for (key, value) in params {
-            request = request.query(key, value);
+            request = request.query(*key, *value);
         }
-        let response = match request.call() {
-            Ok(response) => response,
-            Err(ureq::Error::Status(status, response)) => {
-                let body = response.into_string().unwrap_or_default();
-                let message = serde_json::from_str::<Envelope<serde_json::Value>>(&body)
-                    .ok()
-                    .and_then(|envelope| envelope.error)
-                    .unwrap_or(body);
-                return Err(PrometheusError::Api { status, message });
-            }
-            Err(error) => {
-                return Err(PrometheusError::Unreachable {
-                    url: self.url.clone(),
-                    message: error.to_string(),
-                })
-            }
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let unreachable = |error: ureq::Error| PrometheusError::Unreachable {
+            url: self.url.clone(),
+            message: transport_message(&self.url, &error),
         };
-        let status = response.status();
+        let mut response = request.call().map_err(unreachable)?;
+        let status = response.status().as_u16();
         let body = response
-            .into_string()
-            .map_err(|error| PrometheusError::Unreachable {
-                url: self.url.clone(),
-                message: error.to_string(),
-            })?;
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_string()
+            .map_err(unreachable)?;
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_str::<Envelope<serde_json::Value>>(&body)
+                .ok()
+                .and_then(|envelope| envelope.error)
+                .unwrap_or_else(|| body.trim().chars().take(500).collect());
+            let message = match status {
+                401 | 403 => format!(
+                    "{message} (check authorization or basic_auth in --prometheus-http-config)"
+                ),
+                _ => message,
+            };
+            return Err(PrometheusError::Api { status, message });
+        }
         let envelope: Envelope<T> =
             serde_json::from_str(&body).map_err(|error| PrometheusError::Api {
                 status,
@@ -238,4 +302,93 @@ impl Prometheus {
 /// `[timestamp, "value"]` → value.
 fn sample_value(pair: &serde_json::Value) -> Option<f64> {
     pair.get(1)?.as_str()?.parse().ok()
+}
+
+/// A transport error in words a user acts on: TLS trust, a plain-http URL
+/// to a TLS port.
+fn transport_message(url: &str, error: &ureq::Error) -> String {
+    // rustls' errors arrive directly or inside an io::Error.
+    let tls = match error {
+        ureq::Error::Rustls(cause) => Some(cause),
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    match tls {
+        Some(rustls::Error::InvalidCertificate(cause)) => format!(
+            "TLS: the server's certificate is not trusted ({cause:?}): name its CA in tls_config.ca_file of --prometheus-http-config"
+        ),
+        Some(cause) => format!("TLS: {cause}"),
+        None if url.starts_with("http://") => {
+            format!("{error} (if this port serves TLS, write https://)")
+        }
+        None => error.to_string(),
+    }
+}
+
+/// `tls_config.server_name`: requests name `server_name` (so TLS sends it
+/// as SNI and verifies the certificate for it) while the connection goes
+/// to the URL's own host.
+#[derive(Debug)]
+struct ServerName {
+    name: String,
+    host: String,
+}
+
+impl ServerName {
+    fn new(url: &str, name: &str) -> Result<ServerName, PrometheusError> {
+        let uri: ureq::http::Uri = url
+            .parse()
+            .map_err(|_| PrometheusError::BadUrl(url.to_owned()))?;
+        let host = uri
+            .host()
+            .ok_or_else(|| PrometheusError::BadUrl(url.to_owned()))?;
+        Ok(ServerName {
+            name: name.to_owned(),
+            host: host.to_owned(),
+        })
+    }
+
+    /// `url` with its host replaced by `name`.
+    fn rewrite(url: &str, name: &str) -> Result<String, PrometheusError> {
+        let uri: ureq::http::Uri = url
+            .parse()
+            .map_err(|_| PrometheusError::BadUrl(url.to_owned()))?;
+        let bad = || {
+            PrometheusError::Config(format!(
+                "tls_config.server_name `{name}` is not a host name"
+            ))
+        };
+        let authority = match uri.port_u16() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_owned(),
+        };
+        let mut parts = uri.into_parts();
+        parts.authority = Some(authority.parse().map_err(|_| bad())?);
+        let uri = ureq::http::Uri::from_parts(parts).map_err(|_| bad())?;
+        Ok(uri.to_string().trim_end_matches('/').to_owned())
+    }
+}
+
+impl ureq::unversioned::resolver::Resolver for ServerName {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let default = ureq::unversioned::resolver::DefaultResolver::default();
+        if uri.host() != Some(self.name.as_str()) {
+            return default.resolve(uri, config, timeout);
+        }
+        let authority = match uri.port_u16() {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        };
+        let mut parts = uri.clone().into_parts();
+        parts.authority = Some(authority.parse().map_err(|_| ureq::Error::HostNotFound)?);
+        let target = ureq::http::Uri::from_parts(parts).map_err(|_| ureq::Error::HostNotFound)?;
+        default.resolve(&target, config, timeout)
+    }
 }

@@ -32,7 +32,7 @@ pub enum LoadSource {
     /// `range`, one point per `step`, from `query_range` of the same query
     /// `explain` shows, summed over the app's pods.
     Prometheus {
-        /// Base URL, `http://host:port`.
+        /// Base URL, `http://host:port` or `https://host:port`.
         url: String,
         /// How far back, e.g. `24h`.
         range: String,
@@ -40,6 +40,8 @@ pub enum LoadSource {
         step: String,
         /// Timeout of the request, in seconds.
         timeout_seconds: u64,
+        /// A Prometheus `http_config` file: TLS, authorization, headers.
+        http_config: Option<PathBuf>,
     },
 }
 
@@ -53,7 +55,14 @@ impl LoadSource {
                 range,
                 step,
                 timeout_seconds,
-            } => prometheus_trace(config, app, url, range, step, *timeout_seconds),
+                http_config,
+            } => {
+                let http = match http_config {
+                    Some(path) => crate::http_config::HttpClientConfig::load(path)?,
+                    None => crate::http_config::HttpClientConfig::default(),
+                };
+                prometheus_trace(config, app, url, range, step, *timeout_seconds, &http)
+            }
         }
     }
 
@@ -73,6 +82,7 @@ fn prometheus_trace(
     range: &str,
     step: &str,
     timeout_seconds: u64,
+    http: &crate::http_config::HttpClientConfig,
 ) -> Result<Trace, Error> {
     let seconds = |flag: &str, text: &str| -> Result<f64, Error> {
         parse_duration_millis(text)
@@ -96,9 +106,10 @@ fn prometheus_trace(
             app.metric, app.name
         ))
     })?;
-    let client = crate::prometheus::Prometheus::new(
+    let client = crate::prometheus::Prometheus::with_http_config(
         url,
         std::time::Duration::from_secs(timeout_seconds.max(1)),
+        http,
     )
     .map_err(|e| Error::Usage(format!("--prometheus: {e}")))?;
     let now = std::time::SystemTime::now()
