@@ -219,9 +219,8 @@ fn explain_reaches_https_prometheus_with_ca_and_bearer_token() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(
-        out.contains(&format!(
-            "Prometheus at {https} answers:\n    fastapi-7b9c5d6f8d-bcdfg: 42"
-        )),
+        out.contains(&format!("Prometheus at {https} answers:"))
+            && out.contains("\n    fastapi-7b9c5d6f8d-bcdfg: 42\n"),
         "{out}"
     );
     let log = std::fs::read_to_string(&server.log).unwrap();
