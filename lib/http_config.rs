@@ -22,7 +22,7 @@
 //!
 //! std::fs::write(&file, "authorization:\n  credential: x\n").unwrap();
 //! let error = HttpClientConfig::load(&file).unwrap_err();
-//! assert_eq!((error.line, error.field.as_str()), (Some(2), "authorization"));
+//! assert_eq!((error.line, error.field.as_str()), (Some(2), "authorization.credential"));
 //! ```
 
 use std::collections::BTreeMap;
