@@ -14,8 +14,9 @@ use custom_metrics_manifests::{
 
 const EXAMPLES: &str = "\
 Examples:
-  gen-manifests > custom-metrics.yaml            the guide's adapter bundle
-  gen-manifests --preset recommended             the hardened adapter
+  gen-manifests > custom-metrics.yaml            the adapter bundle for a stock kube-prometheus cluster
+  gen-manifests --preset recommended             the same, TLS through cert-manager
+  gen-manifests --preset documented              the guide's literal bundle
   gen-manifests -c spec.yaml -o manifests.yaml   everything the spec describes
   gen-manifests -c spec.yaml --format json       a flat JSON v1 List
   gen-manifests -c spec.yaml --backend keda      KEDA ScaledObjects instead of the adapter
@@ -117,7 +118,8 @@ enum Command {
     Check(CheckArgs),
     /// Prometheus' `prometheus-k8s` RoleBinding and Role per namespace (flat; --patch edits kube-prometheus' list files).
     Roles(RolesArgs),
-    /// One app's ServiceMonitor, HPA and Role items, without a spec file.
+    /// One app's ServiceMonitor, HPA and Role items, without a spec file; the HPA
+    /// targets the preset's metric (default: http_requests_per_second).
     App(AppArgs),
     /// The ordered steps, with kubectl commands, from prometheus-adapter to
     /// KEDA without a gap; FILEs are the installed manifests (default: the
@@ -312,8 +314,12 @@ struct AppArgs {
     /// The Deployment to scale (also the app's name).
     #[arg(long)]
     deployment: String,
-    /// Target requests per second per pod (a Kubernetes quantity).
-    #[arg(long)]
+    /// Target average per pod (a Kubernetes quantity) of the metric the
+    /// preset's rule serves. Default preset (and `recommended`):
+    /// `http_requests_per_second`, requests per second. `--preset
+    /// documented`: the guide's `http_requests_per_minute`, which is also
+    /// per second (a rate()) despite its name.
+    #[arg(long, value_name = "QUANTITY")]
     target: String,
     /// Minimum replicas.
     #[arg(long, default_value_t = 1)]
@@ -328,15 +334,21 @@ struct AppArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum PresetArg {
-    Documented,
+    /// The default: runs on a stock kube-prometheus cluster, nothing else
+    /// needed (the adapter's self-generated serving certificate).
+    Standalone,
+    /// The hardened adapter with TLS through cert-manager.
     Recommended,
+    /// The guide's literal bundle (fails lint: its [20s] rate window).
+    Documented,
 }
 
 impl From<PresetArg> for Preset {
     fn from(arg: PresetArg) -> Preset {
         match arg {
-            PresetArg::Documented => Preset::Documented,
+            PresetArg::Standalone => Preset::Standalone,
             PresetArg::Recommended => Preset::Recommended,
+            PresetArg::Documented => Preset::Documented,
         }
     }
 }
@@ -642,7 +654,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let documents = lint::parse_manifest_files(&texts).map_err(Error::from)?;
             let spec_args = match (&input.config, input.preset) {
                 (Some(path), _) => format!("-c {}", path.display()),
-                (None, Some(PresetArg::Recommended)) => "--preset recommended".to_owned(),
+                (None, Some(preset)) if Preset::from(preset) != Preset::default() => {
+                    format!("--preset {}", Preset::from(preset))
+                }
                 (None, _) => String::new(),
             };
             let plan =

@@ -222,7 +222,7 @@ pub struct App {
 
 impl Default for Config {
     fn default() -> Self {
-        Config::from_preset(Preset::Documented)
+        Config::from_preset(Preset::default())
     }
 }
 

@@ -1,5 +1,11 @@
 //! The embedded defaults a spec starts from.
 //!
+//! - [`Preset::Standalone`], the default, is [`Preset::Recommended`] with
+//!   a serving certificate the adapter generates itself (`--cert-dir` on
+//!   an emptyDir) and `insecureSkipTLSVerify` on the APIService, as
+//!   kube-prometheus ships its own adapter: it runs on a stock
+//!   kube-prometheus cluster with nothing else installed, and its own
+//!   `lint` finds no error in it (one warning, `insecure-tls`).
 //! - [`Preset::Documented`] reproduces the guide's `custom-metrics.yaml`
 //!   object for object, except that the cpu `nodeQuery` says
 //!   `by (<<.GroupBy>>)` once (the guide repeats it, which is not PromQL)
@@ -8,7 +14,7 @@
 //!   maintained image without klog flags, a `2m` rate window, the metric
 //!   named `http_requests_per_second`, `/livez` and `/readyz` probes, Pod
 //!   Security `restricted`, labels that kube-prometheus' NetworkPolicy
-//!   admits, and TLS through cert-manager.
+//!   admits, and TLS through cert-manager (which must be installed).
 //!
 //! A preset is data: a [`Spec`] that sets every field, which the model
 //! resolves first and the user's spec then overrides field by field
@@ -44,8 +50,9 @@ impl Preset {
     /// The preset as a spec that sets every field.
     pub fn spec(self) -> Spec {
         match self {
-            Preset::Documented => documented(),
+            Preset::Standalone => standalone(),
             Preset::Recommended => recommended(),
+            Preset::Documented => documented(),
         }
     }
 }
@@ -224,6 +231,22 @@ fn documented() -> Spec {
         prometheus: kube_prometheus(None),
         ..Spec::default()
     }
+}
+
+/// The recommended adapter without cert-manager: the adapter writes a
+/// self-signed serving certificate into `--cert-dir` at start-up and the
+/// APIService skips verification, exactly as kube-prometheus'
+/// `prometheusAdapter-deployment.yaml` and `-apiService.yaml` do.
+fn standalone() -> Spec {
+    let mut spec = recommended();
+    spec.preset = Some(Preset::Standalone);
+    spec.adapter.tls = Some(unplaced(TlsSpec {
+        mode: TlsMode::Insecure,
+        secret_name: Some(name("custom-metrics-adapter-tls")),
+        ca_bundle: None,
+        issuer_ref: None,
+    }));
+    spec
 }
 
 fn recommended() -> Spec {

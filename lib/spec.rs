@@ -66,22 +66,27 @@ pub struct Spec {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Preset {
-    /// The guide's bundle, as documented.
+    /// The default: the recommended adapter with a serving certificate it
+    /// generates itself, so that it runs on a stock kube-prometheus
+    /// cluster with nothing else installed (no cert-manager).
     #[default]
-    Documented,
-    /// A modern, hardened adapter.
+    Standalone,
+    /// A modern, hardened adapter whose certificate cert-manager issues.
     Recommended,
+    /// The guide's bundle, as documented.
+    Documented,
 }
 
 impl Preset {
     /// Every preset, in the order the CLI lists them.
-    pub const ALL: [Preset; 2] = [Preset::Documented, Preset::Recommended];
+    pub const ALL: [Preset; 3] = [Preset::Standalone, Preset::Recommended, Preset::Documented];
 
     /// The preset's name as written in specs and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
-            Preset::Documented => "documented",
+            Preset::Standalone => "standalone",
             Preset::Recommended => "recommended",
+            Preset::Documented => "documented",
         }
     }
 }
@@ -100,7 +105,9 @@ impl FromStr for Preset {
             .into_iter()
             .find(|preset| preset.as_str() == text)
             .ok_or_else(|| {
-                format!("unknown preset `{text}`: expected `documented` or `recommended`")
+                format!(
+                    "unknown preset `{text}`: expected `standalone`, `recommended` or `documented`"
+                )
             })
     }
 }

@@ -156,7 +156,7 @@ fn out_dir_refuses_to_overwrite_a_file_it_did_not_write() {
     )
     .unwrap();
     let before = snapshot_of_dir(&dir);
-    let output = gen_manifests(&["--out-dir", d]);
+    let output = gen_manifests(&["--preset", "documented", "--out-dir", d]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("was not written by gen-manifests"));
     assert_eq!(snapshot_of_dir(&dir), before, "nothing written");
@@ -167,7 +167,9 @@ fn out_dir_refuses_to_overwrite_a_file_it_did_not_write() {
 fn out_dir_failure_midway_leaves_previous_outputs_intact() {
     let dir = scratch_dir("midway");
     let d = dir.to_str().unwrap();
-    assert!(gen_manifests(&["--out-dir", d]).status.success());
+    assert!(gen_manifests(&["--preset", "documented", "--out-dir", d])
+        .status
+        .success());
     // A later target that cannot be written: a directory in its place. Every
     // file would change (labels), none may.
     std::fs::remove_file(dir.join("service-custom-metrics-prometheus-adapter.yaml")).unwrap();
@@ -198,8 +200,20 @@ fn check_exits_0_1_2() {
     let dir = scratch_dir("check");
     let file = dir.join("custom-metrics.yaml");
     let f = file.to_str().unwrap();
-    assert!(gen_manifests(&["-o", f]).status.success());
-    assert_eq!(gen_manifests(&["check", f]).status.code(), Some(0));
+    assert!(gen_manifests(&["--preset", "documented", "-o", f])
+        .status
+        .success());
+    assert_eq!(
+        gen_manifests(&["check", f, "--preset", "documented"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        gen_manifests(&["check", f]).status.code(),
+        Some(1),
+        "not the default"
+    );
 
     let stale = gen_manifests(&["check", f, "-c", "fixtures/specs/documented-overrides.yaml"]);
     assert_eq!(stale.status.code(), Some(1));

@@ -245,7 +245,8 @@ def main():
 
         # 5. promtool parses every generated query, and refuses the guide's nodeQuery.
         queries = [app["query"], guide["apps"][0]["query"]]
-        for args in ([], ["--preset", "recommended"], ["-c", "fixtures/specs/custom-rules.yaml"]):
+        for args in ([], ["--preset", "documented"], ["--preset", "recommended"],
+                     ["-c", "fixtures/specs/custom-rules.yaml"]):
             explanation = json.loads(gen(binary, "explain", *args, "--format", "json").stdout)
             queries += [q["filled"] for q in explanation["example_queries"] if q["filled"]]
             queries += [a["query"] for a in explanation["apps"]]
