@@ -1024,6 +1024,7 @@ pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(
     text: &str,
     origin: &str,
 ) -> Result<T, SpecError> {
+    bound_structure(text, origin, YamlLimits::SPEC)?;
     let options = strict_options(YamlLimits::SPEC);
     let path = std::cell::RefCell::new(String::new());
     let result =
@@ -1034,6 +1035,166 @@ pub(crate) fn read_yaml<T: for<'de> Deserialize<'de>>(
             })
         });
     result.map_err(|error| located(&error, origin, &path.into_inner()))
+}
+
+/// One open collection of the structure pass: where its path stands.
+enum Frame {
+    /// A mapping: the key being read or whose value is being read.
+    Map { key: String, expecting_key: bool },
+    /// A sequence: the index of the item being read.
+    Seq { index: usize },
+}
+
+/// The path of the node about to be read, as the located errors write it.
+fn frame_path(frames: &[Frame]) -> String {
+    let mut path = String::new();
+    for (at, frame) in frames.iter().enumerate() {
+        if at >= 8 {
+            path.push_str("...");
+            break;
+        }
+        match frame {
+            Frame::Map { key, .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Seq { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+/// A pass over the YAML events before any of them is deserialized, so
+/// that a hostile input hits the limit it is built against, located,
+/// whatever its keys and types: nesting deeper than `limits.depth` (also
+/// through aliases), and aliases that expand to more than
+/// `limits.replayed_events` events in total (a "billion laughs": each
+/// anchor's expanded size is known when it closes, each alias adds it).
+/// The deserializer's own limits stay as a second line; a scan error is
+/// left to it, whose message names the problem.
+fn bound_structure(text: &str, origin: &str, limits: YamlLimits) -> Result<(), SpecError> {
+    use serde_saphyr::granit_parser::{Event, Parser};
+
+    let error =
+        |span: &serde_saphyr::granit_parser::Span, frames: &[Frame], message: String| SpecError {
+            origin: origin.to_owned(),
+            line: Some(span.start.line() as u64),
+            column: Some(span.start.col() as u64 + 1),
+            field: frame_path(frames),
+            message,
+        };
+    let mut frames: Vec<Frame> = Vec::new();
+    // Per open collection: its anchor and the expanded count at its start.
+    let mut open: Vec<(usize, u64, usize)> = Vec::new();
+    // Per anchor: expanded events and nesting depth of its node.
+    let mut anchors: BTreeMap<usize, (u64, usize)> = BTreeMap::new();
+    let (mut expanded, mut replayed, mut deepest) = (0u64, 0u64, 0usize);
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else {
+            return Ok(());
+        };
+        // A node in value position completes its key or item when it ends.
+        let node_starts = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+                | Event::Alias(_)
+        );
+        if node_starts {
+            if let Some(Frame::Map { key, expecting_key }) = frames.last_mut() {
+                if *expecting_key {
+                    *key = match &event {
+                        Event::Scalar(value, ..) => value.to_string(),
+                        _ => "?".to_owned(),
+                    };
+                    *expecting_key = false;
+                    if let Event::Scalar(..) | Event::Alias(_) = event {
+                        continue;
+                    }
+                }
+            }
+        }
+        let finished = match event {
+            Event::Scalar(_, _, anchor, _) => {
+                expanded += 1;
+                if anchor != 0 {
+                    anchors.insert(anchor, (1, 0));
+                }
+                true
+            }
+            Event::Alias(id) => {
+                let (size, depth) = anchors.get(&id).copied().unwrap_or((1, 0));
+                expanded += size;
+                replayed += size;
+                deepest = deepest.max(depth);
+                if replayed > limits.replayed_events as u64 {
+                    return Err(error(&span, &frames, format!(
+                        "alias expansion limit exceeded: the aliases expand to more than {} events (alias-bomb protection)",
+                        limits.replayed_events
+                    )));
+                }
+                if open.len() + depth > limits.depth {
+                    return Err(error(
+                        &span,
+                        &frames,
+                        format!(
+                            "nesting depth limit exceeded: this alias nests deeper than {} levels",
+                            limits.depth
+                        ),
+                    ));
+                }
+                true
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                expanded += 1;
+                if open.len() + 1 > limits.depth {
+                    return Err(error(
+                        &span,
+                        &frames,
+                        format!(
+                            "nesting depth limit exceeded: collections nest deeper than {} levels",
+                            limits.depth
+                        ),
+                    ));
+                }
+                open.push((anchor, expanded, deepest));
+                deepest = 0;
+                frames.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map {
+                        key: String::new(),
+                        expecting_key: true,
+                    }
+                } else {
+                    Frame::Seq { index: 0 }
+                });
+                false
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                frames.pop();
+                if let Some((anchor, start, outer)) = open.pop() {
+                    // Depth of this node: one more than its deepest child.
+                    let depth = deepest + 1;
+                    if anchor != 0 {
+                        anchors.insert(anchor, (expanded - start + 1, depth));
+                    }
+                    deepest = outer.max(depth);
+                }
+                true
+            }
+            _ => false,
+        };
+        if finished {
+            match frames.last_mut() {
+                Some(Frame::Map { expecting_key, .. }) => *expecting_key = true,
+                Some(Frame::Seq { index }) => *index += 1,
+                None => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// serde_path_to_error writes `.` for the root and `?` for a key it could

@@ -260,6 +260,36 @@ fn the_default_output_passes_its_own_lint() {
     assert_eq!(preset.status.code(), Some(0));
 }
 
+/// Each hostile fixture reaches the limit it is named for, before any
+/// unknown key or type error could stop it earlier: the message names the
+/// limit (the whole message is in its snapshot).
+#[test]
+fn hostile_fixtures_hit_the_limit_they_are_named_for() {
+    for (fixture, limit) in [
+        (
+            "alias-bomb.yaml",
+            "alias expansion limit exceeded: the aliases expand to more than 10000 events",
+        ),
+        (
+            "alias-flood.yaml",
+            "alias expansion limit exceeded for anchor id 1: 101 > 100",
+        ),
+        (
+            "deep-nesting.yaml",
+            "nesting depth limit exceeded: collections nest deeper than 64 levels",
+        ),
+        (
+            "alias-deep-nesting.yaml",
+            "nesting depth limit exceeded: this alias nests deeper than 64 levels",
+        ),
+    ] {
+        let output = gen_manifests(&["-c", &format!("fixtures/bad/{fixture}")]);
+        assert_eq!(output.status.code(), Some(2), "{fixture}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(limit), "{fixture}: {stderr}");
+    }
+}
+
 fn stdout_any(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
