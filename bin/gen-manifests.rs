@@ -626,10 +626,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emit(&String::from_utf8_lossy(&page), None, &[])?;
         }
         Some(Command::Krm) => {
-            let mut input = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
+            let outcome = custom_metrics_manifests::krm::run_reader(std::io::stdin().lock())
                 .context("cannot read standard input")?;
-            let outcome = custom_metrics_manifests::krm::run(&input);
             emit(&outcome.output, None, &[])?;
             if !outcome.errors.is_empty() {
                 let mut stderr = std::io::stderr().lock();
@@ -643,10 +641,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(input)?;
             let mut texts = Vec::new();
             for path in &args.files {
-                let bytes = std::fs::read(path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+                let bytes = read_input(path, spec::MAX_SPEC_BYTES)?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Error::Usage(format!("{}: not UTF-8 text", path.display())))?;
                 texts.push((path.display().to_string(), text));
@@ -706,7 +701,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sweep: args.sweep,
                 max_overload_seconds: args.max_overload_seconds,
             };
-            emit(&simulate::execute(&config, &request)?, None, &[])?;
+            // One run's JSON series is streamed: it grows with the trace.
+            let report = simulate::execute_report(&config, &request)?;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            report
+                .write_to(&mut stdout)
+                .and_then(|()| stdout.flush())
+                .map_err(StdoutError)?;
         }
     }
     Ok(ExitCode::SUCCESS)

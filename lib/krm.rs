@@ -44,7 +44,7 @@ pub const API_VERSION: &str = "custom-metrics-manifests/v1alpha1";
 /// The functionConfig's `kind`.
 pub const KIND: &str = "CustomMetrics";
 /// Largest ResourceList read (a whole package).
-pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
 /// Where kpt (v1) and kustomize read an object's file from; the legacy
 /// `config.kubernetes.io/*` pair is set too and kept equal, as kyaml
@@ -126,6 +126,19 @@ struct ResourceList {
     items: Vec<Item>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     results: Vec<KrmResult>,
+}
+
+/// Runs the function on a ResourceList read from `reader` (standard
+/// input), reading at most [`MAX_INPUT_BYTES`] + 1 bytes: a larger input
+/// (an endless pipe, `/dev/zero`) is reported as an error result without
+/// being read whole. Fails only when reading fails.
+pub fn run_reader(reader: impl std::io::Read) -> std::io::Result<Outcome> {
+    use std::io::Read as _;
+    let mut input = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES as u64 + 1)
+        .read_to_end(&mut input)?;
+    Ok(run(&input))
 }
 
 /// Runs the function on a ResourceList's bytes.
@@ -231,20 +244,22 @@ fn splice(processed: &Processed) -> Option<String> {
     let reread: Value =
         serde_saphyr::from_str_with_options(&out, spec::strict_options(YamlLimits::MANIFESTS))
             .ok()?;
-    let expected: Vec<Value> = processed
+    // Compared item by item, without a copy of the package's items.
+    let generated: Vec<Value> = processed
+        .generated
+        .iter()
+        .map(|m| serde_json::to_value(m).expect("objects serialize"))
+        .collect();
+    let expected = processed
         .items
         .iter()
         .zip(&processed.keep)
         .filter(|(_, keep)| **keep)
-        .map(|(item, _)| item.clone())
-        .chain(
-            processed
-                .generated
-                .iter()
-                .map(|m| serde_json::to_value(m).expect("objects serialize")),
-        )
-        .collect();
-    (reread["items"].as_array() == Some(&expected)).then_some(out)
+        .map(|(item, _)| item)
+        .chain(&generated);
+    let reread = reread["items"].as_array()?;
+    let count = processed.keep.iter().filter(|keep| **keep).count() + generated.len();
+    (reread.len() == count && reread.iter().zip(expected).all(|(a, b)| a == b)).then_some(out)
 }
 
 /// The top-level `items:` block sequence of a ResourceList's text.
@@ -345,8 +360,8 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         return Err(error(
             "",
             format!(
-                "the input is {} bytes; the function reads at most {MAX_INPUT_BYTES}",
-                input.len()
+                "the input is larger than {MAX_INPUT_BYTES} bytes, the most the function reads \
+                 (a whole package); run it on a smaller package"
             ),
             None,
         ));
@@ -361,7 +376,7 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
             None,
         )
     })?;
-    let list: Value =
+    let mut list: Value =
         serde_saphyr::from_str_with_options(text, spec::strict_options(YamlLimits::MANIFESTS))
             .map_err(|e| {
                 let location = e
@@ -391,13 +406,13 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         .as_str()
         .unwrap_or("config.kubernetes.io/v1")
         .to_owned();
-    let items = match &list["items"] {
+    let items = match list["items"].take() {
         Value::Null => Vec::new(),
-        Value::Array(items) => items.clone(),
+        Value::Array(items) => items,
         other => {
             return Err(error(
                 "items",
-                format!("must be a list of objects, not {}", short(other)),
+                format!("must be a list of objects, not {}", short(&other)),
                 None,
             ))
         }

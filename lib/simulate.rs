@@ -47,13 +47,15 @@ mod sweep;
 mod trace;
 
 pub use command::{
-    execute, find_app, parse_feature_gates, parse_pod_startup, LoadSource, ReportFormat, Request,
+    execute, execute_report, find_app, parse_feature_gates, parse_pod_startup, LoadSource, Report,
+    ReportFormat, Request,
 };
 pub use model::{
-    keda_last_poll, prometheus_rate, run, simulate, Autoscaler, Flap, MetricTarget, Sample,
-    ScaleEvent, Segment, SimOptions, Simulation, Summary, FLAP_WINDOW_SECONDS, MAX_STEPS,
+    keda_last_poll, prometheus_rate, run, run_steps, simulate, Autoscaler, Flap, MetricTarget,
+    Sample, ScaleEvent, Segment, SimOptions, Simulation, Summary, FLAP_WINDOW_SECONDS, MAX_STEPS,
+    MAX_SWEEP_STEPS,
 };
 pub use plot::{plot_files, render_png, render_svg};
-pub use report::{json_report, text_report};
+pub use report::{json_report, text_report, write_json_report};
 pub use sweep::{best_setting, rule_text, run_sweep, Sweep, SweepParameter, SweepResult, SweepRow};
 pub use trace::{Trace, EPOCH_MS_THRESHOLD};

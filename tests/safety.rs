@@ -143,11 +143,11 @@ fn links_at_the_old_predictable_names_are_never_followed() {
     let base = Command::new("true").spawn().unwrap().id();
     let out_dir = dir.join("deploy");
     let plot_dir = dir.join("plot");
-    for sub in [&dir, &out_dir, &plot_dir] {
+    for sub in [&dir.to_path_buf(), &out_dir, &plot_dir] {
         std::fs::create_dir_all(sub).unwrap();
     }
     let names = [
-        (dir.clone(), "out.yaml"),
+        (dir.to_path_buf(), "out.yaml"),
         (out_dir.clone(), "kustomization.yaml"),
         (plot_dir.clone(), "chart.svg"),
         (plot_dir.clone(), "chart.png"),
@@ -646,6 +646,8 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         vec!["completions", "bash"],
         vec!["man"],
         vec!["lint", "--explain", "metric-unit"],
+        vec!["migrate"],
+        vec!["migrate", "fixtures/custom-metrics.yaml"],
         vec![
             "app",
             "--namespace",
@@ -671,10 +673,11 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         .collect();
     owned.push(vec!["check".into(), s(&stale)]);
     owned.push(vec!["--out-dir".into(), s(&out_dir), "--check".into()]);
+    // A namespace the files lack: --check prints the diff.
     owned.push(vec![
         "roles".into(),
         "--namespace".into(),
-        "shop".into(),
+        "team-x".into(),
         "--patch".into(),
         s(&patch_dir),
         "--check".into(),
@@ -689,48 +692,118 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
     owned
 }
 
-#[test]
-fn a_closed_standard_output_stops_every_subcommand_quietly() {
-    let scratch = scratch_dir("closed-pipe");
-    for args in printing_commands(&scratch) {
+/// Every file under the scratch directory of [`printing_commands`]: the
+/// inputs, the kube-prometheus copy and the out-dir.
+fn scratch_state(scratch: &Path) -> Vec<BTreeMap<String, Vec<u8>>> {
+    ["", "kube-prometheus", "deploy"]
+        .iter()
+        .map(|sub| contents(&scratch.join(sub)))
+        .collect()
+}
+
+/// Runs every printing command with `stdout` and checks its exit code and
+/// standard error; every file under the scratch directory keeps its bytes
+/// (the one writing command, `roles --patch`, is given a directory that is
+/// already patched: it writes nothing, and reports so).
+fn every_subcommand_with(name: &str, stdout: &dyn Fn() -> Stdio, code: i32, message: &str) {
+    let scratch = scratch_dir(name);
+    let commands = printing_commands(&scratch);
+    let patch_dir = scratch.join("kube-prometheus");
+    let patch = [
+        "roles",
+        "--namespace",
+        "shop",
+        "--patch",
+        patch_dir.to_str().unwrap(),
+    ];
+    assert!(gen_manifests(&patch).status.success());
+    let before = scratch_state(&scratch);
+    for args in commands {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let output = run_with(&args, Stdio::null(), Stdio::from(writer));
+        let output = run_with(&args, Stdio::null(), stdout());
         assert_eq!(
             output.status.code(),
-            Some(141),
+            Some(code),
             "{args:?}: {}",
             stderr(&output)
         );
-        assert_eq!(stderr(&output), "", "{args:?}: quiet");
+        assert_eq!(stderr(&output), message, "{args:?}");
+        assert_eq!(
+            scratch_state(&scratch),
+            before,
+            "{args:?}: every file as it was"
+        );
     }
-    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
+}
+
+fn full_device() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_closed_standard_output_stops_every_subcommand_quietly() {
+    every_subcommand_with("closed-pipe", &closed_pipe, 141, "");
 }
 
 #[test]
 fn a_full_standard_output_is_an_error_for_every_subcommand() {
-    let scratch = scratch_dir("full-stdout");
-    for args in printing_commands(&scratch) {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let full = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let output = run_with(&args, Stdio::null(), Stdio::from(full));
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
+    every_subcommand_with(
+        "full-stdout",
+        &full_device,
+        2,
+        "error: cannot write to standard output: No space left on device (os error 28)\n",
+    );
+}
+
+#[test]
+fn a_patch_whose_report_cannot_be_printed_is_still_whole() {
+    // `roles --patch` writes its files first, then reports what it added:
+    // when the report cannot be printed the files are written, both of
+    // them, and the exit status says the report was lost.
+    let expected = {
+        let dir = scratch_dir("patch-report-expected");
+        copy_dir(
+            &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
+            &dir,
         );
-        assert_eq!(
-            stderr(&output),
-            "error: cannot write to standard output: No space left on device (os error 28)\n",
-            "{args:?}"
+        let args = [
+            "roles",
+            "--namespace",
+            "shop",
+            "--patch",
+            dir.to_str().unwrap(),
+        ];
+        assert!(gen_manifests(&args).status.success());
+        contents(&dir)
+    };
+    for (stdout, code) in [(&closed_pipe as &dyn Fn() -> Stdio, 141), (&full_device, 2)] {
+        let dir = scratch_dir("patch-report");
+        copy_dir(
+            &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
+            &dir,
         );
+        let args = [
+            "roles",
+            "--namespace",
+            "shop",
+            "--patch",
+            dir.to_str().unwrap(),
+        ];
+        let output = run_with(&args, Stdio::null(), stdout());
+        assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+        assert_eq!(contents(&dir), expected);
     }
-    std::fs::remove_dir_all(scratch).unwrap();
 }
 
 // ------------------------------------------------------- bounded work
@@ -780,8 +853,8 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
             stderr(&output)
         );
         assert!(
-            stderr(&output).contains("the trace is 1000000000000000 s long")
-                && stderr(&output).contains("more than the 2000000 a run may take"),
+            stderr(&output).contains("far.csv: the trace is 1000000000000000 s long")
+                && stderr(&output).contains("more than the 500000 a run may take"),
             "{args:?}: {}",
             stderr(&output)
         );
@@ -841,6 +914,193 @@ fn a_huge_spec_is_refused_without_being_read_whole() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_sweep_over_its_step_budget_is_refused_before_running() {
+    // 10,000 settings (the most) of the 30-minute step trace: 121 syncs
+    // each, 1,210,000 in all.
+    let targets: Vec<String> = (1..=10_000).map(|t| t.to_string()).collect();
+    let sweep = format!("target={}", targets.join(","));
+    let output = gen_manifests(
+        &[
+            &simulate_args("fixtures/simulate/spec.yaml", "fixtures/simulate/step.csv")[..],
+            &["--capacity", "10", "--sweep", &sweep],
+        ]
+        .concat(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: --sweep on fixtures/simulate/step.csv: 10000 settings x 121 HPA syncs (or \
+             scrapes) each is 1210000, more than the {} a sweep may take; sweep fewer values or a \
+             shorter trace\n",
+            custom_metrics_manifests::simulate::MAX_SWEEP_STEPS
+        )
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn an_endless_krm_input_is_refused_in_the_results() {
+    // The function reads at most its limit of standard input (an endless
+    // stream costs that much), then reports the error as the KRM
+    // functions specification asks: a ResourceList with an error result,
+    // and a non-zero exit.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let output = run_with(&["krm"], Stdio::from(zero), Stdio::piped());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let limit = custom_metrics_manifests::krm::MAX_INPUT_BYTES;
+    let message = format!(
+        "the input is larger than {limit} bytes, the most the function reads (a whole package); \
+         run it on a smaller package"
+    );
+    assert_eq!(stderr(&output), format!("error: {message}\n"));
+    let list: serde_json::Value =
+        serde_saphyr::from_str(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+    assert_eq!(list["kind"], "ResourceList");
+    assert_eq!(list["items"], serde_json::json!([]));
+    assert_eq!(
+        list["results"],
+        serde_json::json!([{"message": message, "severity": "error"}])
+    );
+}
+
+#[test]
+fn every_file_reader_is_bounded() {
+    // A sparse 1 GiB file and /dev/zero, given to each reader of files:
+    // refused with the file named, without reading it whole.
+    let dir = scratch_dir("bounded-readers");
+    let sparse = dir.join("huge.yaml");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let huge_csv = dir.join("huge.csv");
+    std::fs::File::create(&huge_csv)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let kube = dir.join("kube-prometheus");
+    copy_dir(
+        &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
+        &kube,
+    );
+    let big_list = kube.join(kube_prometheus::ROLES_FILE);
+    std::fs::File::options()
+        .append(true)
+        .open(&big_list)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let before = contents(&kube);
+    let (h, c) = (sparse.to_str().unwrap(), huge_csv.to_str().unwrap());
+    let limit = custom_metrics_manifests::spec::MAX_SPEC_BYTES;
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["-c", h],
+            format!("{h}: the file is larger than {limit} bytes"),
+        ),
+        (vec!["lint", h], format!("{h}: larger than {limit} bytes")),
+        (
+            vec!["lint", "/dev/zero"],
+            format!("/dev/zero: larger than {limit} bytes"),
+        ),
+        (
+            vec!["migrate", h],
+            format!("{h}: larger than {limit} bytes"),
+        ),
+        (
+            vec!["migrate", "/dev/zero"],
+            format!("/dev/zero: larger than {limit} bytes"),
+        ),
+        (vec!["check", h], format!("{h}: larger than ")),
+        (
+            vec!["check", "/dev/zero"],
+            "/dev/zero: larger than ".to_owned(),
+        ),
+        (
+            simulate_args("fixtures/simulate/spec.yaml", c),
+            format!("{c}"),
+        ),
+        (
+            vec![
+                "roles",
+                "--namespace",
+                "shop",
+                "--patch",
+                kube.to_str().unwrap(),
+            ],
+            format!("{}", big_list.display()),
+        ),
+    ];
+    for (args, message) in cases {
+        let output = gen_manifests(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&limit.to_string()) || stderr(&output).contains("larger than"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(contents(&kube), before);
+}
+
+#[test]
+fn concurrent_runs_onto_one_output_file_leave_one_runs_output() {
+    let dir = scratch_dir("concurrent-output");
+    let out = dir.join("out.yaml");
+    let expected: Vec<Vec<u8>> = [SPEC_A, SPEC_B]
+        .iter()
+        .map(|spec| common::stdout(&gen_manifests(&["-c", spec])).into_bytes())
+        .collect();
+    for round in 0..3 {
+        let children: Vec<_> = (0..10)
+            .map(|index| {
+                Command::new(BIN)
+                    .args([
+                        "-c",
+                        [SPEC_A, SPEC_B][index % 2],
+                        "-o",
+                        out.to_str().unwrap(),
+                    ])
+                    .current_dir(ROOT)
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                stderr(&output)
+            );
+        }
+        let now = contents(&dir);
+        assert_eq!(
+            now.len(),
+            1,
+            "round {round}: no temporary file left: {:?}",
+            now.keys()
+        );
+        assert!(
+            expected.contains(&now["out.yaml"]),
+            "round {round}: one run's output"
+        );
+    }
 }
 
 #[test]
@@ -1081,7 +1341,16 @@ fn hostile_answer(path: &str, params: &[(String, String)]) -> String {
                 .to_string()
         }
         "/api/v1/query_range" => {
-            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[0,"5"],[1000000000000,"5"]]}]}}"#.into()
+            // The first point where asked, the next 1e12 s later.
+            let start: f64 = params
+                .iter()
+                .find(|(k, _)| k == "start")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0.0);
+            serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+                {"metric": {}, "values": [[start, "5"], [start + 1e12, "5"]]}
+            ]}})
+            .to_string()
         }
         _ => r#"{"status":"error","error":"unknown path"}"#.into(),
     }
@@ -1190,7 +1459,8 @@ fn simulate_from_a_hostile_prometheus_is_bounded() {
     ]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("more than the 2000000 a run may take"),
+        stderr(&output).contains("s (Unix time), outside the range asked")
+            && stderr(&output).contains("not a Prometheus range query's answer"),
         "{}",
         stderr(&output)
     );
@@ -1201,4 +1471,44 @@ fn simulate_from_a_hostile_prometheus_is_bounded() {
     assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
     assert!(!pattern.is_match("api-worker-7c9f8d6b5-x2k4q") && !pattern.is_match(HOSTILE));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_oversized_prometheus_answer_is_refused_unread() {
+    // 5 MiB of answer: the client stops at its limit (4 MiB) and exits 2.
+    fn huge(_: &str, _: &[(String, String)]) -> String {
+        let filler = "x".repeat(5 * 1024 * 1024);
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[],"filler":"{filler}"}}}}"#
+        )
+    }
+    let dir = scratch_dir("huge-answer");
+    let spec = api_spec(&dir);
+    for args in [
+        vec!["simulate", "--app", "api", "--range", "1h"],
+        vec!["explain"],
+    ] {
+        let server = FakePrometheus::start(5, huge);
+        let output = gen_manifests(
+            &[
+                &args[..],
+                &["-c", spec.to_str().unwrap(), "--prometheus", &server.url],
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!(
+                "the answer is larger than {} bytes, the most gen-manifests reads",
+                custom_metrics_manifests::prometheus::MAX_BODY_BYTES
+            )),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::Error;
 use super::controller::DEFAULT_TOLERANCE;
 use super::model::{run, Autoscaler, SimOptions};
 use super::plot::plot_files;
-use super::report::{json_report, text_report};
+use super::report::{text_report, write_json_report};
 use super::sweep::{run_sweep, Sweep};
 use super::trace::Trace;
 
@@ -116,6 +116,16 @@ fn prometheus_trace(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64().floor());
     let points = client.query_range_sum(&query, now - range_seconds, now, step_seconds)?;
+    // Prometheus answers only within the range asked; a point outside it
+    // (a broken or hostile server) would stretch the trace without bound.
+    let (first, last) = (now - range_seconds - step_seconds, now + step_seconds);
+    if let Some(&(t, _)) = points.iter().find(|(t, _)| !(first..=last).contains(t)) {
+        return Err(Error::Usage(format!(
+            "--prometheus: the answer to `{query}` has a point at {t} s (Unix time), outside the \
+             range asked ({} to {now}): not a Prometheus range query's answer",
+            now - range_seconds
+        )));
+    }
     let Some(&(start, _)) = points.first() else {
         return Err(Error::Usage(format!(
             "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests explain --prometheus {url}` to see why"
@@ -300,10 +310,46 @@ pub fn parse_pod_startup(text: &str) -> Result<u64, Error> {
         })
 }
 
+/// What the command prints; [`Report::write_to`] writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report(Printed);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Printed {
+    Text(String),
+    /// One run as JSON: streamed, as its series grows with the trace.
+    Json {
+        sim: Box<super::model::Simulation>,
+        app: String,
+        source: String,
+    },
+}
+
+impl Report {
+    /// Writes the report to `out` (the JSON of one run is streamed: see
+    /// [`write_json_report`]).
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match &self.0 {
+            Printed::Text(text) => out.write_all(text.as_bytes()),
+            Printed::Json { sim, app, source } => write_json_report(sim, app, source, out),
+        }
+    }
+}
+
+/// Runs the command as [`execute_report`] does and returns what it prints
+/// as one string.
+pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
+    let mut text = Vec::new();
+    execute_report(config, request)?
+        .write_to(&mut text)
+        .expect("writing to memory");
+    Ok(String::from_utf8(text).expect("reports are UTF-8"))
+}
+
 /// Runs the command: checks every input, simulates (or sweeps), writes the
 /// plot files atomically if asked, and returns what to print. Nothing is
 /// written when any input is bad.
-pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
+pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Error> {
     let app = find_app(config, request.app.as_deref())?;
     let options = options(config, app, request)?;
     let load = request
@@ -340,21 +386,38 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
     let title = format!("app {}, load {source}", app.name);
     let base = Autoscaler::from_app(app);
 
-    let (output, plotted, plot_title) = match &sweep {
+    let write_plot = |plotted: &super::model::Simulation, plot_title: &str| -> Result<(), Error> {
+        let Some(plot) = &request.plot else {
+            return Ok(());
+        };
+        let files = plot_files(plotted, plot_title, plot).map_err(Error::Usage)?;
+        // Never over the load trace, by any name.
+        let mut transaction = crate::output::Transaction::new();
+        if let LoadSource::Csv(path) = load {
+            transaction.protect(path);
+        }
+        for (path, bytes) in files {
+            transaction.write(&path, bytes);
+        }
+        Ok(transaction.commit()?)
+    };
+    let output = match &sweep {
         None => {
-            let sim = run(&base, &trace, &options).map_err(Error::Usage)?;
-            let output = match request.format {
-                ReportFormat::Text => text_report(&sim, &title),
-                ReportFormat::Json => {
-                    let value = json_report(&sim, app.name.as_str(), &source);
-                    format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON"))
-                }
-            };
-            (output, sim, title.clone())
+            let sim =
+                run(&base, &trace, &options).map_err(|e| Error::Usage(format!("{source}: {e}")))?;
+            write_plot(&sim, &title)?;
+            match request.format {
+                ReportFormat::Text => Printed::Text(text_report(&sim, &title)),
+                ReportFormat::Json => Printed::Json {
+                    sim: Box::new(sim),
+                    app: app.name.as_str().to_owned(),
+                    source,
+                },
+            }
         }
         Some(sweep) => {
             let result = run_sweep(&base, sweep, &trace, &options, request.max_overload_seconds)
-                .map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+                .map_err(|e| Error::Usage(format!("--sweep on {source}: {e}")))?;
             let output = match request.format {
                 ReportFormat::Text => result.text(&title),
                 ReportFormat::Json => {
@@ -366,26 +429,16 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
                     format!("{}\n", serde_json::to_string_pretty(&value).expect("JSON"))
                 }
             };
-            let best = &result.rows[result.best];
-            let sim = run(&best.autoscaler, &trace, &options).map_err(Error::Usage)?;
-            (
-                output,
-                sim,
-                format!("{title}, best of the sweep: {}", best.setting),
-            )
+            if request.plot.is_some() {
+                let best = &result.rows[result.best];
+                let sim = run(&best.autoscaler, &trace, &options).map_err(Error::Usage)?;
+                write_plot(
+                    &sim,
+                    &format!("{title}, best of the sweep: {}", best.setting),
+                )?;
+            }
+            Printed::Text(output)
         }
     };
-    if let Some(plot) = &request.plot {
-        let files = plot_files(&plotted, &plot_title, plot).map_err(Error::Usage)?;
-        // Never over the load trace, by any name.
-        let mut transaction = crate::output::Transaction::new();
-        if let LoadSource::Csv(path) = load {
-            transaction.protect(path);
-        }
-        for (path, bytes) in files {
-            transaction.write(&path, bytes);
-        }
-        transaction.commit()?;
-    }
-    Ok(output)
+    Ok(Report(output))
 }

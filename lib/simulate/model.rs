@@ -28,9 +28,59 @@ use super::trace::Trace;
 /// stabilization window, fixed so that settings compare on one scale.
 pub const FLAP_WINDOW_SECONDS: u64 = 300;
 
-/// Most HPA syncs (or scrapes) one run may take: a bound on the work, so
-/// that a long trace fails at once instead of running for minutes.
-pub const MAX_STEPS: u64 = 2_000_000;
+/// Most HPA syncs (or scrapes) one run may take: a bound on the work and
+/// the memory (the per-sync series is kept), so that a long trace fails
+/// at once instead of running for seconds: 500,000 syncs are 86 days at
+/// the default 15 s sync period. `make bench` measures a run at this
+/// limit (under 2 s and 100 MiB).
+pub const MAX_STEPS: u64 = 500_000;
+
+/// Most HPA syncs (or scrapes) a sweep may take over all its settings
+/// together (each setting replays the whole trace): e.g. 100 settings of a
+/// 24 h trace at 15 s syncs take 576,100.
+pub const MAX_SWEEP_STEPS: u64 = 1_000_000;
+
+/// The work one run of `trace` takes: the larger of its HPA syncs and its
+/// Prometheus scrapes (the pipeline warms up before time 0).
+pub fn run_steps(trace: &Trace, options: &SimOptions) -> u64 {
+    let timing = Timing::new(trace, options);
+    timing.syncs.max(timing.scrapes)
+}
+
+/// A run's clocks, in milliseconds, and how many steps each takes.
+struct Timing {
+    duration_ms: i64,
+    sync_ms: i64,
+    scrape_ms: i64,
+    window_ms: Option<i64>,
+    start: i64,
+    syncs: u64,
+    scrapes: u64,
+}
+
+impl Timing {
+    fn new(trace: &Trace, options: &SimOptions) -> Timing {
+        // Saturating: a far timestamp (1e15 s) counts as too many steps
+        // instead of overflowing.
+        let duration_ms = (trace.duration_seconds() * 1000.0)
+            .round()
+            .min(i64::MAX as f64 / 4.0) as i64;
+        let sync_ms = ms(options.sync_period_seconds.max(1));
+        let scrape_ms = ms(options.scrape_interval_seconds.max(1));
+        let window_ms = options.rate_window_seconds.map(|w| ms(w.max(1)));
+        let warmup = window_ms.unwrap_or(0).saturating_add(2 * scrape_ms);
+        let start = -(((warmup + scrape_ms - 1) / scrape_ms).saturating_mul(scrape_ms));
+        Timing {
+            duration_ms,
+            sync_ms,
+            scrape_ms,
+            window_ms,
+            start,
+            syncs: count_steps(duration_ms, sync_ms),
+            scrapes: count_steps(duration_ms.saturating_sub(start), scrape_ms),
+        }
+    }
+}
 
 /// The metric the HPA scales on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -516,16 +566,15 @@ pub fn run(
     trace: &Trace,
     options: &SimOptions,
 ) -> Result<Simulation, String> {
-    let duration_ms = (trace.duration_seconds() * 1000.0)
-        .round()
-        .min(i64::MAX as f64 / 4.0) as i64;
-    let sync_ms = ms(options.sync_period_seconds.max(1));
-    let scrape_ms = ms(options.scrape_interval_seconds.max(1));
-    let window_ms = options.rate_window_seconds.map(|w| ms(w.max(1)));
-    let warmup = window_ms.unwrap_or(0).saturating_add(2 * scrape_ms);
-    let start = -(((warmup + scrape_ms - 1) / scrape_ms).saturating_mul(scrape_ms));
-    let syncs = count_steps(duration_ms, sync_ms);
-    let scrapes = count_steps(duration_ms - start, scrape_ms);
+    let Timing {
+        duration_ms,
+        sync_ms,
+        scrape_ms,
+        window_ms,
+        start,
+        syncs,
+        scrapes,
+    } = Timing::new(trace, options);
     if syncs > MAX_STEPS || scrapes > MAX_STEPS {
         return Err(format!(
             "the trace is {} s long: that is {syncs} HPA syncs at a {} s sync period and {scrapes} \

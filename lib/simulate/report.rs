@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
+
 use crate::spec::{PolicyKind, SelectPolicy};
 
 use super::controller::ScalingRules;
@@ -306,9 +308,150 @@ pub fn json_report(sim: &Simulation, app: &str, source: &str) -> serde_json::Val
     value
 }
 
+/// Writes [`json_report`]'s text (pretty-printed, keys sorted, a final
+/// newline) to `out`, byte for byte, without building it: the series and
+/// the events, which grow with the trace, are written one entry at a
+/// time, so a run at [`super::MAX_STEPS`] prints in constant memory.
+pub fn write_json_report(
+    sim: &Simulation,
+    app: &str,
+    source: &str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    /// A [`Sample`] with its keys in sorted order, as [`json_report`]'s
+    /// map prints them.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SampleKeys<'a> {
+        desired: u32,
+        load: f64,
+        per_pod_load: f64,
+        ready: u32,
+        replicas: u32,
+        seen: &'a Option<f64>,
+        time: u64,
+    }
+    #[derive(Serialize)]
+    struct EventKeys {
+        from: u32,
+        time: u64,
+        to: u32,
+    }
+    out.write_all(b"{\n  \"app\": ")?;
+    out.write_all(pretty(&app)?.as_bytes())?;
+    out.write_all(b",\n  \"autoscaler\": ")?;
+    out.write_all(indent(&pretty(&sorted(&sim.autoscaler)?)?).as_bytes())?;
+    out.write_all(b",\n  \"events\": ")?;
+    write_array(
+        out,
+        sim.events.iter().map(|e| EventKeys {
+            from: e.from,
+            time: e.time,
+            to: e.to,
+        }),
+    )?;
+    out.write_all(b",\n  \"options\": ")?;
+    out.write_all(indent(&pretty(&sorted(&sim.options)?)?).as_bytes())?;
+    out.write_all(b",\n  \"series\": ")?;
+    write_array(
+        out,
+        sim.series.iter().map(|s| SampleKeys {
+            desired: s.desired,
+            load: s.load,
+            per_pod_load: s.per_pod_load,
+            ready: s.ready,
+            replicas: s.replicas,
+            seen: &s.seen,
+            time: s.time,
+        }),
+    )?;
+    out.write_all(b",\n  \"source\": ")?;
+    out.write_all(pretty(&source)?.as_bytes())?;
+    out.write_all(b",\n  \"summary\": ")?;
+    out.write_all(indent(&pretty(&sorted(&sim.summary)?)?).as_bytes())?;
+    out.write_all(b"\n}\n")
+}
+
+/// A small value through `serde_json::Value`, whose maps sort their keys.
+fn sorted(value: &impl Serialize) -> std::io::Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(std::io::Error::other)
+}
+
+/// Pretty JSON of a value nested one level deep: every line after the
+/// first indented by two spaces.
+fn indent(text: &str) -> String {
+    text.replace('\n', "\n  ")
+}
+
+/// A JSON array one level deep, one item at a time (each item's keys in
+/// the order it serializes them).
+fn write_array<T: Serialize>(
+    out: &mut dyn std::io::Write,
+    items: impl Iterator<Item = T>,
+) -> std::io::Result<()> {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let mut buffer = Vec::new();
+    let mut first = true;
+    for item in items {
+        buffer.clear();
+        serde_json::to_writer_pretty(&mut buffer, &item).map_err(std::io::Error::other)?;
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        // Items sit two levels deep: four spaces before each line.
+        for (index, line) in buffer.split(|&b| b == b'\n').enumerate() {
+            if index > 0 {
+                out.write_all(b"\n    ")?;
+            }
+            out.write_all(line)?;
+        }
+    }
+    out.write_all(b"\n  ]")
+}
+
+/// Pretty JSON of a value.
+fn pretty<T: Serialize + ?Sized>(value: &T) -> std::io::Result<String> {
+    serde_json::to_string_pretty(value).map_err(std::io::Error::other)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streamed_json_is_the_json_report_byte_for_byte() {
+        use crate::simulate::{run, Autoscaler, SimOptions, Trace};
+        // Scale events both ways, and a run without any; values JSON has
+        // no number for (null) planted in the series.
+        let trace = Trace::new(vec![
+            (0.0, 10.0),
+            (300.0, 100.0),
+            (900.0, 0.0),
+            (1800.0, 0.0),
+        ])
+        .unwrap();
+        let options = SimOptions {
+            pod_startup_seconds: 60,
+            ..SimOptions::default()
+        };
+        for autoscaler in [
+            Autoscaler::new(10.0, 1, 20, None),
+            Autoscaler::new(1000.0, 1, 1, None),
+        ] {
+            let mut sim = run(&autoscaler, &trace, &options).unwrap();
+            sim.series[0].seen = None;
+            sim.series[1].per_pod_load = f64::INFINITY;
+            sim.series[2].load = f64::NAN;
+            let mut streamed = Vec::new();
+            write_json_report(&sim, "web", "load \"x\".csv", &mut streamed).unwrap();
+            let built = json_report(&sim, "web", "load \"x\".csv");
+            let expected = format!("{}\n", serde_json::to_string_pretty(&built).unwrap());
+            assert_eq!(String::from_utf8(streamed).unwrap(), expected);
+        }
+    }
 
     #[test]
     fn clock_and_columns() {

@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::values::{parse_duration_millis, Quantity};
 
 use super::controller::{milli_value, Behavior};
-use super::model::{run, Autoscaler, MetricTarget, SimOptions, Summary};
+use super::model::{
+    run, run_steps, Autoscaler, MetricTarget, SimOptions, Summary, MAX_SWEEP_STEPS,
+};
 use super::report::clock;
 use super::trace::Trace;
 
@@ -287,8 +289,19 @@ pub fn run_sweep(
         "a sweep needs --capacity: the requests per second one pod serves within its latency \
          goal, the overload line for every setting (a row's own target cannot rank rows)",
     )?;
+    let settings = sweep.settings(base)?;
+    // Every setting replays the whole trace: bound the total before any.
+    let steps = run_steps(trace, options);
+    let total = steps.saturating_mul(settings.len() as u64);
+    if total > MAX_SWEEP_STEPS {
+        return Err(format!(
+            "{} settings x {steps} HPA syncs (or scrapes) each is {total}, more than the \
+             {MAX_SWEEP_STEPS} a sweep may take; sweep fewer values or a shorter trace",
+            settings.len()
+        ));
+    }
     let mut rows = Vec::new();
-    for (setting, autoscaler) in sweep.settings(base)? {
+    for (setting, autoscaler) in settings {
         let summary = run(&autoscaler, trace, options)?.summary;
         rows.push(SweepRow {
             setting,

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The crate root: fixtures and snapshots are found from here.
@@ -39,11 +39,31 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
 
-/// A new empty directory for one test of this process.
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("gen-manifests-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A new empty directory for one test, under the system's temporary
+/// directory: removed when dropped, also when the test fails or panics
+/// (`tempfile`), so a test run leaves nothing behind.
+pub fn scratch_dir(name: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("gen-manifests-test-{name}-"))
+            .tempdir()
+            .expect("a temporary directory"),
+    )
+}
+
+/// A test's temporary directory; usable wherever a `&Path` is.
+#[derive(Debug)]
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
 }
