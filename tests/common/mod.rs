@@ -67,3 +67,9 @@ impl AsRef<Path> for Scratch {
         self.0.path()
     }
 }
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.path().as_os_str()
+    }
+}
