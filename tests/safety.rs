@@ -1022,7 +1022,7 @@ fn every_file_reader_is_bounded() {
         ),
         (
             simulate_args("fixtures/simulate/spec.yaml", c),
-            format!("{c}"),
+            c.to_string(),
         ),
         (
             vec![
