@@ -43,7 +43,7 @@ test: unit validate property keda-promtool e2e package
 # the Cargo files only (the `include` list in Cargo.toml).
 package:
 	$(CARGO) package --locked --no-verify --list --allow-dirty 2>/dev/null > target/package-list.txt
-	! grep -vE '^(\.cargo_vcs_info\.json|Cargo\.(toml|toml\.orig|lock)|LICENSE|README\.md|lib/.+|bin/.+)$$' target/package-list.txt
+	! grep -vE '^(\.cargo_vcs_info\.json|Cargo\.(toml|toml\.orig|lock)|LICENSE|README\.md|build\.rs|lib/.+|bin/.+)$$' target/package-list.txt
 	grep -qx LICENSE target/package-list.txt && grep -qx bin/gen-manifests.rs target/package-list.txt
 
 # The real components: Prometheus (Debian package `prometheus`) and the

@@ -419,8 +419,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let config = load_config(input)?;
-            let manifests = render::manifests(&config);
             if let Some(dir) = &cli.generate.out_dir {
+                let manifests = render::manifests(&config);
                 let files = gitops::out_dir_files(&manifests);
                 if cli.generate.check {
                     let plan = gitops::check_out_dir(dir, &files)?;
@@ -435,16 +435,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 notes(explain::verify_notes(&config, &manifests, &target, true));
                 return Ok(ExitCode::SUCCESS);
             }
-            let text = custom_metrics_manifests::encode(&manifests, cli.generate.format.into());
-            let target = cli.generate.output.as_deref().map(output::Target::from_arg);
-            let path = match target {
-                Some(output::Target::File(path)) => Some(path),
-                _ => None,
-            };
-            emit(&text, path.clone(), &inputs(input))?;
-            if let Some(path) = &path {
-                let target = path.display().to_string();
-                notes(explain::verify_notes(&config, &manifests, &target, false));
+            // Streamed: each object is built and written in turn, so memory
+            // does not grow with the number of apps.
+            let format = cli.generate.format.into();
+            let write = |out: &mut dyn Write| custom_metrics_manifests::write(&config, format, out);
+            match cli.generate.output.as_deref().map(output::Target::from_arg) {
+                Some(output::Target::File(path)) => {
+                    let mut transaction = output::Transaction::new();
+                    for input in inputs(input) {
+                        transaction.protect(input);
+                    }
+                    transaction.write_with(&path, &write);
+                    transaction.commit().map_err(Error::from)?;
+                    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                        let manifests = render::manifests(&config);
+                        let target = path.display().to_string();
+                        notes(explain::verify_notes(&config, &manifests, &target, false));
+                    }
+                }
+                _ => {
+                    let mut stdout =
+                        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                    write(&mut stdout)
+                        .and_then(|()| stdout.flush())
+                        .map_err(StdoutError)?;
+                }
             }
         }
         Some(Command::Explain(args)) => {

@@ -30,6 +30,15 @@ use crate::values::{Duration, GoDuration, Image, Labels, Name, Quantity, Replica
 /// Prometheus Operator's scrape interval when a ServiceMonitor sets none.
 pub const DEFAULT_SCRAPE_INTERVAL: &str = "30s";
 
+/// Where a spec applied to the model comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// A preset's own spec, whose rules the unit tests check.
+    Preset,
+    /// The user's spec: everything it sets is checked.
+    User,
+}
+
 /// Everything the builders need, fully resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -248,8 +257,8 @@ impl Config {
     pub fn from_spec(spec: Spec, origin: &str) -> Result<Config, SpecError> {
         let preset = spec.preset.unwrap_or_default();
         let mut config = Config::blank(preset);
-        config.apply(preset.spec(), &format!("preset {preset}"))?;
-        config.apply(spec, origin)?;
+        config.apply(preset.spec(), &format!("preset {preset}"), Source::Preset)?;
+        config.apply(spec, origin, Source::User)?;
         Ok(config)
     }
 
@@ -311,8 +320,14 @@ impl Config {
     }
 
     /// Overrides what `spec` sets and checks the rules that span fields.
-    fn apply(&mut self, spec: Spec, origin: &str) -> Result<(), SpecError> {
+    fn apply(&mut self, spec: Spec, origin: &str, source: Source) -> Result<(), SpecError> {
         let config = self;
+        // A preset's rules are checked once, by the unit tests
+        // (`preset_rules_pass_the_checks`), not on every run: compiling
+        // their regexes and parsing their PromQL would be most of the
+        // default bundle's time.
+        let check_rules_now =
+            source == Source::User && (spec.rules.is_some() || spec.resource_rules.is_some());
         // `at` is the (line, column) of the spec node at fault, when known.
         let error = |at: Option<(u64, u64)>, field: &str, message: String| SpecError {
             origin: origin.to_owned(),
@@ -444,16 +459,18 @@ impl Config {
             ));
         }
 
-        check_rules(&config.adapter_config).map_err(|(index, field, message)| {
-            error(rule_lines.get(index).copied().flatten(), &field, message)
-        })?;
-        check_queries(&config.adapter_config).map_err(|(index, field, message)| {
-            let at = match index {
-                Some(i) => rule_lines.get(i).copied().flatten(),
-                None => resource_rules_line,
-            };
-            error(at, &field, message)
-        })?;
+        if check_rules_now {
+            check_rules(&config.adapter_config).map_err(|(index, field, message)| {
+                error(rule_lines.get(index).copied().flatten(), &field, message)
+            })?;
+            check_queries(&config.adapter_config).map_err(|(index, field, message)| {
+                let at = match index {
+                    Some(i) => rule_lines.get(i).copied().flatten(),
+                    None => resource_rules_line,
+                };
+                error(at, &field, message)
+            })?;
+        }
 
         let prometheus = &mut config.prometheus;
         let overrides = spec.prometheus;
@@ -504,8 +521,12 @@ impl Config {
 
         // Rules are compiled once, and apps checked for repeats in a set:
         // a spec of 10,000 apps stays linear.
-        let served = served_metrics(&config.adapter_config)
-            .map_err(|message| error(None, "rules", message))?;
+        let served = if check_rules_now || !spec.apps.is_empty() {
+            served_metrics(&config.adapter_config)
+                .map_err(|message| error(None, "rules", message))?
+        } else {
+            Vec::new()
+        };
         let mut seen: BTreeSet<(Name, Name)> = config
             .apps
             .iter()
@@ -1015,4 +1036,25 @@ pub fn load_with(
         spec.backend = backend;
     }
     Ok(Config::from_spec(spec, &origin)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Config::from_spec` does not re-check a preset's own rules on every
+    /// run; this does, for each preset.
+    #[test]
+    fn preset_rules_pass_the_checks() {
+        for preset in Preset::ALL {
+            let config = Config::from_preset(preset);
+            assert!(check_rules(&config.adapter_config).is_ok(), "{preset}");
+            assert!(check_queries(&config.adapter_config).is_ok(), "{preset}");
+            let served = served_metrics(&config.adapter_config).expect("preset rules name metrics");
+            assert!(
+                served.iter().any(|metric| metric.series == DEFAULT_SERIES),
+                "{preset} serves the default series"
+            );
+        }
+    }
 }

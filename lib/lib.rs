@@ -81,7 +81,33 @@ pub enum OutputFormat {
 
 /// Every object of `config`, encoded as `format`.
 pub fn generate(config: &Config, format: OutputFormat) -> String {
-    encode(&render::manifests(config), format)
+    let mut out = Vec::new();
+    write(config, format, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("YAML and JSON are UTF-8")
+}
+
+/// Writes every object of `config` to `out` as `format`, the bytes of
+/// [`generate`], building and writing one object at a time: memory does not
+/// grow with the number of apps. Wrap an unbuffered `out` (a file, standard
+/// output) in a [`std::io::BufWriter`].
+///
+/// ```
+/// use custom_metrics_manifests::{generate, write, Config, OutputFormat, Preset};
+///
+/// let config = Config::from_preset(Preset::Recommended);
+/// let mut out = Vec::new();
+/// write(&config, OutputFormat::Json, &mut out).unwrap();
+/// assert_eq!(out, generate(&config, OutputFormat::Json).into_bytes());
+/// ```
+pub fn write(
+    config: &Config,
+    format: OutputFormat,
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Yaml => render::write_yaml(render::objects(config), out),
+        OutputFormat::Json => render::write_json(render::objects(config), out),
+    }
 }
 
 /// `manifests` encoded as `format`.

@@ -167,10 +167,19 @@ impl Target {
     }
 }
 
+/// What a target gets: bytes at hand, or bytes written by a function
+/// straight into the staged file (so they are never all in memory).
+enum Contents<'a> {
+    Bytes(Vec<u8>),
+    // A reference, not a box: a transaction has no destructor that could
+    // need what the function borrows.
+    Stream(&'a dyn Fn(&mut dyn Write) -> io::Result<()>),
+}
+
 /// Replaces and removes files both-or-neither; see the module documentation.
 #[derive(Default)]
 pub struct Transaction<'a> {
-    writes: Vec<(PathBuf, Vec<u8>)>,
+    writes: Vec<(PathBuf, Contents<'a>)>,
     removes: Vec<PathBuf>,
     inputs: Vec<(u64, u64, PathBuf)>,
     faults: Option<&'a dyn Faults>,
@@ -184,7 +193,22 @@ impl<'a> Transaction<'a> {
 
     /// Replaces (or creates) `path` with `contents`.
     pub fn write(&mut self, path: &Path, contents: Vec<u8>) -> &mut Self {
-        self.writes.push((path.to_owned(), contents));
+        self.writes
+            .push((path.to_owned(), Contents::Bytes(contents)));
+        self
+    }
+
+    /// Replaces (or creates) `path` with what `produce` writes, written
+    /// straight into the staged temporary file (buffered) when the
+    /// transaction commits: output of any size in bounded memory. An error
+    /// of `produce` fails the commit like a failed write.
+    pub fn write_with(
+        &mut self,
+        path: &Path,
+        produce: &'a dyn Fn(&mut dyn Write) -> io::Result<()>,
+    ) -> &mut Self {
+        self.writes
+            .push((path.to_owned(), Contents::Stream(produce)));
         self
     }
 
@@ -341,7 +365,7 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
-    fn stage(&self, path: &Path, contents: &[u8]) -> Result<NamedTempFile, WriteError> {
+    fn stage(&self, path: &Path, contents: &Contents<'_>) -> Result<NamedTempFile, WriteError> {
         let fail = |source| WriteError::io(path, source);
         self.before(Step::Stage, path).map_err(fail)?;
         // A replaced file keeps its mode; a new one is created 0666 less the
@@ -360,7 +384,14 @@ impl<'a> Transaction<'a> {
                 .tempfile_in(parent(path))
         })
         .map_err(fail)?;
-        temp.write_all(contents)
+        let written = match contents {
+            Contents::Bytes(bytes) => temp.write_all(bytes),
+            Contents::Stream(produce) => {
+                let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut temp);
+                produce(&mut buffered).and_then(|()| buffered.flush())
+            }
+        };
+        written
             .and_then(|()| match previous_mode {
                 Some(mode) => temp.as_file().set_permissions(Permissions::from_mode(mode)),
                 None => Ok(()),

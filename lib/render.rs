@@ -57,8 +57,9 @@ pub enum Manifest {
     Issuer(Issuer),
     /// cert-manager Certificate.
     Certificate(Certificate),
-    /// The adapter's Deployment.
-    Deployment(Deployment),
+    /// The adapter's Deployment (boxed: it is three times the size of any
+    /// other object, and objects are moved as they stream).
+    Deployment(Box<Deployment>),
     /// The adapter's PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
     /// The adapter's Service.
@@ -79,6 +80,12 @@ pub enum Manifest {
 
 macro_rules! each_variant {
     ($value:expr, $object:ident => $body:expr) => {
+        each_variant!($value, $object => $body, std::ops::Deref::deref)
+    };
+    (mut $value:expr, $object:ident => $body:expr) => {
+        each_variant!($value, $object => $body, std::ops::DerefMut::deref_mut)
+    };
+    ($value:expr, $object:ident => $body:expr, $deref:path) => {
         match $value {
             Manifest::ServiceAccount($object) => $body,
             Manifest::ClusterRole($object) => $body,
@@ -88,7 +95,10 @@ macro_rules! each_variant {
             Manifest::ConfigMap($object) => $body,
             Manifest::Issuer($object) => $body,
             Manifest::Certificate($object) => $body,
-            Manifest::Deployment($object) => $body,
+            Manifest::Deployment(boxed) => {
+                let $object = $deref(boxed);
+                $body
+            }
             Manifest::PodDisruptionBudget($object) => $body,
             Manifest::Service($object) => $body,
             Manifest::APIService($object) => $body,
@@ -127,7 +137,7 @@ impl Manifest {
 
     /// The object's metadata, to change (annotations for the KRM function).
     pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        each_variant!(self, object => Metadata::metadata_mut(object))
+        each_variant!(mut self, object => Metadata::metadata_mut(object))
     }
 
     /// The object's name.
@@ -158,9 +168,23 @@ impl Serialize for Manifest {
 /// Every object `config` describes, in apply order. With the `keda`
 /// backend: no adapter bundle, only what the apps need.
 pub fn manifests(config: &Config) -> Vec<Manifest> {
-    if config.backend == Backend::Keda {
-        return app_manifests(config);
-    }
+    objects(config).collect()
+}
+
+/// The objects of [`manifests`], built one at a time as they are taken, so
+/// that writing them ([`write_yaml`], [`write_json`]) holds one object in
+/// memory, not one per app.
+pub fn objects(config: &Config) -> impl Iterator<Item = Manifest> + '_ {
+    let bundle = if config.backend == Backend::Keda {
+        Vec::new()
+    } else {
+        adapter_bundle(config)
+    };
+    bundle.into_iter().chain(app_objects(config))
+}
+
+/// The adapter's own objects (a dozen, whatever the number of apps).
+fn adapter_bundle(config: &Config) -> Vec<Manifest> {
     let adapter = &config.adapter;
     let (issuer, certificate) = tls::cert_manager_objects(adapter);
     let mut out = vec![
@@ -173,10 +197,10 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
     ];
     out.extend(issuer.map(Manifest::Issuer));
     out.extend(certificate.map(Manifest::Certificate));
-    out.push(Manifest::Deployment(workload::deployment(
+    out.push(Manifest::Deployment(Box::new(workload::deployment(
         adapter,
         &config.adapter_config,
-    )));
+    ))));
     out.extend(workload::pod_disruption_budget(adapter).map(Manifest::PodDisruptionBudget));
     out.extend([
         Manifest::Service(network::service(adapter)),
@@ -184,7 +208,6 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
         Manifest::ClusterRoleBinding(rbac::hpa_controller_binding(adapter)),
         Manifest::APIService(network::api_service(adapter)),
     ]);
-    out.extend(app_manifests(config));
     out
 }
 
@@ -194,14 +217,20 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
 /// stack's Prometheus reads every namespace through a ClusterRole
 /// (kube-prometheus-stack, operator).
 pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest> {
-    if !prometheus.facts.namespace_roles {
-        return Vec::new();
-    }
-    let namespaces = || {
-        prometheus
-            .namespaces
-            .iter()
-            .map(|namespace| namespace.as_str())
+    prometheus_access_objects(prometheus).collect()
+}
+
+/// [`prometheus_access`], built one at a time.
+fn prometheus_access_objects(
+    prometheus: &crate::config::Prometheus,
+) -> impl Iterator<Item = Manifest> + '_ {
+    let namespaces = move || {
+        let all = if prometheus.facts.namespace_roles {
+            prometheus.namespaces.as_slice()
+        } else {
+            &[]
+        };
+        all.iter().map(|namespace| namespace.as_str())
     };
     namespaces()
         .map(|namespace| {
@@ -211,36 +240,45 @@ pub fn prometheus_access(prometheus: &crate::config::Prometheus) -> Vec<Manifest
             namespaces()
                 .map(|namespace| Manifest::Role(rbac::prometheus_role(prometheus, namespace))),
         )
-        .collect()
 }
 
 /// What the apps need beyond the adapter: Prometheus' Role items, then
 /// each app's ServiceMonitor and HPA; with the `keda` backend the
 /// TriggerAuthentications, then each app's ServiceMonitor and ScaledObject.
 pub fn app_manifests(config: &Config) -> Vec<Manifest> {
-    let mut out = prometheus_access(&config.prometheus);
+    app_objects(config).collect()
+}
+
+/// [`app_manifests`], built one at a time.
+fn app_objects(config: &Config) -> impl Iterator<Item = Manifest> + '_ {
     let keda = config.backend == Backend::Keda;
-    if keda {
-        out.extend(
-            crate::keda::trigger_authentications(config)
+    let authentications = if keda {
+        crate::keda::trigger_authentications(config)
+    } else {
+        Vec::new()
+    };
+    prometheus_access_objects(&config.prometheus)
+        .chain(
+            authentications
                 .into_iter()
                 .map(Manifest::TriggerAuthentication),
-        );
-    }
-    for app in &config.apps {
-        out.push(match app.monitor {
-            MonitorKind::ServiceMonitor => {
-                Manifest::ServiceMonitor(monitoring::service_monitor(app))
-            }
-            MonitorKind::PodMonitor => Manifest::PodMonitor(monitoring::pod_monitor(app)),
-        });
-        out.push(if keda {
-            Manifest::ScaledObject(crate::keda::scaled_object(config, app))
-        } else {
-            Manifest::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(app))
-        });
-    }
-    out
+        )
+        .chain(config.apps.iter().flat_map(move |app| {
+            let monitor = move || match app.monitor {
+                MonitorKind::ServiceMonitor => {
+                    Manifest::ServiceMonitor(monitoring::service_monitor(app))
+                }
+                MonitorKind::PodMonitor => Manifest::PodMonitor(monitoring::pod_monitor(app)),
+            };
+            let scaler = move || {
+                if keda {
+                    Manifest::ScaledObject(crate::keda::scaled_object(config, app))
+                } else {
+                    Manifest::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(app))
+                }
+            };
+            std::iter::once_with(monitor).chain(std::iter::once_with(scaler))
+        }))
 }
 
 /// The YAML writer's options: multi-line strings (`config.yaml`) as literal
@@ -260,28 +298,75 @@ pub fn to_yaml_document<T: Serialize>(object: &T) -> String {
 
 /// A multi-document YAML stream, documents separated by `---`.
 pub fn to_yaml(manifests: &[Manifest]) -> String {
-    manifests
-        .iter()
-        .map(to_yaml_document)
-        .collect::<Vec<_>>()
-        .join("---\n")
+    let mut out = Vec::new();
+    write_yaml(manifests, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("YAML is UTF-8")
+}
+
+/// Writes `manifests` to `out` as [`to_yaml`] does, one document at a
+/// time: memory holds the object being written and its text, not the
+/// whole stream. Wrap an unbuffered `out` (a file, standard output) in a
+/// [`std::io::BufWriter`].
+pub fn write_yaml<M: std::borrow::Borrow<Manifest>>(
+    manifests: impl IntoIterator<Item = M>,
+    mut out: impl std::io::Write,
+) -> std::io::Result<()> {
+    let options = yaml_options();
+    // One buffer for every document: its capacity is reused.
+    let mut document = String::new();
+    for (index, manifest) in manifests.into_iter().enumerate() {
+        document.clear();
+        if index > 0 {
+            document.push_str("---\n");
+        }
+        serde_saphyr::to_fmt_writer_with_options(&mut document, manifest.borrow(), options.clone())
+            .expect("manifests serialize to YAML");
+        out.write_all(document.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// A `v1` `List` holding the objects, as pretty JSON with a final newline.
 pub fn to_json(manifests: &[Manifest]) -> String {
+    let mut out = Vec::new();
+    write_json(manifests, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes `manifests` to `out` as [`to_json`] does, each item serialized as
+/// it is taken from the iterator. Wrap an unbuffered `out` in a
+/// [`std::io::BufWriter`].
+pub fn write_json<M: std::borrow::Borrow<Manifest>>(
+    manifests: impl IntoIterator<Item = M>,
+    mut out: impl std::io::Write,
+) -> std::io::Result<()> {
+    /// The items, taken once while the list serializes.
+    struct Items<I>(std::cell::RefCell<Option<I>>);
+    impl<M: std::borrow::Borrow<Manifest>, I: Iterator<Item = M>> Serialize for Items<I> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let items = self.0.borrow_mut().take().into_iter().flatten();
+            serializer.collect_seq(items.map(|item| ItemRef(item)))
+        }
+    }
+    /// One item, serialized through its borrow.
+    struct ItemRef<M>(M);
+    impl<M: std::borrow::Borrow<Manifest>> Serialize for ItemRef<M> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.borrow().serialize(serializer)
+        }
+    }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct ObjectList<'a> {
+    struct ObjectList<I> {
         api_version: &'static str,
         kind: &'static str,
-        items: &'a [Manifest],
+        items: I,
     }
     let list = ObjectList {
         api_version: "v1",
         kind: "List",
-        items: manifests,
+        items: Items(std::cell::RefCell::new(Some(manifests.into_iter()))),
     };
-    let mut json = serde_json::to_string_pretty(&list).expect("manifests serialize to JSON");
-    json.push('\n');
-    json
+    serde_json::to_writer_pretty(&mut out, &list)?;
+    out.write_all(b"\n")
 }

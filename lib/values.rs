@@ -949,6 +949,15 @@ impl FromStr for Image {
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ImageError::Whitespace(text.to_owned()));
         }
+        // The hand-written grammar accepts without compiling the regex
+        // (most of a default run's time); the regex classifies refusals.
+        if let Some((name, digest)) = match_image_reference(text) {
+            if name.len() > 255 {
+                return Err(ImageError::NameTooLong(text.to_owned()));
+            }
+            check_digest(text, digest)?;
+            return Ok(Image(text.to_owned()));
+        }
         let Some(captures) = IMAGE_REFERENCE.captures(text) else {
             // `reference.Parse` says so when only case is wrong.
             let name_ok = |name: &str| IMAGE_REFERENCE.is_match(name);
@@ -963,24 +972,139 @@ impl FromStr for Image {
         if captures.get(1).map_or(0, |name| name.len()) > 255 {
             return Err(ImageError::NameTooLong(text.to_owned()));
         }
-        if let Some(digest) = captures.get(3) {
-            // go-digest: only registered algorithms, lower-case hex of their length.
-            let (algorithm, hex) = digest.as_str().split_once(':').unwrap_or_default();
-            let length = match algorithm {
-                "sha256" => 64,
-                "sha384" => 96,
-                "sha512" => 128,
-                _ => 0,
-            };
-            let lower_hex = hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            if hex.len() != length || !lower_hex {
-                return Err(ImageError::Digest(text.to_owned()));
-            }
-        }
+        check_digest(text, captures.get(3).map(|digest| digest.as_str()))?;
         Ok(Image(text.to_owned()))
     }
+}
+
+/// go-digest: only registered algorithms, lower-case hex of their length.
+fn check_digest(text: &str, digest: Option<&str>) -> Result<(), ImageError> {
+    let Some(digest) = digest else {
+        return Ok(());
+    };
+    let (algorithm, hex) = digest.split_once(':').unwrap_or_default();
+    let length = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => 0,
+    };
+    let lower_hex = hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex.len() != length || !lower_hex {
+        return Err(ImageError::Digest(text.to_owned()));
+    }
+    Ok(())
+}
+
+/// [`IMAGE_REFERENCE`] by hand: the name and the digest of `text` when the
+/// grammar accepts it, else `None`. The regex is the oracle of its tests
+/// (`image_matcher_agrees_with_the_regex`).
+fn match_image_reference(text: &str) -> Option<(&str, Option<&str>)> {
+    let (rest, digest) = match text.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (text, None),
+    };
+    if let Some(digest) = digest {
+        let (algorithm, hex) = digest.split_once(':')?;
+        let algorithm_ok = !algorithm.is_empty()
+            && algorithm.split(['-', '_', '+', '.']).all(|part| {
+                part.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        if !algorithm_ok || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+    }
+    // A `:` after the last `/` starts the tag; one before it is a port.
+    let last_slash = rest.rfind('/').map_or(0, |at| at + 1);
+    let (name, tag) = match rest[last_slash..].find(':') {
+        Some(at) => (&rest[..last_slash + at], Some(&rest[last_slash + at + 1..])),
+        None => (rest, None),
+    };
+    if let Some(tag) = tag {
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let ok = tag.len() <= 128
+            && tag.bytes().next().is_some_and(word)
+            && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-');
+        if !ok {
+            return None;
+        }
+    }
+    let components: Vec<&str> = name.split('/').collect();
+    let path_ok = |parts: &[&str]| !parts.is_empty() && parts.iter().all(|c| path_component(c));
+    let valid = path_ok(&components)
+        || (components.len() > 1 && domain(components[0]) && path_ok(&components[1..]));
+    valid.then_some((name, digest))
+}
+
+/// `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`.
+fn path_component(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < bytes.len() && alnum(bytes[i]) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        if i == bytes.len() {
+            return true;
+        }
+        let separator = i;
+        match bytes[i] {
+            b'.' => i += 1,
+            b'_' => {
+                i += if bytes.get(i + 1) == Some(&b'_') {
+                    2
+                } else {
+                    1
+                }
+            }
+            b'-' => {
+                while i < bytes.len() && bytes[i] == b'-' {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
+        debug_assert!(i > separator);
+    }
+}
+
+/// `(?:dc(?:\.dc)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?`, `dc` a domain component.
+fn domain(text: &str) -> bool {
+    let (host, port) = if let Some(inner) = text.strip_prefix('[') {
+        let Some((address, rest)) = inner.split_once(']') else {
+            return false;
+        };
+        if address.is_empty() || !address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+            return false;
+        }
+        match rest.strip_prefix(':') {
+            Some(port) => (None, Some(port)),
+            None if rest.is_empty() => (None, None),
+            None => return false,
+        }
+    } else {
+        match text.split_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(text), None),
+        }
+    };
+    let component = |c: &str| {
+        let b = c.as_bytes();
+        !b.is_empty()
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    };
+    host.is_none_or(|host| host.split('.').all(component))
+        && port.is_none_or(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
 }
 
 string_value!(Image, "image reference");
@@ -1343,6 +1467,94 @@ mod promql_oracle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written image grammar accepts exactly what the regex
+    /// (distribution's own grammar, spelt out) accepts, with the same name
+    /// and digest: on references built from the grammar's pieces, and on
+    /// random strings of its alphabet.
+    #[test]
+    fn image_matcher_agrees_with_the_regex() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let oracle = |text: &str| {
+            IMAGE_REFERENCE.captures(text).map(|captures| {
+                (
+                    captures.get(1).map_or("", |m| m.as_str()).to_owned(),
+                    captures.get(3).map(|m| m.as_str().to_owned()),
+                )
+            })
+        };
+        let check = |text: &str| {
+            let mine = match_image_reference(text)
+                .map(|(name, digest)| (name.to_owned(), digest.map(str::to_owned)));
+            assert_eq!(mine, oracle(text), "{text:?}");
+        };
+        for text in [
+            "nginx",
+            "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0",
+            "localhost:5000/a/b:tag",
+            "[::1]:5000/a",
+            "[::1]/a:t",
+            "a__b/c---d.e_f:T_ag.1-x",
+            "a___b",
+            "a..b",
+            "-a",
+            "a-",
+            "Host.Example:1/x",
+            "host:5000",
+            ":tag",
+            "a:",
+            "a@sha256:0123456789abcdef0123456789abcdef",
+            "a:t@sha256+b.c_d-e:0123456789ABCDEF0123456789abcdef00",
+            "a@1sha:0123456789abcdef0123456789abcdef",
+            "a@@sha256:0123456789abcdef0123456789abcdef",
+            "a/",
+            "/a",
+            "[]/a",
+            "[::1]x/a",
+            &format!("a:{}", "t".repeat(128)),
+            &format!("a:{}", "t".repeat(129)),
+        ] {
+            check(text);
+        }
+        let pieces = prop::collection::vec(
+            prop::sample::select(vec![
+                "a",
+                "z9",
+                "B",
+                "0",
+                ".",
+                "_",
+                "__",
+                "-",
+                "--",
+                "/",
+                ":",
+                "@",
+                "[",
+                "]",
+                "::1",
+                "5000",
+                "sha256",
+                "0123456789abcdef0123456789abcdef",
+                "+",
+                "x.y",
+            ]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat());
+        let mut runner = TestRunner::new(Config {
+            cases: 20_000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&pieces, |text| {
+                check(&text);
+                Ok(())
+            })
+            .unwrap();
+    }
 
     #[test]
     fn names_follow_dns1123() {
