@@ -43,14 +43,25 @@ pub const TRANSFER_HPA_OWNERSHIP: &str = "scaledobject.keda.sh/transfer-hpa-owne
 
 /// The trigger metadata keys KEDA's prometheus scaler reads
 /// (`prometheusMetadata` in pkg/scalers/prometheus_scaler.go and the
-/// `authentication.Config` it embeds, kedacore/keda commit 8b4f083ca).
-/// Any other key is silently ignored by KEDA.
+/// `authentication.Config` it embeds; the cloud round trippers it builds
+/// read `cloud`, `azureManagedPrometheusResourceURL` (azure),
+/// `credentialsFromEnv`, `credentialsFromEnvFile` (gcp) and the `aws*`
+/// keys (aws/aws_common.go); kedacore/keda commit 8b4f083ca). Any other key
+/// is silently ignored by KEDA (its unexpected-parameter check is off
+/// unless `KEDA_CHECK_UNEXPECTED_SCALERS_PARAMS=enabled`).
 pub const PROMETHEUS_METADATA_KEYS: &[&str] = &[
     "activationThreshold",
     "apiKey",
     "authMode",
     "authModes",
+    "awsAccessKeyID",
+    "awsAccessKeyIDFromEnv",
     "awsRegion",
+    "awsSecretAccessKeyFromEnv",
+    "azureManagedPrometheusResourceURL",
+    "cloud",
+    "credentialsFromEnv",
+    "credentialsFromEnvFile",
     "customHeaders",
     "identityOwner",
     "ignoreNullValues",
@@ -64,6 +75,90 @@ pub const PROMETHEUS_METADATA_KEYS: &[&str] = &[
     "timeout",
     "unsafeSsl",
 ];
+
+/// The metadata keys the prometheus scaler requires (no `optional` or
+/// `default` in their `keda:` tags): without one, KEDA refuses the trigger.
+pub const PROMETHEUS_REQUIRED_KEYS: &[&str] = &["serverAddress", "query", "threshold"];
+
+/// The TriggerAuthentication parameters the prometheus scaler reads
+/// (`order=authParams` in pkg/scalers/authentication/authentication_types.go
+/// and aws/aws_common.go, gcp/gcp_common.go; commit 8b4f083ca).
+pub const PROMETHEUS_AUTH_PARAMS: &[&str] = &[
+    "GoogleApplicationCredentials",
+    "apiKey",
+    "authMode",
+    "authModes",
+    "awsAccessKeyID",
+    "awsAccessKeyId",
+    "awsRegion",
+    "awsRoleArn",
+    "awsSecretAccessKey",
+    "awsSessionToken",
+    "bearerToken",
+    "ca",
+    "cert",
+    "clientID",
+    "clientSecret",
+    "customAuthHeader",
+    "customAuthValue",
+    "endpointParams",
+    "key",
+    "keyParamName",
+    "method",
+    "oauthTokenURI",
+    "password",
+    "scope",
+    "scopes",
+    "token",
+    "username",
+];
+
+/// The annotation by which an HPA opts out of KEDA's admission check
+/// (`validations.keda.sh/hpa-ownership: "false"`,
+/// apis/keda/v1alpha1/scaledobject_types.go): the webhook then lets a
+/// ScaledObject scale the same workload, and the two HPAs fight.
+pub const HPA_OWNERSHIP_VALIDATION: &str = "validations.keda.sh/hpa-ownership";
+
+/// The name of the HPA KEDA creates for a ScaledObject without
+/// `advanced.horizontalPodAutoscalerConfig.name` (`keda-hpa-<name>`,
+/// controllers/keda/hpa.go `getHPAName`).
+pub fn default_hpa_name(scaled_object: &str) -> String {
+    format!("keda-hpa-{scaled_object}")
+}
+
+/// `minReplicas` of the HPA KEDA creates: `minReplicaCount` when above 0,
+/// else 1 (`GetHPAMinReplicas`, apis/keda/v1alpha1/scaledobject_types.go;
+/// below it KEDA itself scales between 0 and 1).
+pub fn hpa_min_replicas(min_replica_count: Option<i64>) -> i64 {
+    min_replica_count.filter(|&min| min > 0).unwrap_or(1)
+}
+
+/// `maxReplicas` of the HPA KEDA creates: `maxReplicaCount`, else 100
+/// (`GetHPAMaxReplicas`).
+pub fn hpa_max_replicas(max_replica_count: Option<i64>) -> i64 {
+    max_replica_count.unwrap_or(100)
+}
+
+/// KEDA's `pollingInterval` default in seconds (30).
+pub const DEFAULT_POLLING_INTERVAL_SECONDS: u64 = 30;
+
+/// A float as KEDA turns it into a quantity for the HPA
+/// (`quantityFromFloat64` in pkg/scalers/scaler.go:
+/// `resource.MustParse(fmt.Sprintf("%.3f", value))`; NaN, infinities and
+/// negative values become 0), in thousandths: the metric's value and the
+/// `threshold` alike.
+pub fn milli_quantity(value: f64) -> i64 {
+    if !value.is_finite() || value < 0.0 {
+        return 0;
+    }
+    // Go's %.3f and Rust's {:.3} both round the exact binary value to
+    // nearest, ties to even; the text then parses back exactly.
+    let text = format!("{value:.3}");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, "0"));
+    let whole: i64 = whole.parse().unwrap_or(i64::MAX / 1000);
+    let fraction: i64 = format!("{fraction:0<3}")[..3].parse().unwrap_or(0);
+    whole.saturating_mul(1000).saturating_add(fraction)
+}
 
 /// A KEDA ScaledObject, with only the fields emitted.
 #[derive(Clone, Debug, PartialEq)]

@@ -1680,3 +1680,536 @@ fn monitor_not_selected_negative() {
         lines(&findings)
     );
 }
+
+// ------------------------------------------------------------------- KEDA
+
+/// A hand-written ScaledObject as KEDA's docs write one, safe settings:
+/// one sample, per-second threshold, ignoreNullValues false, a fallback.
+const KEDA_SO: &str = r#"apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: api
+  namespace: shop
+spec:
+  scaleTargetRef:
+    name: api
+  minReplicaCount: 2
+  maxReplicaCount: 10
+  fallback:
+    failureThreshold: 3
+    replicas: 10
+  triggers:
+  - type: prometheus
+    metadata:
+      serverAddress: http://prometheus-k8s.monitoring.svc:9090
+      query: sum(rate(http_requests_total{namespace="shop",service="api"}[2m]))
+      threshold: "10"
+      ignoreNullValues: "false"
+"#;
+
+const KEDA_QUERY: &str = r#"sum(rate(http_requests_total{namespace="shop",service="api"}[2m]))"#;
+
+/// KEDA_SO with its query replaced (YAML single-quoted).
+fn keda_with_query(query: &str) -> String {
+    KEDA_SO.replace(KEDA_QUERY, &format!("'{}'", query.replace('\'', "''")))
+}
+
+/// KEDA_SO with `line` (in the metadata) replaced by `by`.
+fn keda_with(line: &str, by: &str) -> String {
+    assert!(KEDA_SO.contains(line), "{line}");
+    KEDA_SO.replace(line, by)
+}
+
+fn only(findings: &[Finding], id: &str) -> Vec<Finding> {
+    findings.iter().filter(|f| f.id == id).cloned().collect()
+}
+
+#[test]
+fn keda_clean_fixture_is_clean() {
+    assert_clean(&lint(KEDA_SO));
+}
+
+#[test]
+fn keda_query() {
+    for (query, says) in [
+        ("rate(http_requests_total[2m])", "no outer aggregation"),
+        (
+            "sum(rate(http_requests_total[2m])) by (pod)",
+            "grouped by (pod)",
+        ),
+        (
+            "sum without (pod) (rate(http_requests_total[2m]))",
+            "no outer aggregation",
+        ),
+        ("http_requests_total[1m]", "range vector"),
+        ("scalar(sum(http_requests_total))", "scalar"),
+        ("sum(rate(http_requests_total[2m])", "Prometheus refuses"),
+        (
+            "histogram_quantile(0.9, sum(rate(x_bucket[2m])) by (le, pod))",
+            "(pod)",
+        ),
+    ] {
+        let findings = only(&lint(&keda_with_query(query)), "keda-query");
+        assert_eq!(findings.len(), 1, "{query}: {}", lines(&findings));
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert_eq!(findings[0].field, "spec.triggers[0].metadata.query");
+        assert!(
+            findings[0].message.contains(says),
+            "{query}: {}",
+            findings[0]
+        );
+    }
+}
+
+#[test]
+fn keda_query_negative() {
+    for query in [
+        "sum(rate(http_requests_total[2m]))",
+        "sum(rate(a[2m])) / sum(rate(b[2m]))",
+        "sum(rate(a[2m])) or vector(0)",
+        "histogram_quantile(0.9, sum(rate(x_bucket[2m])) by (le))",
+        "max(sum(rate(a[2m])) by (pod))",
+        "vector(1)",
+    ] {
+        assert!(
+            only(&lint(&keda_with_query(query)), "keda-query").is_empty(),
+            "{query}"
+        );
+    }
+    // Not a prometheus trigger: not read.
+    let cron = KEDA_SO.replace("type: prometheus", "type: cron");
+    assert!(only(&lint(&cron), "keda-query").is_empty());
+}
+
+#[test]
+fn keda_threshold_unit() {
+    // The trigger's name says per minute, rate() gives per second.
+    let named = KEDA_SO.replace(
+        "  - type: prometheus\n",
+        "  - type: prometheus\n    name: http_requests_per_minute\n",
+    );
+    let findings = only(&lint(&named), "keda-threshold-unit");
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert!(
+        findings[0].message.contains("factor of 60"),
+        "{}",
+        findings[0]
+    );
+    assert_eq!(findings[0].severity, Severity::Warning);
+    // The adopted HPA was written per minute.
+    let adopted = format!(
+        "{}---\n{}",
+        keda_adopting("api"),
+        hpa("api", "api", "http_requests_per_minute")
+    );
+    let findings = only(&lint(&adopted), "keda-threshold-unit");
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert!(findings[0]
+        .message
+        .contains("adopted HorizontalPodAutoscaler shop/api"));
+    // A per-minute query (x60) under a per-second name.
+    let named = keda_with_query("sum(rate(http_requests_total[2m])) * 60").replace(
+        "  - type: prometheus\n",
+        "  - type: prometheus\n    name: rps\n",
+    );
+    assert_eq!(only(&lint(&named), "keda-threshold-unit").len(), 1);
+}
+
+#[test]
+fn keda_threshold_unit_negative() {
+    for (name, query) in [
+        ("http_requests_per_second", KEDA_QUERY),
+        (
+            "http_requests_per_minute",
+            "sum(rate(http_requests_total[2m])) * 60",
+        ),
+        (
+            "requests_per_minute",
+            "sum(increase(http_requests_total[1m]))",
+        ),
+        ("queue_depth", KEDA_QUERY),
+    ] {
+        let text = keda_with_query(query).replace(
+            "  - type: prometheus\n",
+            &format!("  - type: prometheus\n    name: {name}\n"),
+        );
+        assert!(
+            only(&lint(&text), "keda-threshold-unit").is_empty(),
+            "{name} {query}"
+        );
+    }
+}
+
+#[test]
+fn keda_ignore_null_values() {
+    for (text, field) in [
+        (
+            keda_with("      ignoreNullValues: \"false\"\n", ""),
+            "spec.triggers[0].metadata",
+        ),
+        (
+            keda_with("ignoreNullValues: \"false\"", "ignoreNullValues: \"True\""),
+            "spec.triggers[0].metadata.ignoreNullValues",
+        ),
+    ] {
+        let findings = only(&lint(&text), "keda-ignore-null-values");
+        assert_eq!(findings.len(), 1, "{}", lines(&findings));
+        assert_eq!(findings[0].field, field);
+        assert!(findings[0].message.contains("minimum"), "{}", findings[0]);
+    }
+}
+
+#[test]
+fn keda_ignore_null_values_negative() {
+    // Not a rate query: an empty answer may well mean an empty queue.
+    let gauge =
+        keda_with_query("sum(queue_depth)").replace("      ignoreNullValues: \"false\"\n", "");
+    assert!(only(&lint(&gauge), "keda-ignore-null-values").is_empty());
+    for value in ["false", "0", "F"] {
+        let text = keda_with(
+            "ignoreNullValues: \"false\"",
+            &format!("ignoreNullValues: \"{value}\""),
+        );
+        assert!(
+            only(&lint(&text), "keda-ignore-null-values").is_empty(),
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn keda_metadata_keys() {
+    let cases = [
+        // A typo: KEDA ignores it and keeps its default (true).
+        (
+            keda_with("ignoreNullValues:", "ignoreNullValue:"),
+            Severity::Warning,
+            "did you mean `ignoreNullValues`",
+        ),
+        (
+            keda_with("      threshold: \"10\"\n", "      treshold: \"10\"\n"),
+            Severity::Error,
+            "no `threshold`",
+        ),
+        (
+            keda_with("threshold: \"10\"", "threshold: 500m"),
+            Severity::Error,
+            "not a number",
+        ),
+        (
+            keda_with("threshold: \"10\"", "threshold: \"0.0004\""),
+            Severity::Error,
+            "must be positive",
+        ),
+        (
+            keda_with("threshold: \"10\"", "threshold: 10"),
+            Severity::Error,
+            "not a string",
+        ),
+        (
+            keda_with("ignoreNullValues: \"false\"", "ignoreNullValues: \"no\""),
+            Severity::Error,
+            "not a boolean",
+        ),
+        (
+            keda_with(
+                "      ignoreNullValues",
+                "      metricName: http_requests_total\n      ignoreNullValues",
+            ),
+            Severity::Warning,
+            "KEDA 2.12",
+        ),
+    ];
+    for (text, severity, says) in cases {
+        let findings = only(&lint(&text), "keda-metadata-keys");
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.severity == severity && f.message.contains(says)),
+            "{says}: {}",
+            lines(&findings)
+        );
+    }
+    // A TriggerAuthentication parameter the scaler does not read.
+    let auth = format!(
+        "{}    authenticationRef:\n      name: prom\n---\napiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: prom\n  namespace: shop\nspec:\n  secretTargetRef:\n  - parameter: bearer\n    name: prom\n    key: token\n",
+        KEDA_SO
+    );
+    let findings = only(&lint(&auth), "keda-metadata-keys");
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert_eq!(findings[0].object, "TriggerAuthentication shop/prom");
+    assert!(
+        findings[0].message.contains("did you mean `bearerToken`"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn keda_metadata_keys_negative() {
+    let text = keda_with(
+        "      ignoreNullValues",
+        "      activationThreshold: \"0.5\"\n      unsafeSsl: \"true\"\n      customHeaders: X-Scope-OrgID=a\n      timeout: \"1000\"\n      ignoreNullValues",
+    );
+    assert_clean(&lint(&text));
+    let auth = format!(
+        "{}    authenticationRef:\n      name: prom\n---\napiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: prom\n  namespace: shop\nspec:\n  secretTargetRef:\n  - parameter: bearerToken\n    name: prom\n    key: token\n  - parameter: ca\n    name: prom\n    key: ca.crt\n",
+        KEDA_SO.replace("      ignoreNullValues", "      authModes: bearer\n      ignoreNullValues")
+    );
+    assert_clean(&lint(&auth));
+    // KEDA v1 read other keys (metricName was required then).
+    let v1 = KEDA_SO
+        .replace("keda.sh/v1alpha1", "keda.k8s.io/v1alpha1")
+        .replace(
+            "      ignoreNullValues",
+            "      metricName: x\n      ignoreNullValues",
+        );
+    assert!(only(&lint(&v1), "keda-metadata-keys").is_empty());
+}
+
+#[test]
+fn keda_rate_window() {
+    let findings = only(
+        &lint(&keda_with_query("sum(rate(x[45s]))")),
+        "keda-rate-window",
+    );
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert_eq!(findings[0].severity, Severity::Error);
+    let findings = only(
+        &lint(&keda_with_query("sum(irate(x[1m]))")),
+        "keda-rate-window",
+    );
+    assert_eq!(findings[0].severity, Severity::Warning);
+    // The ServiceMonitor's interval counts.
+    let monitored = format!(
+        "{}---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {{name: api, namespace: shop}}\nspec:\n  endpoints:\n  - port: http\n    interval: 1m\n",
+        KEDA_SO
+    );
+    let findings = only(&lint(&monitored), "keda-rate-window");
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert!(findings[0]
+        .message
+        .contains("1m of ServiceMonitor shop/api"));
+}
+
+#[test]
+fn keda_rate_window_negative() {
+    assert!(only(
+        &lint(&keda_with_query("sum(rate(x[2m]))")),
+        "keda-rate-window"
+    )
+    .is_empty());
+    let fast = LintOptions {
+        scrape_interval: Some("15s".parse().unwrap()),
+        ..Default::default()
+    };
+    assert!(only(
+        &lint_with(&keda_with_query("sum(rate(x[1m]))"), &fast),
+        "keda-rate-window"
+    )
+    .is_empty());
+}
+
+/// KEDA_SO adopting the HPA `name`.
+fn keda_adopting(name: &str) -> String {
+    KEDA_SO
+        .replace(
+            "  namespace: shop\nspec:\n",
+            &format!(
+                "  namespace: shop\n  annotations:\n    scaledobject.keda.sh/transfer-hpa-ownership: \"true\"\nspec:\n  advanced:\n    horizontalPodAutoscalerConfig:\n      name: {name}\n"
+            ),
+        )
+}
+
+fn hpa(name: &str, deployment: &str, metric: &str) -> String {
+    format!(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: {deployment}\n  minReplicas: 2\n  maxReplicas: 10\n  metrics:\n  - type: Pods\n    pods:\n      metric:\n        name: {metric}\n      target:\n        type: AverageValue\n        averageValue: \"10\"\n"
+    )
+}
+
+#[test]
+fn keda_hpa_conflict() {
+    let hpa = hpa("api", "api", "http_requests_per_second");
+    for (scaled, says) in [
+        (KEDA_SO.to_owned(), "second HPA `keda-hpa-api`"),
+        // The annotation without the name.
+        (
+            keda_adopting("api-hpa"),
+            "horizontalPodAutoscalerConfig.name is `api-hpa`, not `api`",
+        ),
+        // The name without the annotation.
+        (
+            keda_adopting("api").replace(
+                "  annotations:\n    scaledobject.keda.sh/transfer-hpa-ownership: \"true\"\n",
+                "",
+            ),
+            "without the transfer-hpa-ownership annotation",
+        ),
+    ] {
+        let findings = only(&lint(&format!("{scaled}---\n{hpa}")), "keda-hpa-conflict");
+        assert_eq!(findings.len(), 1, "{}", lines(&findings));
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert_eq!(findings[0].object, "ScaledObject shop/api");
+        assert!(findings[0].message.contains(says), "{}", findings[0]);
+    }
+    // An HPA that opts out of KEDA's webhook still fights.
+    let opted = hpa.replace(
+        "  namespace: shop\nspec:",
+        "  namespace: shop\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\nspec:",
+    );
+    let findings = only(
+        &lint(&format!("{KEDA_SO}---\n{opted}")),
+        "keda-hpa-conflict",
+    );
+    assert!(
+        findings[0].message.contains("opts out"),
+        "{}",
+        lines(&findings)
+    );
+    // Two ScaledObjects on one Deployment; two naming one HPA.
+    let second = KEDA_SO.replace("  name: api\n  namespace", "  name: api-2\n  namespace");
+    let findings = only(
+        &lint(&format!("{KEDA_SO}---\n{second}")),
+        "keda-hpa-conflict",
+    );
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert_eq!(findings[0].object, "ScaledObject shop/api-2");
+    let other = keda_adopting("shared")
+        .replace("  name: api\n  namespace", "  name: web\n  namespace")
+        .replace(
+            "scaleTargetRef:\n    name: api",
+            "scaleTargetRef:\n    name: web",
+        );
+    let findings = only(
+        &lint(&format!("{}---\n{other}", keda_adopting("shared"))),
+        "keda-hpa-conflict",
+    );
+    assert_eq!(findings.len(), 1, "{}", lines(&findings));
+    assert!(findings[0].message.contains("both name their HPA `shared`"));
+}
+
+#[test]
+fn keda_hpa_conflict_negative() {
+    let hpa_api = hpa("api", "api", "http_requests_per_second");
+    // Adopted: the name and the annotation.
+    assert!(only(
+        &lint(&format!("{}---\n{hpa_api}", keda_adopting("api"))),
+        "keda-hpa-conflict"
+    )
+    .is_empty());
+    // KEDA's own HPA (owned by the ScaledObject).
+    let owned = hpa("keda-hpa-api", "api", "s0-prometheus").replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  ownerReferences:\n  - apiVersion: keda.sh/v1alpha1\n    kind: ScaledObject\n    name: api\n    uid: x\n",
+    );
+    assert!(only(
+        &lint(&format!("{KEDA_SO}---\n{owned}")),
+        "keda-hpa-conflict"
+    )
+    .is_empty());
+    // Another Deployment, another namespace, another kind.
+    for other in [
+        hpa("web", "web", "x"),
+        hpa("api", "api", "x").replace("namespace: shop", "namespace: other"),
+        hpa("api", "api", "x").replace("kind: Deployment", "kind: StatefulSet"),
+    ] {
+        assert!(
+            only(
+                &lint(&format!("{KEDA_SO}---\n{other}")),
+                "keda-hpa-conflict"
+            )
+            .is_empty(),
+            "{other}"
+        );
+    }
+}
+
+const KEDA_API_SERVICE: &str = "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: v1beta1.external.metrics.k8s.io\nspec:\n  group: external.metrics.k8s.io\n  version: v1beta1\n  groupPriorityMinimum: 100\n  versionPriority: 100\n  service:\n    name: keda-operator-metrics-apiserver\n    namespace: keda\n";
+
+#[test]
+fn keda_external_provider() {
+    let adapter = KEDA_API_SERVICE
+        .replace("keda-operator-metrics-apiserver", "prometheus-adapter")
+        .replace("namespace: keda", "namespace: monitoring");
+    for text in [
+        format!("{KEDA_SO}---\n{adapter}"),
+        format!("{KEDA_API_SERVICE}---\n{adapter}"),
+    ] {
+        let findings = only(&lint(&text), "keda-external-provider");
+        assert_eq!(findings.len(), 1, "{}", lines(&findings));
+        assert_eq!(
+            findings[0].object,
+            "APIService v1beta1.external.metrics.k8s.io"
+        );
+        assert!(findings[0]
+            .message
+            .contains("Service monitoring/prometheus-adapter"));
+    }
+}
+
+#[test]
+fn keda_external_provider_negative() {
+    let adapter = KEDA_API_SERVICE
+        .replace("keda-operator-metrics-apiserver", "prometheus-adapter")
+        .replace("namespace: keda", "namespace: monitoring");
+    // The adapter alone; KEDA alone; the adapter's custom metrics next to KEDA.
+    assert!(only(&lint(&adapter), "keda-external-provider").is_empty());
+    assert!(only(
+        &lint(&format!("{KEDA_SO}---\n{KEDA_API_SERVICE}")),
+        "keda-external-provider"
+    )
+    .is_empty());
+    let custom = adapter
+        .replace(
+            "v1beta1.external.metrics.k8s.io",
+            "v1beta1.custom.metrics.k8s.io",
+        )
+        .replace(
+            "group: external.metrics.k8s.io",
+            "group: custom.metrics.k8s.io",
+        );
+    assert!(only(
+        &lint(&format!("{KEDA_SO}---\n{custom}")),
+        "keda-external-provider"
+    )
+    .is_empty());
+}
+
+/// `--backend keda` output of every spec fixture lints clean; the guide's
+/// documented preset keeps its `[20s]` window on either backend, and lint
+/// says so on both (rate-window, keda-rate-window) and nothing else.
+#[test]
+fn keda_backend_output_lints_clean() {
+    use custom_metrics_manifests::{config, spec::Backend};
+    let mut specs: Vec<_> = std::fs::read_dir(Path::new(ROOT).join("fixtures/specs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    specs.push(Path::new(ROOT).join("examples/fastapi/spec.yaml"));
+    specs.sort();
+    let mut linted = 0;
+    for path in specs {
+        let keda = config::load_with(Some(&path), None, Some(Backend::Keda)).unwrap();
+        let adapter = config::load_with(Some(&path), None, Some(Backend::Adapter)).unwrap();
+        let findings: Vec<Finding> =
+            custom_metrics_manifests::lint::lint_config(&keda, &LintOptions::default())
+                .into_iter()
+                .filter(|f| f.severity != Severity::Info)
+                .collect();
+        let adapter_window =
+            custom_metrics_manifests::lint::lint_config(&adapter, &LintOptions::default())
+                .iter()
+                .any(|f| f.id == "rate-window");
+        let unexplained: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| !(f.id == "keda-rate-window" && adapter_window))
+            .collect();
+        assert!(
+            unexplained.is_empty(),
+            "{}: {unexplained:?}",
+            path.display()
+        );
+        linted += usize::from(!keda.apps.is_empty());
+    }
+    assert!(linted >= 5, "only {linted} specs with apps");
+}

@@ -94,6 +94,20 @@ pub enum Check {
     NotAnObject,
     /// A ServiceMonitor/PodMonitor no Prometheus in the input selects.
     MonitorNotSelected,
+    /// A KEDA prometheus trigger query that is not one sample.
+    KedaQuery,
+    /// A KEDA threshold in another unit than its query.
+    KedaThresholdUnit,
+    /// `ignoreNullValues` true on a KEDA rate query.
+    KedaIgnoreNullValues,
+    /// Trigger metadata KEDA's prometheus scaler does not read or refuses.
+    KedaMetadataKeys,
+    /// A KEDA query's rate window against the scrape interval.
+    KedaRateWindow,
+    /// An HPA and a ScaledObject (or two ScaledObjects) on one workload.
+    KedaHpaConflict,
+    /// Another provider of external.metrics.k8s.io next to KEDA.
+    KedaExternalProvider,
 }
 
 /// A catalogue row.
@@ -129,7 +143,7 @@ const fn info(
 
 impl Check {
     /// Every check, in catalogue order.
-    pub const ALL: [Check; 24] = [
+    pub const ALL: [Check; 31] = [
         Check::PromqlParse,
         Check::QueryTemplate,
         Check::RateWindow,
@@ -154,6 +168,13 @@ impl Check {
         Check::PrometheusUrl,
         Check::NotAnObject,
         Check::MonitorNotSelected,
+        Check::KedaQuery,
+        Check::KedaThresholdUnit,
+        Check::KedaIgnoreNullValues,
+        Check::KedaMetadataKeys,
+        Check::KedaRateWindow,
+        Check::KedaHpaConflict,
+        Check::KedaExternalProvider,
     ];
 
     /// The catalogue row.
@@ -327,6 +348,55 @@ impl Check {
                 "a ServiceMonitor/PodMonitor that no Prometheus resource in the input selects (its monitor selector, nil = none; its namespace selector, nil = own namespace only)",
                 "label the monitor as the Prometheus' selector asks (kube-prometheus-stack: release: <release>; gen-manifests: prometheus.stack and prometheus.release), or widen the selector",
                 "https://github.com/prometheus-community/helm-charts/issues/1631",
+            ),
+            Check::KedaQuery => info(
+                "keda-query",
+                Error,
+                "a KEDA prometheus trigger query that Prometheus refuses, or that can return more than one sample (no outer aggregation to one series), a scalar or a range vector: KEDA fails the poll",
+                "aggregate the whole query to one series, such as sum(rate(http_requests_total{...}[2m]))",
+                "https://github.com/kedacore/keda/issues/5514",
+            ),
+            Check::KedaThresholdUnit => info(
+                "keda-threshold-unit",
+                Warning,
+                "a KEDA threshold meant per minute/hour (trigger name, metricName or the adopted HPA's metric says so) on a per-second rate() query, or the reverse",
+                "write the threshold in the query's unit, or multiply the rate by 60",
+                "https://github.com/kubernetes-sigs/prometheus-adapter/blob/master/docs/config-walkthrough.md",
+            ),
+            Check::KedaIgnoreNullValues => info(
+                "keda-ignore-null-values",
+                Warning,
+                "a KEDA rate() query with ignoreNullValues left true (KEDA's default): a Prometheus outage reads as 0 and scales the workload to its minimum",
+                "set ignoreNullValues: \"false\" and a fallback",
+                "https://github.com/kedacore/keda/issues/3065",
+            ),
+            Check::KedaMetadataKeys => info(
+                "keda-metadata-keys",
+                Error,
+                "trigger metadata keys KEDA's prometheus scaler does not read (warning: typos are ignored silently), required keys missing or values it refuses (error), TriggerAuthentication parameters it does not read",
+                "use only the keys pkg/scalers/prometheus_scaler.go reads; threshold a decimal above 0",
+                "https://github.com/kedacore/keda/issues/5857",
+            ),
+            Check::KedaRateWindow => info(
+                "keda-rate-window",
+                Error,
+                "a KEDA query's rate/irate/increase window under 2 x the scrape interval (error: no data) or 4 x (warning: gaps)",
+                "use a window of at least 4 scrape intervals, such as [2m] at a 30s scrape",
+                "https://github.com/kedacore/keda/issues/5487",
+            ),
+            Check::KedaHpaConflict => info(
+                "keda-hpa-conflict",
+                Error,
+                "an HPA and a ScaledObject (or two ScaledObjects) on one workload without adoption (advanced.horizontalPodAutoscalerConfig.name + transfer-hpa-ownership): two HPAs fight",
+                "adopt the HPA: horizontalPodAutoscalerConfig.name and scaledobject.keda.sh/transfer-hpa-ownership: \"true\"",
+                "https://github.com/fluxcd/flagger/issues/1646",
+            ),
+            Check::KedaExternalProvider => info(
+                "keda-external-provider",
+                Error,
+                "an APIService for external.metrics.k8s.io that is not KEDA's, next to KEDA: one provider per API group",
+                "serve external metrics from KEDA only; delete the adapter's external APIService and externalRules",
+                "https://github.com/kedacore/keda/issues/470",
             ),
         }
     }

@@ -3,8 +3,11 @@
 //! refuses, rate windows too short for the scrape interval, metric names
 //! that lie about their unit, HPAs asking for metrics no rule serves,
 //! adapter flags and images that crash or are abandoned, TLS and Pod
-//! Security settings, kube-prometheus' RBAC and NetworkPolicy, and names
-//! that collide with kube-prometheus' own adapter.
+//! Security settings, kube-prometheus' RBAC and NetworkPolicy, names
+//! that collide with kube-prometheus' own adapter, and KEDA's
+//! ScaledObjects: one-sample queries, units, `ignoreNullValues`, metadata
+//! keys, rate windows, two autoscalers on one workload, two providers of
+//! external metrics.
 //!
 //! The input is plain values (`serde_json::Value`), not typed objects, so
 //! the same checks read this crate's output, Helm-rendered bundles and
@@ -44,6 +47,7 @@ use crate::values::Duration;
 mod adapter;
 mod catalogue;
 mod cluster;
+mod keda;
 mod model;
 mod selectors;
 use crate::promql;
@@ -284,6 +288,7 @@ pub fn lint_documents(docs: &[(String, Value)], options: &LintOptions) -> Vec<Fi
     cluster::check_network_policies(&objects, &pods, options.stack, &mut lint);
     cluster::check_names(&objects, options.stack, &mut lint);
     selectors::check_monitor_selection(&objects, &mut lint);
+    keda::check(&objects, &scrape, &mut lint);
     for object in &objects {
         cluster::check_api_service(object, &mut lint);
     }
