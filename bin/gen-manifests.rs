@@ -220,6 +220,13 @@ struct SimulateArgs {
     /// seconds above --capacity (else fewest seconds above capacity).
     #[arg(long, value_name = "N", default_value_t = 60)]
     max_overload_seconds: u64,
+    /// Keda backend: the trigger's useCachedMetrics, so the HPA reads the
+    /// value of KEDA's last poll instead of a fresh query.
+    #[arg(long)]
+    keda_cached_metrics: bool,
+    /// Keda backend, with --keda-cached-metrics: KEDA's pollingInterval.
+    #[arg(long, value_name = "DURATION")]
+    keda_polling_interval: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -715,6 +722,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 sweep: args.sweep,
                 max_overload_seconds: args.max_overload_seconds,
+                keda_cached_metrics: args.keda_cached_metrics,
+                keda_polling_interval: args.keda_polling_interval,
             };
             // One run's JSON series is streamed: it grows with the trace.
             let report = simulate::execute_report(&config, &request)?;

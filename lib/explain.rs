@@ -44,6 +44,65 @@ pub struct Explanation {
     /// example namespace and two example pods, for parse checks by other
     /// tools (`promtool`).
     pub example_queries: Vec<ExampleQuery>,
+    /// On the `keda` backend: per app, what KEDA asks and what it implies
+    /// (empty, and absent from JSON, on the adapter backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keda: Option<Vec<KedaAppExplanation>>,
+}
+
+/// One app's ScaledObject: the exact query KEDA's prometheus scaler sends
+/// and how the HPA KEDA makes reads its answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct KedaAppExplanation {
+    /// App name (and the ScaledObject's).
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Scaled Deployment.
+    pub deployment: String,
+    /// `serverAddress`: KEDA sends `GET <it>/api/v1/query?query=...`.
+    pub server_address: String,
+    /// The trigger's `query`, exactly as KEDA sends it.
+    pub query: String,
+    /// The trigger's `threshold`, as written.
+    pub threshold: String,
+    /// The HPA's `averageValue` target: the threshold as KEDA rounds it
+    /// (`%.3f`), in thousandths.
+    pub threshold_milli: i64,
+    /// The external metric the HPA reads (`s0-prometheus`).
+    pub metric: String,
+    /// The HPA's bounds as KEDA writes them (`GetHPAMinReplicas`: at least 1).
+    pub min_replicas: i64,
+    /// `maxReplicaCount` (KEDA's default 100).
+    pub max_replicas: i64,
+    /// KEDA's `pollingInterval` in seconds.
+    pub polling_interval_seconds: u64,
+    /// `ignoreNullValues` as KEDA reads it.
+    pub ignore_null_values: bool,
+    /// Failed polls before the fallback.
+    pub failure_threshold: Option<u32>,
+    /// Replicas during the fallback.
+    pub fallback_replicas: Option<u32>,
+    /// What a live Prometheus answered.
+    pub live: Option<KedaLive>,
+}
+
+/// What Prometheus answered KEDA's query, and the replicas it implies.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct KedaLive {
+    /// The sample's value as Prometheus wrote it, if there was one.
+    pub value: Option<String>,
+    /// The value KEDA hands the HPA, in thousandths (`%.3f`; NaN,
+    /// infinities and negative values are 0).
+    pub value_milli: Option<i64>,
+    /// The value KEDA hands the HPA, as a decimal.
+    pub value_shown: Option<String>,
+    /// `ceil(value / threshold)`, before the bounds.
+    pub raw_replicas: Option<i64>,
+    /// The replica count the HPA aims for, within its bounds.
+    pub replicas: Option<i64>,
+    /// Why KEDA would fail the poll, or what else is off.
+    pub problems: Vec<String>,
 }
 
 impl Explanation {
@@ -51,7 +110,12 @@ impl Explanation {
     /// has no series or no value for its pods, so the HPA gets nothing.
     /// `false` without a Prometheus to ask.
     pub fn metric_missing(&self) -> bool {
-        self.apps.iter().any(|app| {
+        let keda = self.keda.iter().flatten().any(|app| {
+            app.live
+                .as_ref()
+                .is_some_and(|live| live.value_milli.is_none())
+        });
+        keda || self.apps.iter().any(|app| {
             app.live
                 .as_ref()
                 .is_some_and(|live| !live.problems.is_empty() || live.values.is_empty())
@@ -166,19 +230,143 @@ pub fn explain(config: &Config, prometheus: Option<&Prometheus>) -> Explanation 
                 .collect(),
         })
         .collect();
-    let apps = config
-        .apps
+    // On the keda backend no adapter asks for pods: KEDA's query is `keda`.
+    let adapter_apps = match config.backend {
+        crate::spec::Backend::Adapter => config.apps.as_slice(),
+        crate::spec::Backend::Keda => &[],
+    };
+    let apps = adapter_apps
         .iter()
         .filter_map(|app| {
             let serving = served.iter().find(|s| s.name == app.metric)?;
             Some(explain_app(config, app, serving, prometheus))
         })
         .collect();
+    let keda = (config.backend == crate::spec::Backend::Keda).then(|| {
+        config
+            .apps
+            .iter()
+            .map(|app| explain_keda_app(config, app, prometheus))
+            .collect()
+    });
     Explanation {
         prometheus: prometheus.map(|p| p.url().to_owned()),
         rules,
         apps,
         example_queries: example_queries(config),
+        keda,
+    }
+}
+
+/// A thousandths count as a decimal: `12346` -> `12.346`, `500` -> `0.5`.
+fn milli_text(milli: i64) -> String {
+    let sign = if milli < 0 { "-" } else { "" };
+    let (whole, fraction) = (milli.unsigned_abs() / 1000, milli.unsigned_abs() % 1000);
+    if fraction == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let digits = format!("{fraction:03}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+/// What KEDA asks for `app` (read from the ScaledObject the keda backend
+/// writes) and, with `prometheus`, what the answer implies: KEDA's
+/// External AverageValue path, `ceil(value / threshold)` within the HPA's
+/// bounds, both numbers rounded to thousandths as KEDA does.
+pub fn explain_keda_app(
+    config: &Config,
+    app: &crate::config::App,
+    prometheus: Option<&Prometheus>,
+) -> KedaAppExplanation {
+    let scaled = crate::keda::scaled_object(config, app);
+    let trigger = &scaled.spec.triggers[0];
+    let meta = |key: &str| trigger.metadata.get(key).cloned().unwrap_or_default();
+    let threshold = meta("threshold");
+    let threshold_milli = threshold
+        .parse::<f64>()
+        .map_or(0, crate::keda::milli_quantity);
+    let ignore_null_values = !matches!(
+        meta("ignoreNullValues").as_str(),
+        "0" | "f" | "F" | "FALSE" | "false" | "False"
+    );
+    let min_replicas =
+        crate::keda::hpa_min_replicas(Some(i64::from(scaled.spec.min_replica_count)));
+    let max_replicas =
+        crate::keda::hpa_max_replicas(Some(i64::from(scaled.spec.max_replica_count)));
+    let fallback = scaled.spec.fallback.as_ref();
+    let query = meta("query");
+    let live = prometheus.map(|prometheus| {
+        let mut live = KedaLive::default();
+        let failing = |why: String| {
+            format!(
+                "{why}: KEDA fails the poll{}",
+                match fallback {
+                    Some(f) => format!(
+                        "; after {} failed polls in a row it holds {} replicas (fallback)",
+                        f.failure_threshold, f.replicas
+                    ),
+                    None => "; the HPA keeps its replicas".to_owned(),
+                }
+            )
+        };
+        match prometheus.query(&query) {
+            Err(error) => live.problems.push(failing(format!("the query failed ({error})"))),
+            Ok(samples) if samples.is_empty() => live.problems.push(if ignore_null_values {
+                "the query returned nothing and ignoreNullValues is true: KEDA reports 0".to_owned()
+            } else {
+                failing("the query returned nothing (ignoreNullValues: false)".to_owned())
+            }),
+            Ok(samples) if samples.len() > 1 => live.problems.push(failing(format!(
+                "the query returned {} samples, KEDA reads exactly one (\"returned multiple elements\")",
+                samples.len()
+            ))),
+            Ok(samples) => {
+                let value = samples[0].1;
+                live.value = Some(number_text(value));
+                if !value.is_finite() && !ignore_null_values {
+                    live.problems.push(failing(format!("the query gives {}", number_text(value))));
+                } else {
+                    let milli = if value.is_finite() {
+                        crate::keda::milli_quantity(value)
+                    } else {
+                        0
+                    };
+                    if value < 0.0 {
+                        live.problems.push(format!(
+                            "the query gives {value}, a negative rate: KEDA hands the HPA 0"
+                        ));
+                    }
+                    live.value_milli = Some(milli);
+                    live.value_shown = Some(milli_text(milli));
+                    if threshold_milli > 0 {
+                        // GetExternalPerPodMetricReplicas outside the
+                        // tolerance band: ceil(sum / target per pod).
+                        let raw = (milli as f64 / threshold_milli as f64).ceil() as i64;
+                        live.raw_replicas = Some(raw);
+                        live.replicas = Some(raw.clamp(min_replicas, max_replicas));
+                    }
+                }
+            }
+        }
+        live
+    });
+    KedaAppExplanation {
+        name: app.name.to_string(),
+        namespace: app.namespace.to_string(),
+        deployment: app.deployment.to_string(),
+        server_address: meta("serverAddress"),
+        query,
+        threshold,
+        threshold_milli,
+        metric: "s0-prometheus".to_owned(),
+        min_replicas,
+        max_replicas,
+        polling_interval_seconds: crate::keda::DEFAULT_POLLING_INTERVAL_SECONDS,
+        ignore_null_values,
+        failure_threshold: fallback.map(|f| f.failure_threshold),
+        fallback_replicas: fallback.map(|f| f.replicas),
+        live,
     }
 }
 
@@ -601,12 +789,34 @@ fn handlebars() -> handlebars::Handlebars<'static> {
         .register_template_string("verify", include_str!("templates/verify.hbs"))
         .expect("the verify template parses");
     registry
+        .register_template_string("explain_keda", include_str!("templates/explain_keda.hbs"))
+        .expect("the explain_keda template parses");
+    registry.register_helper("milli", Box::new(milli_helper));
+    registry
 }
 
-/// The explanation as text.
+fn milli_helper(
+    h: &handlebars::Helper<'_>,
+    _: &handlebars::Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let milli = h.param(0).and_then(|p| p.value().as_i64()).unwrap_or(0);
+    out.write(&milli_text(milli))?;
+    Ok(())
+}
+
+/// The explanation as text: the adapter's queries, or on the `keda`
+/// backend KEDA's.
 pub fn render_text(explanation: &Explanation) -> String {
+    let template = if explanation.keda.is_some() {
+        "explain_keda"
+    } else {
+        "explain"
+    };
     handlebars()
-        .render("explain", explanation)
+        .render(template, explanation)
         .expect("the explain template renders its own data")
 }
 

@@ -171,6 +171,12 @@ pub struct Request {
     pub sweep: Vec<String>,
     /// The sweep's overload allowance (`--max-overload-seconds`).
     pub max_overload_seconds: u64,
+    /// On the keda backend, the trigger's `useCachedMetrics`
+    /// (`--keda-cached-metrics`): the HPA reads the value of KEDA's last
+    /// poll instead of a fresh query.
+    pub keda_cached_metrics: bool,
+    /// KEDA's `pollingInterval` (`--keda-polling-interval`); `None` for 30 s.
+    pub keda_polling_interval: Option<String>,
 }
 
 /// The rule's `rate()` window for `app` (the first `rate`, `irate` or
@@ -213,6 +219,29 @@ pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptio
             )));
         }
     }
+    let keda = config.backend == crate::spec::Backend::Keda;
+    if request.keda_cached_metrics && !keda {
+        return Err(Error::Usage(
+            "--keda-cached-metrics needs the keda backend (--backend keda, or backend: keda in the spec)"
+                .into(),
+        ));
+    }
+    if request.keda_polling_interval.is_some() && !request.keda_cached_metrics {
+        return Err(Error::Usage(
+            "--keda-polling-interval needs --keda-cached-metrics: without useCachedMetrics KEDA's \
+             metrics server runs the query whenever the HPA asks, and the polling interval only \
+             decides scaling from and to 0"
+                .into(),
+        ));
+    }
+    let keda_polling_interval_seconds = if request.keda_cached_metrics {
+        Some(match &request.keda_polling_interval {
+            Some(text) => whole_seconds("--keda-polling-interval", text, 1)?,
+            None => crate::keda::DEFAULT_POLLING_INTERVAL_SECONDS,
+        })
+    } else {
+        None
+    };
     if request.initial_replicas == Some(0) {
         return Err(Error::Usage(
             "--initial-replicas 0: the HPA does not scale a Deployment at 0 replicas; give 1 or more"
@@ -241,7 +270,7 @@ pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptio
             Some(gates) => parse_feature_gates(gates)?,
             None => defaults.configurable_tolerance,
         },
-        ..defaults
+        keda_polling_interval_seconds,
     })
 }
 
@@ -377,14 +406,24 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             ));
         }
         sweep
-            .settings(&Autoscaler::from_app(app))
+            .settings(&Autoscaler::for_backend(config, app).map_err(Error::Usage)?)
             .map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
         Some(sweep)
     };
     let trace = load.trace(config, app)?;
     let source = load.label();
-    let title = format!("app {}, load {source}", app.name);
-    let base = Autoscaler::from_app(app);
+    let title = match config.backend {
+        crate::spec::Backend::Adapter => format!("app {}, load {source}", app.name),
+        crate::spec::Backend::Keda => format!(
+            "app {} (KEDA ScaledObject, External metric{}), load {source}",
+            app.name,
+            match options.keda_polling_interval_seconds {
+                Some(seconds) => format!(", cached every {seconds}s"),
+                None => String::new(),
+            }
+        ),
+    };
+    let base = Autoscaler::for_backend(config, app).map_err(Error::Usage)?;
 
     let write_plot = |plotted: &super::model::Simulation, plot_title: &str| -> Result<(), Error> {
         let Some(plot) = &request.plot else {

@@ -136,6 +136,71 @@ impl Autoscaler {
             .expect("the generator writes a Pods metric with an AverageValue target")
     }
 
+    /// What the HPA KEDA creates for `scaled` does: KEDA's `keda-hpa-*`
+    /// (or adopted) HPA with one External metric, `AverageValue` target
+    /// the first prometheus trigger's `threshold` rounded to thousandths as
+    /// KEDA does (`%.3f`), `minReplicas` the `minReplicaCount` when above 0
+    /// else 1 and `maxReplicas` the `maxReplicaCount` else 100
+    /// (`GetHPAMinReplicas`/`GetHPAMaxReplicas`), and
+    /// `advanced.horizontalPodAutoscalerConfig.behavior` defaulted as the
+    /// API server does.
+    pub fn from_scaled_object(scaled: &crate::keda::ScaledObject) -> Result<Autoscaler, String> {
+        let trigger = scaled
+            .spec
+            .triggers
+            .iter()
+            .find(|t| t.kind == "prometheus")
+            .ok_or("the ScaledObject has no prometheus trigger")?;
+        if trigger.metric_type != "AverageValue" {
+            return Err(format!(
+                "metricType {} is not simulated (only AverageValue)",
+                trigger.metric_type
+            ));
+        }
+        let threshold = trigger
+            .metadata
+            .get("threshold")
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .ok_or("the trigger has no numeric threshold")?;
+        let milli = crate::keda::milli_quantity(threshold);
+        if milli <= 0 {
+            return Err(format!(
+                "threshold {threshold} is 0 at KEDA's 3 decimals: the HPA would be refused"
+            ));
+        }
+        let min = crate::keda::hpa_min_replicas(Some(i64::from(scaled.spec.min_replica_count)));
+        let max = crate::keda::hpa_max_replicas(Some(i64::from(scaled.spec.max_replica_count)));
+        Ok(Autoscaler {
+            target: milli as f64 / 1000.0,
+            metric: MetricTarget::External {
+                average_value_milli: milli,
+            },
+            spec: HpaSpec {
+                min_replicas: i32::try_from(min).unwrap_or(i32::MAX),
+                max_replicas: i32::try_from(max).unwrap_or(i32::MAX),
+                behavior: scaled
+                    .spec
+                    .advanced
+                    .horizontal_pod_autoscaler_config
+                    .behavior
+                    .as_ref()
+                    .map(defaulted),
+            },
+        })
+    }
+
+    /// The autoscaler the config's backend deploys for `app`: the HPA
+    /// ([`Autoscaler::from_app`]) or KEDA's HPA for the app's ScaledObject
+    /// ([`Autoscaler::from_scaled_object`]).
+    pub fn for_backend(config: &crate::config::Config, app: &App) -> Result<Autoscaler, String> {
+        match config.backend {
+            crate::spec::Backend::Adapter => Ok(Autoscaler::from_app(app)),
+            crate::spec::Backend::Keda => {
+                Autoscaler::from_scaled_object(&crate::keda::scaled_object(config, app))
+            }
+        }
+    }
+
     /// An HPA from its parts; `behavior: None` means no `behavior` in the
     /// HPA (the controller's legacy path).
     pub fn new(
@@ -304,7 +369,8 @@ pub struct SimOptions {
     pub capacity: Option<f64>,
     /// External metric through KEDA with `useCachedMetrics`: the HPA reads
     /// the value of KEDA's last poll (`pollingInterval`); `None` for a
-    /// value read at each sync.
+    /// value read at each sync (KEDA's metrics server runs the query when
+    /// the HPA asks, the default).
     pub keda_polling_interval_seconds: Option<u64>,
 }
 
@@ -761,7 +827,9 @@ pub fn run(
                         .map(|v| v * c.count as f64)
                 })
                 .sum();
-            to_milli(total)
+            // KEDA hands the HPA the query's value rounded to thousandths
+            // (quantityFromFloat64: %.3f), not truncated as the adapter does.
+            crate::keda::milli_quantity(total)
         };
         if next_poll == Some(now) {
             polled = Some(external_value(&cohorts, now));

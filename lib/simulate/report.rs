@@ -76,6 +76,18 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
         o.initial_replicas
             .map_or(hpa.spec.min_replicas.max(0) as u32, |r| r)
     );
+    if let super::model::MetricTarget::External { .. } = hpa.metric {
+        let read = match o.keda_polling_interval_seconds {
+            Some(seconds) => {
+                format!("the value of KEDA's last poll (useCachedMetrics, every {seconds} s)")
+            }
+            None => "a fresh query at each sync (KEDA's metrics server)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  metric: External through KEDA: the app's total, ceil(total / target) replicas; {read}"
+        );
+    }
     let _ = writeln!(
         out,
         "  controller: sync {} s, tolerance {}, downscale stabilization {} s",
