@@ -170,36 +170,256 @@ impl AdapterConfig {
 
     /// All PromQL templates with where they come from, e.g.
     /// (`rules[0].metricsQuery`, query).
-    pub fn query_templates(&self) -> Vec<(String, &str)> {
+    pub fn query_templates(&self) -> Vec<(QueryLocation, &str)> {
         let mut found = Vec::new();
         for (section, rules) in [
-            ("rules", &self.rules),
-            ("externalRules", &self.external_rules),
+            (RuleSection::Rules, &self.rules),
+            (RuleSection::ExternalRules, &self.external_rules),
         ] {
             for (index, rule) in rules.iter().enumerate() {
                 if let Some(query) = &rule.metrics_query {
-                    found.push((format!("{section}[{index}].metricsQuery"), query.as_str()));
+                    found.push((QueryLocation::Rule { section, index }, query.as_str()));
                 }
             }
         }
         if let Some(resource_rules) = &self.resource_rules {
             for (resource, rule) in [
-                ("cpu", &resource_rules.cpu),
-                ("memory", &resource_rules.memory),
+                (ResourceKind::Cpu, &resource_rules.cpu),
+                (ResourceKind::Memory, &resource_rules.memory),
             ] {
                 if let Some(rule) = rule {
                     found.push((
-                        format!("resourceRules.{resource}.containerQuery"),
+                        QueryLocation::Resource {
+                            resource,
+                            query: ResourceQuery::Container,
+                        },
                         rule.container_query.as_str(),
                     ));
                     found.push((
-                        format!("resourceRules.{resource}.nodeQuery"),
+                        QueryLocation::Resource {
+                            resource,
+                            query: ResourceQuery::Node,
+                        },
                         rule.node_query.as_str(),
                     ));
                 }
             }
         }
         found
+    }
+}
+
+/// A list of discovery rules in the adapter's config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleSection {
+    /// `rules`: custom metrics (custom.metrics.k8s.io).
+    Rules,
+    /// `externalRules`: external metrics (external.metrics.k8s.io).
+    ExternalRules,
+}
+
+impl RuleSection {
+    /// Both sections, in the config's order.
+    pub const ALL: [RuleSection; 2] = [RuleSection::Rules, RuleSection::ExternalRules];
+
+    /// The section's key in `config.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleSection::Rules => "rules",
+            RuleSection::ExternalRules => "externalRules",
+        }
+    }
+}
+
+/// A resource rule of `resourceRules` (the resource metrics API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    /// `cpu`.
+    Cpu,
+    /// `memory`.
+    Memory,
+}
+
+impl ResourceKind {
+    /// Both, in the config's order.
+    pub const ALL: [ResourceKind; 2] = [ResourceKind::Cpu, ResourceKind::Memory];
+
+    /// The key in `resourceRules`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Cpu => "cpu",
+            ResourceKind::Memory => "memory",
+        }
+    }
+}
+
+/// One of a resource rule's two queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceQuery {
+    /// `containerQuery`, grouped by pod and container.
+    Container,
+    /// `nodeQuery`, grouped by node.
+    Node,
+}
+
+impl ResourceQuery {
+    /// Both, in the config's order.
+    pub const ALL: [ResourceQuery; 2] = [ResourceQuery::Container, ResourceQuery::Node];
+
+    /// The key in a resource rule.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceQuery::Container => "containerQuery",
+            ResourceQuery::Node => "nodeQuery",
+        }
+    }
+}
+
+/// Where a query template sits in an adapter config: a discovery rule's
+/// `metricsQuery`, or a resource rule's container or node query. Displayed
+/// as the field path (`rules[0].metricsQuery`,
+/// `resourceRules.cpu.nodeQuery`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QueryLocation {
+    /// The `metricsQuery` of rule `index` of `section`.
+    Rule {
+        /// `rules` or `externalRules`.
+        section: RuleSection,
+        /// The rule's index in its section.
+        index: usize,
+    },
+    /// A query of `resourceRules`.
+    Resource {
+        /// `cpu` or `memory`.
+        resource: ResourceKind,
+        /// The container or node query.
+        query: ResourceQuery,
+    },
+}
+
+impl QueryLocation {
+    /// The index of the custom-metrics rule (`rules[i]`) the query is of.
+    pub fn custom_rule(self) -> Option<usize> {
+        match self {
+            QueryLocation::Rule {
+                section: RuleSection::Rules,
+                index,
+            } => Some(index),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for QueryLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryLocation::Rule { section, index } => {
+                write!(f, "{}[{index}].metricsQuery", section.as_str())
+            }
+            QueryLocation::Resource { resource, query } => {
+                write!(f, "resourceRules.{}.{}", resource.as_str(), query.as_str())
+            }
+        }
+    }
+}
+
+/// An adapter `config.yaml` from a cluster or a file, read into the model
+/// as far as each part has its shape: what lint and explain check. The
+/// adapter's strict reader refuses a config with any key or type out of
+/// place; lint reports each of those (its schema check) and still checks
+/// the rest, so here a rule whose `seriesQuery` is not a string is `None`
+/// (its index kept) and a field of the wrong type is left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConfigFile {
+    /// `rules`, by index.
+    pub rules: Vec<Option<Rule>>,
+    /// `externalRules`, by index.
+    pub external_rules: Vec<Option<Rule>>,
+    /// The `resourceRules` queries that are strings.
+    pub resource_queries: Vec<(QueryLocation, String)>,
+}
+
+impl ConfigFile {
+    /// Reads the parts of `config` (the YAML of `config.yaml` as a value)
+    /// that have the model's shape.
+    pub fn from_value(config: &serde_json::Value) -> ConfigFile {
+        let rules = |section: RuleSection| {
+            config[section.as_str()]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(Rule::from_value)
+                .collect()
+        };
+        let mut resource_queries = Vec::new();
+        for resource in ResourceKind::ALL {
+            for query in ResourceQuery::ALL {
+                let value = &config["resourceRules"][resource.as_str()][query.as_str()];
+                if let Some(text) = value.as_str() {
+                    resource_queries
+                        .push((QueryLocation::Resource { resource, query }, text.to_owned()));
+                }
+            }
+        }
+        ConfigFile {
+            rules: rules(RuleSection::Rules),
+            external_rules: rules(RuleSection::ExternalRules),
+            resource_queries,
+        }
+    }
+
+    /// The rules of `section`.
+    pub fn section(&self, section: RuleSection) -> &[Option<Rule>] {
+        match section {
+            RuleSection::Rules => &self.rules,
+            RuleSection::ExternalRules => &self.external_rules,
+        }
+    }
+}
+
+impl Rule {
+    /// A rule from its YAML as a value, as far as it has the model's shape
+    /// (see [`ConfigFile`]): `None` without a string `seriesQuery`.
+    pub fn from_value(value: &serde_json::Value) -> Option<Rule> {
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        let filters = value["seriesFilters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|filter| SeriesFilter {
+                is: text(&filter["is"]),
+                is_not: text(&filter["isNot"]),
+            })
+            .collect();
+        let name = value["name"].is_object().then(|| NameMapping {
+            matches: text(&value["name"]["matches"]).unwrap_or_default(),
+            r#as: text(&value["name"]["as"]),
+        });
+        let resources = value["resources"].is_object().then(|| ResourceMapping {
+            template: text(&value["resources"]["template"]),
+            overrides: value["resources"]["overrides"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(label, target)| {
+                    Some((
+                        label.clone(),
+                        GroupResource {
+                            group: text(&target["group"]),
+                            resource: text(&target["resource"])?,
+                        },
+                    ))
+                })
+                .collect(),
+            namespaced: value["resources"]["namespaced"].as_bool(),
+        });
+        Some(Rule {
+            series_query: text(&value["seriesQuery"])?,
+            series_filters: filters,
+            resources,
+            name,
+            metrics_query: text(&value["metricsQuery"]),
+        })
     }
 }
 
@@ -238,3 +458,76 @@ impl ResourceMapping {
 pub const CONFIG_MOUNT_PATH: &str = "/etc/adapter/";
 /// The ConfigMap key holding the configuration.
 pub const CONFIG_KEY: &str = "config.yaml";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_locations_read_as_field_paths() {
+        let rule = QueryLocation::Rule {
+            section: RuleSection::ExternalRules,
+            index: 2,
+        };
+        assert_eq!(rule.to_string(), "externalRules[2].metricsQuery");
+        assert_eq!(rule.custom_rule(), None);
+        let custom = QueryLocation::Rule {
+            section: RuleSection::Rules,
+            index: 1,
+        };
+        assert_eq!(custom.custom_rule(), Some(1));
+        let node = QueryLocation::Resource {
+            resource: ResourceKind::Memory,
+            query: ResourceQuery::Node,
+        };
+        assert_eq!(node.to_string(), "resourceRules.memory.nodeQuery");
+    }
+
+    /// A config.yaml with parts out of shape: each rule keeps its index,
+    /// a rule without a string seriesQuery is none, a field of the wrong
+    /// type is left out, and the generator's own config reads back whole.
+    #[test]
+    fn config_files_read_into_the_model_as_far_as_they_have_its_shape() {
+        let value: serde_json::Value = serde_saphyr::from_str(
+            "rules:\n- seriesQuery: 5\n- seriesQuery: up\n  metricsQuery: [x]\n  name: {matches: a, as: 7}\n\
+             resourceRules:\n  cpu: {containerQuery: c, nodeQuery: {}}\n",
+        )
+        .unwrap();
+        let file = ConfigFile::from_value(&value);
+        assert_eq!(file.rules.len(), 2);
+        assert_eq!(file.rules[0], None);
+        let rule = file.rules[1].as_ref().unwrap();
+        assert_eq!(rule.series_query, "up");
+        assert_eq!(rule.metrics_query, None);
+        assert_eq!(
+            rule.name,
+            Some(NameMapping {
+                matches: "a".into(),
+                r#as: None
+            })
+        );
+        assert_eq!(
+            file.resource_queries,
+            vec![(
+                QueryLocation::Resource {
+                    resource: ResourceKind::Cpu,
+                    query: ResourceQuery::Container
+                },
+                "c".to_owned()
+            )]
+        );
+
+        let config = crate::Config::from_preset(crate::Preset::Documented).adapter_config;
+        let value: serde_json::Value = serde_saphyr::from_str(&config.to_yaml()).unwrap();
+        let file = ConfigFile::from_value(&value);
+        let rules: Vec<Option<Rule>> = config.rules.iter().cloned().map(Some).collect();
+        assert_eq!(file.rules, rules);
+        let templates: Vec<(QueryLocation, String)> = config
+            .query_templates()
+            .into_iter()
+            .filter(|(location, _)| matches!(location, QueryLocation::Resource { .. }))
+            .map(|(location, text)| (location, text.to_owned()))
+            .collect();
+        assert_eq!(file.resource_queries, templates);
+    }
+}

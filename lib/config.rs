@@ -861,11 +861,8 @@ fn check_queries(_: &AdapterConfig) -> Result<(), (Option<usize>, String, String
 /// See the other `check_queries`.
 #[cfg(feature = "promql")]
 fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, String, String)> {
-    for (field, template) in adapter_config.query_templates() {
-        let index = field
-            .strip_prefix("rules[")
-            .and_then(|rest| rest.split(']').next())
-            .and_then(|n| n.parse::<usize>().ok());
+    for (location, template) in adapter_config.query_templates() {
+        let (index, field) = (location.custom_rule(), location.to_string());
         // Templates with Go actions this does not model are left to lint.
         let Some(filled) = crate::promql::fill(template, DEFAULT_SERIES) else {
             continue;

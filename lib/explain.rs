@@ -372,13 +372,9 @@ pub fn explain_keda_app(
 
 fn example_queries(config: &Config) -> Vec<ExampleQuery> {
     let adapter_config = &config.adapter_config;
-    let series_of = |field: &str| -> String {
+    let series_of = |rule: Option<usize>| -> String {
         // A rule's own series name, or cAdvisor's for resource rules.
-        let index: Option<usize> = field
-            .strip_prefix("rules[")
-            .and_then(|rest| rest.split(']').next())
-            .and_then(|n| n.parse().ok());
-        let query = index
+        let query = rule
             .and_then(|i| adapter_config.rules.get(i))
             .map(|r| r.series_query.trim())
             .unwrap_or("");
@@ -394,12 +390,10 @@ fn example_queries(config: &Config) -> Vec<ExampleQuery> {
     adapter_config
         .query_templates()
         .into_iter()
-        .map(|(field, template)| {
-            let series = series_of(&field);
-            let (namespace_label, pod_label) = field
-                .strip_prefix("rules[")
-                .and_then(|rest| rest.split(']').next())
-                .and_then(|n| n.parse::<usize>().ok())
+        .map(|(location, template)| {
+            let rule = location.custom_rule();
+            let series = series_of(rule);
+            let (namespace_label, pod_label) = rule
                 .and_then(|i| adapter_config.rules.get(i))
                 .map(resource_labels)
                 .unwrap_or_else(|| ("namespace".into(), "pod".into()));
@@ -413,7 +407,7 @@ fn example_queries(config: &Config) -> Vec<ExampleQuery> {
             ExampleQuery {
                 filled: fill_template(template, &context),
                 template: template.to_owned(),
-                field,
+                field: location.to_string(),
             }
         })
         .collect()

@@ -1116,7 +1116,7 @@ fn bound_structure(text: &str, origin: &str, limits: YamlLimits) -> Result<(), S
                     // The key's buffer is reused: no allocation per key.
                     key.clear();
                     key.push_str(match &event {
-                        Event::Scalar(value, ..) => &**value,
+                        Event::Scalar(value, ..) => value,
                         _ => "?",
                     });
                     *expecting_key = false;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::model::{selects, AdapterConfigDoc, Object, Pod, CONFIG_FIELD, CONFIG_SECTIONS};
 use super::promql::{self, Labels};
 use super::{Check, Lint, LintOptions, Severity};
-use crate::adapter_config::{GroupResource, NameMapping, ResourceMapping, Rule, SeriesFilter};
+use crate::adapter_config::{ConfigFile, QueryLocation, ResourceQuery, Rule, RuleSection};
 use crate::config::DEFAULT_SERIES;
 use crate::query::{execute_template, QueryContext, TemplateError};
 use crate::values::parse_duration_millis;
@@ -42,7 +42,12 @@ pub(super) fn adapter_configs<'a>(
         let is_mounted = mounted.contains(&(object.namespace, object.name));
         match serde_saphyr::from_str::<Value>(text) {
             Ok(config) if CONFIG_SECTIONS.iter().any(|key| config.get(key).is_some()) => {
-                out.push(AdapterConfigDoc { object, config });
+                let file = ConfigFile::from_value(&config);
+                out.push(AdapterConfigDoc {
+                    object,
+                    config,
+                    file,
+                });
             }
             Ok(_) if is_mounted => lint.push(
                 object,
@@ -204,100 +209,29 @@ fn schema_problems(value: &Value, shape: Shape, path: &str, out: &mut Vec<(Strin
     }
 }
 
-/// Prometheus' `model.ParseDuration`, which the adapter's `window` uses:
-/// `0`, or numbers with units `y w d h m s ms` from largest to smallest.
+/// Prometheus' `model.ParseDuration`, which the adapter's `window` uses,
+/// by the grammar of [`crate::values::Duration`] (zero included); the
+/// message says what Go's parser says of it.
 fn model_duration(text: &str) -> Result<StdDuration, String> {
-    if text == "0" {
-        return Ok(StdDuration::ZERO);
+    if let Some(millis) = parse_duration_millis(text) {
+        return Ok(StdDuration::from_millis(millis));
     }
     if text.is_empty() {
         return Err("is an empty duration string".to_owned());
     }
-    let invalid = || {
-        format!("is \"{text}\", not a valid duration string (the adapter exits: write a unit, such as {text}m)")
-    };
-    const UNITS: [(&str, u64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let mut rest = text;
-    let mut last = None;
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(invalid());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        let Some(position) = UNITS.iter().position(|(name, _)| *name == unit) else {
-            return Err(if unit.is_empty() {
-                invalid()
-            } else {
-                format!("has the unknown unit \"{unit}\" in \"{text}\" (the adapter exits)")
-            });
-        };
-        if last.is_some_and(|last| position <= last) {
-            return Err(invalid());
-        }
-        last = Some(position);
-        total = total.saturating_add(number.saturating_mul(UNITS[position].1));
-        rest = &rest[unit_len..];
-    }
-    Ok(StdDuration::from_millis(total))
+    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    let unknown = text.split(|c: char| c.is_ascii_digit()).find(|unit| {
+        !unit.is_empty() && unit.bytes().all(|b| b.is_ascii_alphabetic()) && !UNITS.contains(unit)
+    });
+    Err(match unknown {
+        Some(unit) => format!("has the unknown unit \"{unit}\" in \"{text}\" (the adapter exits)"),
+        None => format!(
+            "is \"{text}\", not a valid duration string (the adapter exits: write a unit, such as {text}m)"
+        ),
+    })
 }
 
 // ----------------------------------------------------------------- queries
-
-/// A rule of a config as the adapter's schema, for [`crate::naming`] and
-/// [`crate::query`].
-fn to_rule(value: &Value) -> Option<Rule> {
-    let filters = value["seriesFilters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|filter| SeriesFilter {
-            is: filter["is"].as_str().map(str::to_owned),
-            is_not: filter["isNot"].as_str().map(str::to_owned),
-        })
-        .collect();
-    let name = value["name"].is_object().then(|| NameMapping {
-        matches: value["name"]["matches"].as_str().unwrap_or("").to_owned(),
-        r#as: value["name"]["as"].as_str().map(str::to_owned),
-    });
-    let resources = value["resources"].is_object().then(|| ResourceMapping {
-        template: value["resources"]["template"].as_str().map(str::to_owned),
-        overrides: value["resources"]["overrides"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(label, target)| {
-                Some((
-                    label.clone(),
-                    GroupResource {
-                        group: target["group"].as_str().map(str::to_owned),
-                        resource: target["resource"].as_str()?.to_owned(),
-                    },
-                ))
-            })
-            .collect(),
-        namespaced: value["resources"]["namespaced"].as_bool(),
-    });
-    Some(Rule {
-        series_query: value["seriesQuery"].as_str()?.to_owned(),
-        series_filters: filters,
-        resources,
-        name,
-        metrics_query: value["metricsQuery"].as_str().map(str::to_owned),
-    })
-}
 
 /// The resource labels of a rule: (namespace label, the label the query
 /// must group by, every label mapped to a resource).
@@ -442,16 +376,12 @@ fn check_schema(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
 
 /// promql-parse on seriesQuery.
 fn check_series_queries(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
-    for section in ["rules", "externalRules"] {
-        for (index, rule) in config.config[section]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(series_query) = rule["seriesQuery"].as_str() else {
+    for section in RuleSection::ALL {
+        for (index, rule) in config.file.section(section).iter().enumerate() {
+            let Some(series_query) = rule.as_ref().map(|rule| rule.series_query.as_str()) else {
                 continue;
             };
+            let section = section.as_str();
             let problem = match promql::parse(series_query) {
                 Ok(promql_parser::parser::Expr::VectorSelector(_)) => None,
                 Ok(_) => Some(
@@ -555,23 +485,20 @@ const EXAMPLE_NAMESPACE: &str = "my-app";
 /// rate-window, metric-unit, query-labels, query-ignores-request,
 /// resource-labels.
 fn check_rule_queries(config: &AdapterConfigDoc<'_>, scrape: &Scrape, lint: &mut Lint) {
-    for section in ["rules", "externalRules"] {
-        let external = section == "externalRules";
-        for (index, value) in config.config[section]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(rule) = to_rule(value) else { continue };
-            let (namespace_label, group_by, mapped) = rule_labels(&rule);
+    for section in RuleSection::ALL {
+        let external = section == RuleSection::ExternalRules;
+        for (index, rule) in config.file.section(section).iter().enumerate() {
+            let Some(rule) = rule else { continue };
+            let location = QueryLocation::Rule { section, index };
+            let section = section.as_str();
+            let (namespace_label, group_by, mapped) = rule_labels(rule);
             if !external {
-                check_resource_labels(config, section, index, &rule, &namespace_label, lint);
+                check_resource_labels(config, section, index, rule, &namespace_label, lint);
             }
             let Some(template) = rule.metrics_query.as_deref() else {
                 continue;
             };
-            let field = format!("{CONFIG_FIELD} {section}[{index}].metricsQuery");
+            let field = format!("{CONFIG_FIELD} {location}");
             let series =
                 exact_series(&rule.series_query).unwrap_or_else(|| DEFAULT_SERIES.to_owned());
             let (matchers, group) = if external {
@@ -599,10 +526,10 @@ fn check_rule_queries(config: &AdapterConfigDoc<'_>, scrape: &Scrape, lint: &mut
                 continue;
             };
             check_rate_windows(config, &field, &expr, scrape, lint);
-            check_unit(config, &field, value, template, &expr, lint);
+            check_unit(config, &field, rule, template, &expr, lint);
             if !external {
                 check_query_labels(config, &field, template, &expr, &group_by, &mapped, lint);
-                check_dropped_filters(config, &field, &rule, template, &mapped, lint);
+                check_dropped_filters(config, &field, rule, template, &mapped, lint);
                 check_recording_rules(config, &field, &expr, &series, &group_by, lint);
             }
         }
@@ -651,12 +578,16 @@ fn check_rate_windows(
 fn check_unit(
     config: &AdapterConfigDoc<'_>,
     field: &str,
-    rule: &Value,
+    rule: &Rule,
     template: &str,
     expr: &promql_parser::parser::Expr,
     lint: &mut Lint,
 ) {
-    let served_as = rule["name"]["as"].as_str().unwrap_or("");
+    let served_as = rule
+        .name
+        .as_ref()
+        .and_then(|name| name.r#as.as_deref())
+        .unwrap_or("");
     let unit = [("_per_minute", "60"), ("_per_hour", "3600")]
         .into_iter()
         .find(|(suffix, _)| served_as.ends_with(suffix));
@@ -916,26 +847,23 @@ fn check_resource_labels(
 
 /// promql-parse and query-template on resourceRules' queries.
 fn check_resource_queries(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
-    for resource in ["cpu", "memory"] {
-        for key in ["containerQuery", "nodeQuery"] {
-            let Some(template) = config.config["resourceRules"][resource][key].as_str() else {
-                continue;
-            };
-            let field = format!("{CONFIG_FIELD} resourceRules.{resource}.{key}");
-            let group_by = if key == "nodeQuery" {
-                "node"
-            } else {
-                "pod,container"
-            };
-            let context = QueryContext {
-                series: "container_cpu_usage_seconds_total",
-                label_matchers: r#"namespace="my-app",pod=~"p1|p2""#,
-                group_by,
-                label_values: "namespace:my-app pod:p1|p2",
-            };
-            if let Some(filled) = fill(config, &field, template, &context, lint) {
-                parse_filled(config, &field, template, &filled, lint);
-            }
+    for (location, template) in &config.file.resource_queries {
+        let field = format!("{CONFIG_FIELD} {location}");
+        let group_by = match location {
+            QueryLocation::Resource {
+                query: ResourceQuery::Node,
+                ..
+            } => "node",
+            _ => "pod,container",
+        };
+        let context = QueryContext {
+            series: "container_cpu_usage_seconds_total",
+            label_matchers: r#"namespace="my-app",pod=~"p1|p2""#,
+            group_by,
+            label_values: "namespace:my-app pod:p1|p2",
+        };
+        if let Some(filled) = fill(config, &field, template, &context, lint) {
+            parse_filled(config, &field, template, &filled, lint);
         }
     }
 }
@@ -985,20 +913,12 @@ fn served_metrics(rules: &[Option<Rule>]) -> (Vec<Served>, bool) {
     (served, open)
 }
 
-fn rules_of(config: &Value, section: &str) -> Vec<Option<Rule>> {
-    config[section]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(to_rule)
-        .collect()
-}
-
 /// duplicate-metric, overlapping-rules, name-never-matches, and regexes
 /// the adapter refuses (adapter-config).
 fn check_names(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
-    for section in ["rules", "externalRules"] {
-        let rules = rules_of(&config.config, section);
+    for section in RuleSection::ALL {
+        let rules = config.file.section(section);
+        let section = section.as_str();
         for (index, rule) in rules.iter().enumerate() {
             let Some(rule) = rule else { continue };
             if let Err(error) = crate::naming::name_mapping(rule) {
@@ -1036,7 +956,7 @@ fn check_names(config: &AdapterConfigDoc<'_>, lint: &mut Lint) {
                 );
             }
         }
-        let (served, _) = served_metrics(&rules);
+        let (served, _) = served_metrics(rules);
         let mut by_name: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         let mut by_series: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
         for metric in &served {
@@ -1119,7 +1039,7 @@ pub(super) fn check_hpas(
     let mut served = BTreeSet::new();
     let mut open = false;
     for config in &custom {
-        let (metrics, has_open) = served_metrics(&rules_of(&config.config, "rules"));
+        let (metrics, has_open) = served_metrics(&config.file.rules);
         open |= has_open;
         served.extend(metrics.into_iter().map(|metric| metric.name));
     }

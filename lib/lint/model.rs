@@ -141,7 +141,10 @@ pub(super) fn is_adapter_image(image: &Image) -> bool {
 /// An adapter `config.yaml` read as a plain value.
 pub(super) struct AdapterConfigDoc<'a> {
     pub(super) object: &'a Object<'a>,
+    /// The YAML as read, for the schema check and which sections exist.
     pub(super) config: Value,
+    /// The rules and queries in the adapter model.
+    pub(super) file: crate::adapter_config::ConfigFile,
 }
 
 pub(super) const CONFIG_FIELD: &str = "data.config.yaml";
