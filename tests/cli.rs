@@ -176,6 +176,49 @@ fn roles_and_app_commands() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr)
         .contains("--min: minReplicas 5 is greater than maxReplicas 2"));
+    // int32 replicas: u32's top does not wrap to -1.
+    let quick = |extra: &[&str]| {
+        let mut args = vec![
+            "app",
+            "--namespace",
+            "shop",
+            "--deployment",
+            "api",
+            "--target",
+            "10",
+        ];
+        args.extend_from_slice(extra);
+        gen_manifests(&args)
+    };
+    let bad = quick(&["--max", "4294967295"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains(
+            "--max: `4294967295` is out of range: give a whole number from 1 to 2147483647"
+        ),
+        "{stderr}"
+    );
+    assert!(bad.stdout.is_empty());
+    let top = stdout(&quick(&["--max", "2147483647"]));
+    assert!(top.contains("maxReplicas: 2147483647"), "{top}");
+    // `app` starts from the same default as the bundle: the HPA targets
+    // requests per second; the guide's preset keeps its per-minute name.
+    let default = stdout(&quick(&["--max", "5"]));
+    assert!(
+        default.contains("name: http_requests_per_second"),
+        "{default}"
+    );
+    let documented = stdout(&quick(&["--max", "5", "--preset", "documented"]));
+    assert!(
+        documented.contains("name: http_requests_per_minute"),
+        "{documented}"
+    );
+    let help = stdout(&gen_manifests(&["app", "--help"]));
+    assert!(
+        help.contains("`http_requests_per_second`, requests per second"),
+        "{help}"
+    );
 }
 
 #[test]

@@ -96,6 +96,12 @@ struct Space {
     tolerance: Values,
     preset: Values,
     backend: Values,
+    tls: Values,
+    probe: Values,
+    monitor: Values,
+    stack: Values,
+    fallback: Values,
+    authentication: Values,
 }
 
 fn space() -> Space {
@@ -318,6 +324,50 @@ fn space() -> Space {
         tolerance: values(&["\"0.05\"", "\"0\"", "\"0.1\""], &["\"-0.1\"", "\"x\""]),
         preset: values(&["standalone", "recommended", "documented"], &["hardened"]),
         backend: values(&["adapter", "keda"], &["adaptor"]),
+        tls: values(
+            &[
+                "{mode: insecure}",
+                "{mode: certManager}",
+                "{mode: certManager, secretName: a, issuerRef: {name: ca, kind: ClusterIssuer}}",
+                "{mode: caBundle, caBundle: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}",
+            ],
+            &["{mode: caBundle}", "{mode: mutual}", "{mode: certManager, issuerRef: {name: Bad_Name}}"],
+        ),
+        probe: values(
+            &[
+                "{path: /livez}",
+                "{path: /readyz, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 1, failureThreshold: 1}",
+                "{path: \"/healthz?verbose=1\", periodSeconds: 65535}",
+            ],
+            &["{path: livez}", "{path: \"/a b\"}", "{path: /x, periodSeconds: 65536}", "{path: /x, timeoutSeconds: -1}"],
+        ),
+        monitor: values(&["serviceMonitor", "podMonitor"], &["probe"]),
+        stack: values(
+            &[
+                "{stack: kube-prometheus}",
+                "{stack: kube-prometheus-stack}",
+                "{stack: kube-prometheus-stack, release: prom}",
+                "{stack: operator, serviceMonitorSelector: {matchLabels: {team: shop}}}",
+            ],
+            &["{stack: kube-prometheus-helm}", "{stack: kube-prometheus, release: prom}"],
+        ),
+        fallback: values(
+            &[
+                "{failureThreshold: 0}",
+                "{failureThreshold: 3, replicas: 2}",
+                "{failureThreshold: 2147483647, behavior: currentReplicasIfHigher}",
+                "{behavior: static}",
+            ],
+            &["{failureThreshold: -1}", "{failureThreshold: 2147483648}", "{behavior: always}", "{replicas: 0}"],
+        ),
+        authentication: values(
+            &[
+                "{secretName: prometheus-auth, modes: [bearer]}",
+                "{secretName: prometheus-auth, modes: [basic], ca: true}",
+                "{secretName: prometheus-auth, name: auth, modes: [tls, bearer]}",
+            ],
+            &["{secretName: prometheus-auth, modes: [bearer, basic]}", "{secretName: Bad, modes: [bearer]}", "{secretName: a, modes: []}"],
+        ),
     }
 }
 
@@ -427,6 +477,9 @@ fn spec(g: &mut Gen, s: &Space) -> String {
     field(g, 20, "resources", &|g| resources(g, s));
     field(g, 15, "labels", &|g| labels(g, s));
     field(g, 15, "nodeSelector", &|g| labels(g, s));
+    field(g, 15, "tls", &|g| g.pick(&s.tls));
+    field(g, 10, "livenessProbe", &|g| g.pick(&s.probe));
+    field(g, 10, "readinessProbe", &|g| g.pick(&s.probe));
     field(g, 20, "tolerations", &|g| {
         let list: Vec<String> = (0..1 + g.below(2)).map(|_| toleration(g, s)).collect();
         format!("[{}]", list.join(", "))
@@ -436,6 +489,10 @@ fn spec(g: &mut Gen, s: &Space) -> String {
         out += &adapter.concat();
     }
     let mut prometheus = Vec::new();
+    if g.chance(15) {
+        let stack = g.pick(&s.stack);
+        prometheus.push(stack.trim_matches(['{', '}']).to_owned());
+    }
     if g.chance(30) {
         prometheus.push(format!("scrapeInterval: {}", g.pick(&s.scrape_interval)));
     }
@@ -463,6 +520,9 @@ fn spec(g: &mut Gen, s: &Space) -> String {
         if g.chance(30) {
             out += &format!("  selector: {}\n", labels(g, s));
         }
+        if g.chance(15) {
+            out += &format!("  monitor: {}\n", g.pick(&s.monitor));
+        }
         if g.chance(25) {
             out += &format!("  port: {}\n", g.pick(&s.port));
         }
@@ -487,6 +547,16 @@ fn spec(g: &mut Gen, s: &Space) -> String {
             }
             out += &format!("  behavior: {{{}}}\n", behavior.join(", "));
         }
+    }
+    if g.chance(20) {
+        let mut keda = Vec::new();
+        if g.chance(60) {
+            keda.push(format!("fallback: {}", g.pick(&s.fallback)));
+        }
+        if g.chance(50) {
+            keda.push(format!("authentication: {}", g.pick(&s.authentication)));
+        }
+        out += &format!("keda: {{{}}}\n", keda.join(", "));
     }
     out
 }
