@@ -217,5 +217,12 @@ fn cli_simulate_backend_keda() {
         assert_eq!(output.status.code(), Some(2), "{all:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(stderr.contains(says), "{stderr}");
+        assert!(output.stdout.is_empty());
+        let name = match says.split('`').nth(1) {
+            Some(value) => format!("{}-{value}", says.split_whitespace().next().unwrap()),
+            None => says.split_whitespace().next().unwrap().to_owned(),
+        };
+        let name = format!("keda-simulate-usage{name}");
+        settings().bind(|| insta::assert_snapshot!(name, stderr));
     }
 }
