@@ -76,7 +76,7 @@ unit:
 	  | sed 's/ (\*)//' | sort -u | wc -l); \
 	  echo "core library: $$n crates (at most 50)"; test "$$n" -le 50
 	# Each tool feature builds on its own.
-	for feature in promql lint explain simulate gitops write migrate; do \
+	for feature in promql lint explain simulate gitops write migrate import; do \
 	  $(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36,$$feature || exit 1; \
 	done
 

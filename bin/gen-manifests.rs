@@ -125,6 +125,10 @@ enum Command {
     /// KEDA without a gap; FILEs are the installed manifests (default: the
     /// spec's adapter bundle).
     Migrate(MigrateArgs),
+    /// Print the spec that generates existing manifests (FILEs, or - for
+    /// standard input); on standard error, what it does not reproduce
+    /// (exit 1 when anything).
+    Import(ImportArgs),
     /// Replay a load trace through the HPA algorithm to choose target, bounds and behavior.
     Simulate(Box<SimulateArgs>),
     /// Run as a KRM function (kpt, kustomize): a ResourceList on standard
@@ -143,6 +147,13 @@ enum Command {
 #[derive(Args)]
 struct MigrateArgs {
     /// The manifests installed now (multi-document YAML or JSON).
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The manifests (multi-document YAML, JSON, v1 List); `-` reads standard input.
+    #[arg(required = true)]
     files: Vec<PathBuf>,
 }
 
@@ -684,6 +695,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &[],
             )?;
         }
+        Some(Command::Import(args)) => {
+            let mut files = Vec::new();
+            for path in &args.files {
+                let bytes = if path.as_os_str() == "-" {
+                    read_stdin(spec::MAX_SPEC_BYTES)?
+                } else {
+                    read_input(path, spec::MAX_SPEC_BYTES)?
+                };
+                files.push((path.display().to_string(), bytes));
+            }
+            let imported = custom_metrics_manifests::import::import(&files)?;
+            emit(&imported.spec, None, &[])?;
+            if !imported.losses.is_empty() {
+                let mut stderr = std::io::stderr().lock();
+                let _ = writeln!(stderr, "not reproduced by this spec:");
+                for loss in &imported.losses {
+                    let _ = writeln!(stderr, "  {loss}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
         Some(Command::Simulate(args)) => {
             use custom_metrics_manifests::simulate;
             let args = *args;
@@ -765,6 +797,25 @@ fn read_input(path: &std::path::Path, limit: usize) -> Result<Vec<u8>, Error> {
         return Err(Error::Usage(format!(
             "{}: larger than {limit} bytes, the most gen-manifests reads of such a file",
             path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Standard input, refused when larger than `limit` bytes.
+fn read_stdin(limit: usize) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), limit as u64 + 1),
+        &mut bytes,
+    )
+    .map_err(|source| Error::Read {
+        path: "-".into(),
+        source,
+    })?;
+    if bytes.len() > limit {
+        return Err(Error::Usage(format!(
+            "-: larger than {limit} bytes, the most gen-manifests reads of such a file"
         )));
     }
     Ok(bytes)

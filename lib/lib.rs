@@ -31,6 +31,8 @@ pub mod explain;
 pub mod gitops;
 #[cfg(feature = "explain")]
 pub mod http_config;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod keda;
 #[cfg(feature = "gitops")]
 pub mod krm;
