@@ -123,6 +123,16 @@ pub(super) fn objects(files: &[(String, Vec<u8>)]) -> Result<Vec<Object>, Import
                          give a spec to -c)"
                             .to_owned()
                     }
+                    Value::Object(map)
+                        if !map.is_empty()
+                            && map.keys().all(|key| {
+                                ["rules", "resourceRules", "externalRules"].contains(&key.as_str())
+                            }) =>
+                    {
+                        "a prometheus-adapter config.yaml on its own (give the adapter's \
+                         ConfigMap with its Deployment, or the whole bundle)"
+                            .to_owned()
+                    }
                     Value::Object(_) => "a document without `kind`".to_owned(),
                     Value::Array(_) => "a list, not an object".to_owned(),
                     other => format!("the scalar `{}`, not an object", short(other)),
