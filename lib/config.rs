@@ -551,7 +551,7 @@ impl Config {
                 ));
             }
             let resolved = resolve_app(app, &config.prometheus, &served)
-                .map_err(|(name, message)| at(name, message))?;
+                .map_err(|e| at(e.field.as_str(), e.message))?;
             if namespaces.insert(resolved.namespace.clone()) {
                 config
                     .prometheus
@@ -575,13 +575,15 @@ impl Config {
         }
         if config.backend == Backend::Keda {
             for (index, app) in config.apps.iter().enumerate() {
-                check_keda_app(&config.adapter_config, app).map_err(|(field, message)| {
-                    error(
-                        app_lines.get(index).copied().flatten(),
-                        &format!("apps[{index}].{field}"),
-                        message,
-                    )
-                })?;
+                check_keda_app(&config.adapter_config, app).map_err(
+                    |AppError { field, message }| {
+                        error(
+                            app_lines.get(index).copied().flatten(),
+                            &format!("apps[{index}].{field}"),
+                            message,
+                        )
+                    },
+                )?;
             }
         }
         Ok(())
@@ -592,21 +594,22 @@ impl Config {
     /// Resolves `app` against the rules and adds it, with its namespace
     /// joining Prometheus' namespaces. The error names the app field at
     /// fault.
-    pub fn add_app(&mut self, app: AppSpec) -> Result<(), (&'static str, String)> {
+    pub fn add_app(&mut self, app: AppSpec) -> Result<(), AppError> {
         if self
             .apps
             .iter()
             .any(|existing| existing.name == app.name && existing.namespace == app.namespace)
         {
-            return Err((
-                "name",
+            return Err(AppError::new(
+                AppField::Name,
                 format!(
                     "app `{}` appears twice in namespace `{}`",
                     app.name, app.namespace
                 ),
             ));
         }
-        let served = served_metrics(&self.adapter_config).map_err(|message| ("metric", message))?;
+        let served = served_metrics(&self.adapter_config)
+            .map_err(|message| AppError::new(AppField::Metric, message))?;
         let resolved = resolve_app(app, &self.prometheus, &served)?;
         if !self.prometheus.namespaces.contains(&resolved.namespace) {
             self.prometheus.namespaces.push(resolved.namespace.clone());
@@ -652,18 +655,18 @@ fn apply_keda(keda: &mut Keda, spec: crate::spec::KedaSpec) -> Result<(), (Strin
 
 /// What the `keda` backend needs of an app beyond the adapter's rules: a
 /// concrete query, and a threshold KEDA does not round to zero.
-fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'static str, String)> {
+fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), AppError> {
     crate::query::keda_query(
         adapter_config,
         app.namespace.as_str(),
         app.deployment.as_str(),
         &app.metric,
     )
-    .map_err(|message| ("metric", message))?;
+    .map_err(|message| AppError::new(AppField::Metric, message))?;
     // KEDA formats the threshold with `%.3f` (pkg/scalers/scaler.go).
     if app.target_average_value.as_f64() < 0.0005 {
-        return Err((
-            "targetAverageValue",
+        return Err(AppError::new(
+            AppField::TargetAverageValue,
             format!(
                 "`{}` rounds to 0 in KEDA, which keeps 3 decimals of the threshold: \
                  give at least 1m",
@@ -672,8 +675,8 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'st
         ));
     }
     if app.target_average_value.to_decimal().is_none() {
-        return Err((
-            "targetAverageValue",
+        return Err(AppError::new(
+            AppField::TargetAverageValue,
             format!(
                 "`{}` has too many digits for a KEDA threshold",
                 app.target_average_value
@@ -684,6 +687,7 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), (&'st
 }
 
 /// Adds one app given on the command line (`gen-manifests app`) to `config`.
+/// The error names the argument at fault; the binary words it as its flag.
 pub fn quick_app(
     mut config: Config,
     namespace: &str,
@@ -691,19 +695,22 @@ pub fn quick_app(
     target: &str,
     min_replicas: u32,
     max_replicas: u32,
-) -> Result<Config, crate::Error> {
-    let usage = |flag: &str, message: String| crate::Error::Usage(format!("--{flag}: {message}"));
+) -> Result<Config, QuickAppError> {
+    let refuse = |input: QuickAppInput, error: &dyn std::fmt::Display| QuickAppError {
+        input,
+        message: error.to_string(),
+    };
     let namespace: Name = namespace
         .parse()
-        .map_err(|m: crate::values::NameError| usage("namespace", m.to_string()))?;
+        .map_err(|e: crate::values::NameError| refuse(QuickAppInput::Namespace, &e))?;
     let name: Name = deployment
         .parse()
-        .map_err(|m: crate::values::NameError| usage("deployment", m.to_string()))?;
+        .map_err(|e: crate::values::NameError| refuse(QuickAppInput::Deployment, &e))?;
     let target: Quantity = target
         .parse()
-        .map_err(|m: crate::values::QuantityError| usage("target", m.to_string()))?;
-    let min = Replicas::new(i64::from(min_replicas)).map_err(|e| usage("min", e.to_string()))?;
-    let max = Replicas::new(i64::from(max_replicas)).map_err(|e| usage("max", e.to_string()))?;
+        .map_err(|e: crate::values::QuantityError| refuse(QuickAppInput::Target, &e))?;
+    let min = Replicas::new(i64::from(min_replicas)).map_err(|e| refuse(QuickAppInput::Min, &e))?;
+    let max = Replicas::new(i64::from(max_replicas)).map_err(|e| refuse(QuickAppInput::Max, &e))?;
     let app = AppSpec {
         name,
         namespace,
@@ -719,15 +726,96 @@ pub fn quick_app(
         max_replicas: max,
         behavior: None,
     };
-    config.add_app(app).map_err(|(field, message)| {
-        let flag = match field {
-            "minReplicas" => "min",
-            "targetAverageValue" => "target",
-            other => other,
+    config.add_app(app).map_err(|AppError { field, message }| {
+        let input = match field {
+            AppField::MinReplicas => QuickAppInput::Min,
+            AppField::TargetAverageValue => QuickAppInput::Target,
+            other => QuickAppInput::App(other),
         };
-        usage(flag, message)
+        QuickAppError { input, message }
     })?;
     Ok(config)
+}
+
+/// An app field a resolution error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppField {
+    /// `name` (with `namespace`, the app's identity).
+    Name,
+    /// `metric`.
+    Metric,
+    /// `minReplicas`.
+    MinReplicas,
+    /// `port`.
+    Port,
+    /// `selector`.
+    Selector,
+    /// `targetAverageValue`.
+    TargetAverageValue,
+}
+
+impl AppField {
+    /// The field's key in a spec's app.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppField::Name => "name",
+            AppField::Metric => "metric",
+            AppField::MinReplicas => "minReplicas",
+            AppField::Port => "port",
+            AppField::Selector => "selector",
+            AppField::TargetAverageValue => "targetAverageValue",
+        }
+    }
+}
+
+impl std::fmt::Display for AppField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an app cannot be added ([`Config::add_app`]): the field at fault
+/// and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct AppError {
+    /// The app field at fault.
+    pub field: AppField,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl AppError {
+    fn new(field: AppField, message: String) -> AppError {
+        AppError { field, message }
+    }
+}
+
+/// An argument of [`quick_app`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuickAppInput {
+    /// `namespace`.
+    Namespace,
+    /// `deployment`.
+    Deployment,
+    /// `target`.
+    Target,
+    /// `min_replicas`.
+    Min,
+    /// `max_replicas`.
+    Max,
+    /// A resolved field of the app, refused by the rules.
+    App(AppField),
+}
+
+/// Why [`quick_app`] refused its arguments: which one, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QuickAppError {
+    /// The argument at fault.
+    pub input: QuickAppInput,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// Where a spec node starts, for error messages.
@@ -882,7 +970,7 @@ fn resolve_app(
     app: AppSpec,
     prometheus: &Prometheus,
     served: &[ServedMetric],
-) -> Result<App, (&'static str, String)> {
+) -> Result<App, AppError> {
     let served_names = || {
         let names: BTreeSet<&str> = served.iter().map(|metric| metric.name.as_str()).collect();
         if names.is_empty() {
@@ -894,8 +982,8 @@ fn resolve_app(
     let metric = match app.metric {
         Some(metric) => {
             if !served.iter().any(|served| served.name == metric) {
-                return Err((
-                    "metric",
+                return Err(AppError::new(
+                    AppField::Metric,
                     format!(
                         "no adapter rule serves metric `{metric}` for app `{}`; the rules serve: {}",
                         app.name,
@@ -908,8 +996,8 @@ fn resolve_app(
         None => match served.iter().find(|served| served.series == DEFAULT_SERIES) {
             Some(served) => served.name.clone(),
             None => {
-                return Err((
-                    "metric",
+                return Err(AppError::new(
+                    AppField::Metric,
                     format!(
                         "no adapter rule serves `{DEFAULT_SERIES}`, so app `{}` needs an explicit metric; \
                          the rules serve: {}",
@@ -925,8 +1013,8 @@ fn resolve_app(
         .unwrap_or(Replicas::new(1).expect("1 is in range"));
     let max_replicas = app.max_replicas;
     if min_replicas > max_replicas {
-        return Err((
-            "minReplicas",
+        return Err(AppError::new(
+            AppField::MinReplicas,
             format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
         ));
     }
@@ -939,8 +1027,8 @@ fn resolve_app(
             || port.contains("--")
             || crate::values::check_dns1123_label(port).is_err()
         {
-            return Err((
-                "port",
+            return Err(AppError::new(
+                AppField::Port,
                 format!(
                     "`{port}` is not a port name: the ServiceMonitor names the Service port, \
                      at most 15 lower-case letters, digits and single `-`, with at least one letter"
@@ -953,16 +1041,16 @@ fn resolve_app(
         .as_ref()
         .is_some_and(|Labels(map)| map.is_empty())
     {
-        return Err((
-            "selector",
+        return Err(AppError::new(
+            AppField::Selector,
             "an empty selector makes the ServiceMonitor scrape every Service in the namespace: \
              give the app Service's labels (or leave `selector` out for `app: <name>`)"
                 .into(),
         ));
     }
     if app.target_average_value.as_f64() <= 0.0 {
-        return Err((
-            "targetAverageValue",
+        return Err(AppError::new(
+            AppField::TargetAverageValue,
             "the target must be greater than zero".into(),
         ));
     }

@@ -73,11 +73,14 @@ pub use spec::{Spec, SpecError};
 
 /// The output encodings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     /// Multi-document YAML.
     #[default]
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Yaml,
     /// A JSON `v1 List`.
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Json,
 }
 

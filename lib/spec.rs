@@ -64,16 +64,31 @@ pub struct Spec {
 /// spec; the defaults themselves are spec data (module `preset`), which
 /// the model resolves like any other spec.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "camelCase")]
 pub enum Preset {
     /// The default: the recommended adapter with a serving certificate it
     /// generates itself, so that it runs on a stock kube-prometheus
     /// cluster with nothing else installed (no cert-manager).
     #[default]
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            help = "The default: runs on a stock kube-prometheus cluster, nothing else needed (the adapter's self-generated serving certificate)"
+        )
+    )]
     Standalone,
     /// A modern, hardened adapter whose certificate cert-manager issues.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The hardened adapter with TLS through cert-manager")
+    )]
     Recommended,
     /// The guide's bundle, as documented.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The guide's literal bundle (fails lint: its [20s] rate window)")
+    )]
     Documented,
 }
 
@@ -97,30 +112,34 @@ impl fmt::Display for Preset {
     }
 }
 
-impl FromStr for Preset {
-    type Err = String;
+/// A preset name that is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown preset `{0}`: expected `standalone`, `recommended` or `documented`")]
+pub struct UnknownPreset(pub String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl FromStr for Preset {
+    type Err = UnknownPreset;
+
+    fn from_str(text: &str) -> Result<Self, UnknownPreset> {
         Preset::ALL
             .into_iter()
             .find(|preset| preset.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "unknown preset `{text}`: expected `standalone`, `recommended` or `documented`"
-                )
-            })
+            .ok_or_else(|| UnknownPreset(text.to_owned()))
     }
 }
 
 /// What turns the apps' Prometheus series into scaling decisions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "camelCase")]
 pub enum Backend {
     /// prometheus-adapter serves a Pods metric on `custom.metrics.k8s.io`;
     /// an HPA per app reads it.
     #[default]
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Adapter,
     /// A KEDA ScaledObject per app with KEDA's prometheus scaler; no adapter.
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Keda,
 }
 
@@ -665,15 +684,19 @@ pub struct PrometheusSpec {
 
 /// The Prometheus installations the tool knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Stack {
     /// prometheus-operator/kube-prometheus (the jsonnet manifests): Prometheus
     /// `k8s` in `monitoring`, per-namespace `prometheus-k8s` Roles.
     #[default]
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     KubePrometheus,
     /// prometheus-community's Helm chart kube-prometheus-stack.
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     KubePrometheusStack,
     /// A Prometheus Operator with the user's own `Prometheus` resource.
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Operator,
 }
 

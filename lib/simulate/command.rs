@@ -15,11 +15,14 @@ use super::trace::Trace;
 
 /// How the command prints its result.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ReportFormat {
     /// Summary, terminal chart and scale events (or the sweep's table).
     #[default]
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Text,
     /// The series and summary (or the sweep's rows) as JSON.
+    #[cfg_attr(feature = "cli", value(help = None::<&str>))]
     Json,
 }
 

@@ -1,0 +1,61 @@
+//! `app`: one app's ServiceMonitor, HPA and Role items, without a spec.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use custom_metrics_manifests::config::{self, QuickAppInput};
+use custom_metrics_manifests::{render, Error, OutputFormat};
+
+use crate::common::{print, InputArgs};
+
+#[derive(Args)]
+pub struct AppArgs {
+    /// The app's namespace.
+    #[arg(long)]
+    namespace: String,
+    /// The Deployment to scale (also the app's name).
+    #[arg(long)]
+    deployment: String,
+    /// Target average per pod (a Kubernetes quantity) of the metric the
+    /// preset's rule serves. Default preset (and `recommended`):
+    /// `http_requests_per_second`, requests per second. `--preset
+    /// documented`: the guide's `http_requests_per_minute`, which is also
+    /// per second (a rate()) despite its name.
+    #[arg(long, value_name = "QUANTITY")]
+    target: String,
+    /// Minimum replicas.
+    #[arg(long, default_value_t = 1)]
+    min: u32,
+    /// Maximum replicas.
+    #[arg(long)]
+    max: u32,
+    /// Output encoding.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
+    format: OutputFormat,
+}
+
+pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+    let config = config::quick_app(
+        input.load()?,
+        &args.namespace,
+        &args.deployment,
+        &args.target,
+        args.min,
+        args.max,
+    )
+    .map_err(|error| {
+        // The argument as its flag.
+        let flag = match error.input {
+            QuickAppInput::Namespace => "namespace",
+            QuickAppInput::Deployment => "deployment",
+            QuickAppInput::Target => "target",
+            QuickAppInput::Min => "min",
+            QuickAppInput::Max => "max",
+            QuickAppInput::App(field) => field.as_str(),
+        };
+        Error::Usage(format!("--{flag}: {}", error.message))
+    })?;
+    let manifests = render::app_manifests(&config);
+    print(&custom_metrics_manifests::encode(&manifests, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,41 @@
+//! `import`: the spec that generates existing manifests, and what it does
+//! not reproduce.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use custom_metrics_manifests::{import, spec};
+
+use crate::common::{print, read_input, read_stdin};
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The manifests (multi-document YAML, JSON, v1 List); `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        let bytes = if path.as_os_str() == "-" {
+            read_stdin(spec::MAX_SPEC_BYTES)?
+        } else {
+            read_input(path, spec::MAX_SPEC_BYTES)?
+        };
+        files.push((path.display().to_string(), bytes));
+    }
+    let imported = import::import(&files)?;
+    print(&imported.spec)?;
+    if imported.losses.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "not reproduced by this spec:");
+    for loss in &imported.losses {
+        let _ = writeln!(stderr, "  {loss}");
+    }
+    Ok(ExitCode::from(1))
+}
