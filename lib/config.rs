@@ -39,7 +39,34 @@ enum Source {
     User,
 }
 
-/// Everything the builders need, fully resolved.
+/// Everything the builders need, fully resolved: from a preset
+/// ([`Config::from_preset`]) or a spec over one ([`Config::from_spec`]),
+/// with apps added in code by [`Config::add_app`].
+///
+/// ```
+/// use custom_metrics_manifests::config::{AppField, Config};
+/// use custom_metrics_manifests::spec::Spec;
+/// use custom_metrics_manifests::{render, Preset};
+///
+/// let mut config = Config::from_preset(Preset::Recommended);
+/// let spec = Spec::from_yaml(
+///     "apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+///     "spec.yaml",
+/// ).unwrap();
+/// for app in spec.apps {
+///     config.add_app(app.value).unwrap();
+/// }
+/// assert_eq!(config.prometheus.namespaces[0].as_str(), "shop");
+/// assert!(render::objects(&config).any(|object| object.kind() == "HorizontalPodAutoscaler"));
+///
+/// // The same app twice is refused, naming the field.
+/// let again = Spec::from_yaml(
+///     "apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+///     "spec.yaml",
+/// ).unwrap();
+/// let error = config.add_app(again.apps.into_iter().next().unwrap().value).unwrap_err();
+/// assert_eq!(error.field, AppField::Name);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The preset this configuration started from.

@@ -174,6 +174,16 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
 /// The objects of [`manifests`], built one at a time as they are taken, so
 /// that writing them ([`write_yaml`], [`write_json`]) holds one object in
 /// memory, not one per app.
+///
+/// ```
+/// use custom_metrics_manifests::{render, Config, Preset};
+///
+/// let config = Config::from_preset(Preset::Documented);
+/// let mut out = Vec::new();
+/// render::write_yaml(render::objects(&config), &mut out).unwrap();
+/// assert_eq!(out, render::to_yaml(&render::manifests(&config)).into_bytes());
+/// assert_eq!(render::objects(&config).count(), 11);
+/// ```
 pub fn objects(config: &Config) -> impl Iterator<Item = Manifest> + '_ {
     let bundle = if config.backend == Backend::Keda {
         Vec::new()

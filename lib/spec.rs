@@ -35,7 +35,27 @@ use crate::values::{
 /// a runaway file before it costs memory.
 pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
-/// The whole spec file.
+/// The whole spec file. Read one with [`Spec::from_yaml`] (strict: unknown
+/// keys, duplicates and bad values refused with their place), or start from
+/// `Spec::default()` in code; either resolves with
+/// [`Config::from_spec`](crate::Config::from_spec).
+///
+/// ```
+/// use custom_metrics_manifests::{spec::Spec, Config, Preset};
+///
+/// let spec = Spec::from_yaml("preset: documented\nadapter:\n  replicas: 3\n", "spec.yaml").unwrap();
+/// assert_eq!(spec.preset, Some(Preset::Documented));
+/// let config = Config::from_spec(spec, "spec.yaml").unwrap();
+/// assert_eq!(config.adapter.replicas.get(), 3);
+///
+/// // In code: the default spec is the default preset, unchanged.
+/// let config = Config::from_spec(Spec::default(), "in code").unwrap();
+/// assert_eq!(config, Config::from_preset(Preset::default()));
+///
+/// // A typo is refused with its place.
+/// let error = Spec::from_yaml("adaptr: {}\n", "spec.yaml").unwrap_err();
+/// assert_eq!(error.line, Some(1));
+/// ```
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spec {
@@ -63,6 +83,18 @@ pub struct Spec {
 /// A named set of defaults a spec starts from. The name lives with the
 /// spec; the defaults themselves are spec data (module `preset`), which
 /// the model resolves like any other spec.
+///
+/// ```
+/// use custom_metrics_manifests::{Config, Preset};
+///
+/// assert_eq!(Preset::default(), Preset::Standalone);
+/// assert_eq!("documented".parse::<Preset>(), Ok(Preset::Documented));
+/// // A preset is a spec that sets every field.
+/// let spec = Preset::Recommended.spec();
+/// assert!(spec.adapter.image.is_some());
+/// let config = Config::from_preset(Preset::Recommended);
+/// assert_eq!(config.preset, Preset::Recommended);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "camelCase")]

@@ -222,7 +222,18 @@ pub fn lint_files(
     Ok(all)
 }
 
-/// Lints every object `config` renders (origin `<generated>`). The scrape
+/// Lints every object `config` renders (origin `<generated>`).
+///
+/// ```
+/// use custom_metrics_manifests::lint::{lint_config, LintOptions, Severity};
+/// use custom_metrics_manifests::{Config, Preset};
+///
+/// // The default output passes its own lint.
+/// let findings = lint_config(&Config::from_preset(Preset::default()), &LintOptions::default());
+/// assert!(!findings.iter().any(|finding| finding.severity == Severity::Error));
+/// ```
+///
+/// The scrape
 /// interval is `options.scrape_interval`, else the config's
 /// `prometheus.scrapeInterval`, else as in [`lint_documents`]. The config
 /// targets kube-prometheus (Prometheus `prometheus-k8s` in `monitoring`),
