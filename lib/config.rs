@@ -560,6 +560,18 @@ impl Config {
             .map(|app| (app.namespace.clone(), app.name.clone()))
             .collect();
         let mut namespaces: BTreeSet<Name> = config.prometheus.namespaces.iter().cloned().collect();
+        if let Some(extra) = spec.apps.get(crate::spec::MAX_APPS) {
+            return Err(error(
+                position(extra),
+                &format!("apps[{}]", crate::spec::MAX_APPS),
+                format!(
+                    "the spec has {} apps, more than the {} one spec may have (a bound on the \
+                     work of every command); split the apps over several specs",
+                    spec.apps.len(),
+                    crate::spec::MAX_APPS
+                ),
+            ));
+        }
         let mut app_lines = vec![None; config.apps.len()];
         for (index, spanned) in spec.apps.into_iter().enumerate() {
             let app_at = position(&spanned);

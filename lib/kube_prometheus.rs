@@ -14,8 +14,8 @@
 //! use custom_metrics_manifests::{config::Prometheus, kube_prometheus, preset::Preset, rbac, render, Config};
 //!
 //! // Two list files in the layout `gen-manifests roles` writes, for `default`.
-//! let dir = std::env::temp_dir().join(format!("cmm-kube-prometheus-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
+//! let temp = tempfile::tempdir().unwrap();
+//! let dir = temp.path();
 //! let mut prometheus = Prometheus::kube_prometheus(None);
 //! prometheus.namespaces = vec!["default".parse().unwrap()];
 //! let bindings = rbac::prometheus_role_binding_list(&prometheus);

@@ -27,9 +27,8 @@
 //! ```
 //! use custom_metrics_manifests::output::{write_atomically, Transaction};
 //!
-//! let dir = std::env::temp_dir().join(format!("cmm-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
-//! let path = dir.join("out.yaml");
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("out.yaml");
 //! write_atomically(&[(path.clone(), b"a: 1\n".to_vec())]).unwrap();
 //! assert_eq!(std::fs::read(&path).unwrap(), b"a: 1\n");
 //!
@@ -39,7 +38,6 @@
 //! let error = transaction.commit().unwrap_err();
 //! assert!(error.to_string().contains("is also an input"), "{error}");
 //! assert_eq!(std::fs::read(&path).unwrap(), b"a: 1\n");
-//! std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
 use std::ffi::OsString;
@@ -570,16 +568,18 @@ impl DirLock {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("cmm-output-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A temporary directory, removed when dropped (also on a panic).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("cmm-output-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn a_failing_file_leaves_every_target_as_it_was() {
-        let dir = scratch("failing");
+        let scratch = scratch("failing");
+        let dir = scratch.path();
         let first = dir.join("first.yaml");
         fs::write(&first, "old\n").unwrap();
         let unwritable = dir.join("missing-dir").join("second.yaml");
@@ -599,12 +599,12 @@ mod tests {
             vec![OsString::from("first.yaml")],
             "no temporary file left"
         );
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_replaced_file_keeps_its_mode_and_a_new_one_gets_the_usual_mode() {
-        let dir = scratch("modes");
+        let scratch = scratch("modes");
+        let dir = scratch.path();
         let kept = dir.join("kept.yaml");
         fs::write(&kept, "old\n").unwrap();
         fs::set_permissions(&kept, Permissions::from_mode(0o640)).unwrap();
@@ -619,6 +619,5 @@ mod tests {
         let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode(&kept), 0o640);
         assert_eq!(mode(&created), mode(&reference), "as File::create makes it");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -35,6 +35,10 @@ use crate::values::{
 /// a runaway file before it costs memory.
 pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
 
+/// Most apps one spec may have: a bound on the work of every command
+/// (`make bench` measures each at this limit).
+pub const MAX_APPS: usize = 10_000;
+
 /// The whole spec file. Read one with [`Spec::from_yaml`] (strict: unknown
 /// keys, duplicates and bad values refused with their place), or start from
 /// `Spec::default()` in code; either resolves with

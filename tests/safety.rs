@@ -917,6 +917,49 @@ fn a_huge_spec_is_refused_without_being_read_whole() {
 }
 
 #[test]
+fn a_spec_with_more_apps_than_the_limit_is_refused_located() {
+    let dir = scratch_dir("many-apps");
+    let limit = custom_metrics_manifests::spec::MAX_APPS;
+    let app = |i: usize| {
+        format!("- name: app-{i}\n  namespace: ns-{}\n  targetAverageValue: \"10\"\n  maxReplicas: 10\n", i % 50)
+    };
+    let at_limit: String = (0..limit).map(app).collect();
+    let spec = dir.join("spec.yaml");
+    let out = dir.join("out.yaml");
+    std::fs::write(&spec, format!("preset: recommended\napps:\n{at_limit}")).unwrap();
+    let (s, o) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    assert_eq!(gen_manifests(&["-c", s, "-o", o]).status.code(), Some(0));
+    let written = std::fs::read(&out).unwrap();
+    std::fs::write(
+        &spec,
+        format!("preset: recommended\napps:\n{at_limit}{}", app(limit)),
+    )
+    .unwrap();
+    // The first app over the limit is on line 3 + 4 x limit.
+    for args in [
+        vec!["-c", s, "-o", o],
+        vec!["lint", "-c", s],
+        vec!["explain", "-c", s],
+        vec!["roles", "--namespace", "shop", "-c", s],
+    ] {
+        let output = gen_manifests(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: {s}:{}:3: apps[{limit}]: the spec has {} apps, more than the {limit} one \
+                 spec may have (a bound on the work of every command); split the apps over \
+                 several specs\n",
+                3 + 4 * limit,
+                limit + 1
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(std::fs::read(&out).unwrap(), written);
+}
+
+#[test]
 fn a_sweep_over_its_step_budget_is_refused_before_running() {
     // 10,000 settings (the most) of the 30-minute step trace: 121 syncs
     // each, 1,210,000 in all.
