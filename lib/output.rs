@@ -46,7 +46,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use tempfile::{NamedTempFile, TempPath};
+use tempfile::TempPath;
 
 /// A file that could not be written or removed. When this is returned,
 /// every target has its previous bytes, unless the error says otherwise
@@ -254,7 +254,7 @@ impl<'a> Transaction<'a> {
             self.check_target(path, true)?;
         }
         // 2. Stage the new contents.
-        let mut staged: Vec<NamedTempFile> = Vec::with_capacity(self.writes.len());
+        let mut staged: Vec<Staged> = Vec::with_capacity(self.writes.len());
         for (path, contents) in &self.writes {
             staged.push(self.stage(path, contents)?);
         }
@@ -363,7 +363,7 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
-    fn stage(&self, path: &Path, contents: &Contents<'_>) -> Result<NamedTempFile, WriteError> {
+    fn stage(&self, path: &Path, contents: &Contents<'_>) -> Result<Staged, WriteError> {
         let fail = |source| WriteError::io(path, source);
         self.before(Step::Stage, path).map_err(fail)?;
         // A replaced file keeps its mode; a new one is created 0666 less the
@@ -396,7 +396,14 @@ impl<'a> Transaction<'a> {
             })
             .and_then(|()| temp.as_file().sync_all())
             .map_err(fail)?;
-        Ok(temp)
+        let meta = temp.as_file().metadata().map_err(fail)?;
+        Ok(Staged {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            // Closed now: a set of 20,000 files stays under the process'
+            // limit of open files.
+            path: temp.into_temp_path(),
+        })
     }
 
     fn keep(&self, path: &Path) -> Result<Option<TempPath>, WriteError> {
@@ -429,20 +436,27 @@ impl<'a> Transaction<'a> {
         }
     }
 
-    fn replace(&self, temp: NamedTempFile, path: &Path) -> io::Result<()> {
+    fn replace(&self, temp: Staged, path: &Path) -> io::Result<()> {
         self.before(Step::Replace, path)?;
         // Rename only the file written: if anything replaced the temporary
         // name since (a planted link), stop.
-        let written = temp.as_file().metadata()?;
-        let named = fs::symlink_metadata(temp.path())?;
-        if (written.dev(), written.ino()) != (named.dev(), named.ino()) {
+        let named = fs::symlink_metadata(&temp.path)?;
+        if (temp.dev, temp.ino) != (named.dev(), named.ino()) {
             return Err(io::Error::other(format!(
                 "the temporary file {} was replaced by someone else",
-                temp.path().display()
+                temp.path.display()
             )));
         }
-        temp.persist(path).map(drop).map_err(|error| error.error)
+        temp.path.persist(path).map_err(|error| error.error)
     }
+}
+
+/// A staged temporary file, closed: its path (removed when dropped) and
+/// the identity of the file written there.
+struct Staged {
+    path: TempPath,
+    dev: u64,
+    ino: u64,
 }
 
 /// Puts back every target in `done` (newest first) after `source` failed
@@ -590,7 +604,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.path(), unwritable);
         assert_eq!(fs::read(&first).unwrap(), b"old\n");
-        let entries: Vec<_> = fs::read_dir(&dir)
+        let entries: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();

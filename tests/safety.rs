@@ -477,6 +477,32 @@ fn roles_patch_is_both_or_neither_under_a_failure_at_every_step() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn an_out_dir_of_more_files_than_open_files_allowed_is_written() {
+    // 60 apps make 130 files; the process may open 64: staged files are
+    // closed until their rename.
+    let dir = scratch_dir("many-files");
+    let spec = dir.join("spec.yaml");
+    let apps: String = (0..60)
+        .map(|i| format!("- name: app-{i}\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n"))
+        .collect();
+    std::fs::write(&spec, format!("preset: recommended\napps:\n{apps}")).unwrap();
+    let out = dir.join("deploy");
+    let output = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" -c \"$1\" --out-dir \"$2\"",
+        ])
+        .args([BIN, spec.to_str().unwrap(), out.to_str().unwrap()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let files = contents(&out);
+    assert!(files.len() > 64, "{}", files.len());
+    assert_eq!(kustomization_resources(&out).len(), files.len() - 1);
+}
+
 // --------------------------------------------------------- concurrency
 
 fn kustomization_resources(dir: &Path) -> Vec<String> {
