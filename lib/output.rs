@@ -398,8 +398,7 @@ impl<'a> Transaction<'a> {
             .map_err(fail)?;
         let meta = temp.as_file().metadata().map_err(fail)?;
         Ok(Staged {
-            dev: meta.dev(),
-            ino: meta.ino(),
+            identity: identity(&meta),
             // Closed now: a set of 20,000 files stays under the process'
             // limit of open files.
             path: temp.into_temp_path(),
@@ -440,8 +439,10 @@ impl<'a> Transaction<'a> {
         self.before(Step::Replace, path)?;
         // Rename only the file written: if anything replaced the temporary
         // name since (a planted link), stop.
+        // Closed files free their inode: a link planted after a removal can
+        // get the same number, so the type, size and time are compared too.
         let named = fs::symlink_metadata(&temp.path)?;
-        if (temp.dev, temp.ino) != (named.dev(), named.ino()) {
+        if !named.file_type().is_file() || identity(&named) != temp.identity {
             return Err(io::Error::other(format!(
                 "the temporary file {} was replaced by someone else",
                 temp.path.display()
@@ -455,8 +456,18 @@ impl<'a> Transaction<'a> {
 /// the identity of the file written there.
 struct Staged {
     path: TempPath,
-    dev: u64,
-    ino: u64,
+    identity: (u64, u64, u64, i64, i64),
+}
+
+/// Device, inode, size and modification time of a file.
+fn identity(meta: &fs::Metadata) -> (u64, u64, u64, i64, i64) {
+    (
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+    )
 }
 
 /// Puts back every target in `done` (newest first) after `source` failed
