@@ -5,71 +5,28 @@
 //! the API with fixed documents; it serves a bounded number of requests
 //! and stops with the test.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
+
+use common::prometheus::{success, vector, FakePrometheus};
 
 use custom_metrics_manifests::explain::{explain, render_text};
 use custom_metrics_manifests::prometheus::Prometheus;
 use custom_metrics_manifests::{Config, Spec};
 
 /// Serves `targets` for /api/v1/targets, `series` for /api/v1/series and
-/// an empty vector for queries, at most 40 requests or 20 s.
-fn fake_prometheus(
-    targets: &'static str,
-    series: &'static str,
-) -> (String, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let handle = std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut served = 0;
-        while served < 40 && Instant::now() < deadline {
-            let Ok((stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let path = request_line.split_whitespace().nth(1).unwrap_or("");
-            let data = if path.starts_with("/api/v1/targets") {
-                targets.to_owned()
-            } else if path.starts_with("/api/v1/series") {
-                series.to_owned()
-            } else {
-                r#"{"resultType":"vector","result":[]}"#.to_owned()
-            };
-            let json = format!(r#"{{"status":"success","data":{data}}}"#);
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
-                json.len()
-            );
-            served += 1;
+/// an empty vector for queries, at most 40 requests.
+fn fake_prometheus(targets: &'static str, series: &'static str) -> FakePrometheus {
+    FakePrometheus::start(40, move |path, _| {
+        if path.starts_with("/api/v1/targets") {
+            success(targets)
+        } else if path.starts_with("/api/v1/series") {
+            success(series)
+        } else {
+            vector("[]")
         }
-    });
-    (url, handle)
+    })
 }
 
 fn config(stack: &str) -> Config {
@@ -80,8 +37,8 @@ fn config(stack: &str) -> Config {
 }
 
 fn live(stack: &str, targets: &'static str, series: &'static str) -> (Vec<String>, String, String) {
-    let (url, _server) = fake_prometheus(targets, series);
-    let prometheus = Prometheus::new(&url, Duration::from_secs(5)).unwrap();
+    let server = fake_prometheus(targets, series);
+    let prometheus = Prometheus::new(&server.url, Duration::from_secs(5)).unwrap();
     let explanation = explain(&config(stack), Some(&prometheus));
     let live = explanation.apps[0].live.clone().unwrap();
     (

@@ -8,63 +8,19 @@
 mod common;
 use common::*;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::prometheus::{vector, FakePrometheus};
 
 use custom_metrics_manifests::explain::{explain, render_text};
 use custom_metrics_manifests::prometheus::Prometheus;
 use custom_metrics_manifests::{Config, Spec};
 
 /// Answers every query with `result` (a vector's `result` array), at most
-/// 20 requests or 20 s; records the queries asked.
-fn fake_prometheus(result: &'static str) -> (String, std::sync::mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut served = 0;
-        while served < 20 && Instant::now() < deadline {
-            let Ok((stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("")
-                .to_owned();
-            let _ = sender.send(path);
-            let json = format!(
-                r#"{{"status":"success","data":{{"resultType":"vector","result":{result}}}}}"#
-            );
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
-                json.len()
-            );
-            served += 1;
-        }
-    });
-    (url, receiver)
+/// 20 requests; records the queries asked.
+fn fake_prometheus(result: &str) -> FakePrometheus {
+    let response = vector(result);
+    FakePrometheus::start(20, move |_, _| response.clone())
 }
 
 fn config() -> Config {
@@ -97,7 +53,8 @@ fn prints_the_query_keda_sends() {
 #[test]
 fn a_value_implies_replicas_as_keda_rounds_it() {
     // 7.2344 req/s: KEDA hands the HPA 7.234 (%.3f); ceil(7.234 / 0.5) = 15.
-    let (url, asked) = fake_prometheus(r#"[{"metric":{},"value":[1700000000,"7.2344"]}]"#);
+    let server = fake_prometheus(r#"[{"metric":{},"value":[1700000000,"7.2344"]}]"#);
+    let url = server.url.clone();
     let prometheus = Prometheus::new(&url, Duration::from_secs(5)).unwrap();
     let explanation = explain(&config(), Some(&prometheus));
     let app = &explanation.keda.as_ref().unwrap()[0];
@@ -107,17 +64,7 @@ fn a_value_implies_replicas_as_keda_rounds_it() {
     assert!(live.problems.is_empty(), "{:?}", live.problems);
     assert!(!explanation.metric_missing());
     // The query asked is the ScaledObject's.
-    let path = asked.recv_timeout(Duration::from_secs(5)).unwrap();
-    let query = path
-        .split("query=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let decoded = query.replace('+', " ");
-    let decoded = percent_decode(&decoded);
-    assert_eq!(decoded, app.query);
+    assert_eq!(server.queries(), std::slice::from_ref(&app.query));
     let text = render_text(&explanation);
     assert!(
         text.contains("    value: 7.2344 (KEDA hands the HPA 7.234: 3 decimals)\n"),
@@ -147,11 +94,10 @@ fn bounds_and_rounding_edges() {
         // Exactly on the threshold's multiple: no extra pod.
         ("5", 5000, 10, 10),
     ] {
-        let body: &'static str = Box::leak(
-            format!(r#"[{{"metric":{{}},"value":[1700000000,"{value}"]}}]"#).into_boxed_str(),
-        );
-        let (url, _) = fake_prometheus(body);
-        let prometheus = Prometheus::new(&url, Duration::from_secs(5)).unwrap();
+        let server = fake_prometheus(&format!(
+            r#"[{{"metric":{{}},"value":[1700000000,"{value}"]}}]"#
+        ));
+        let prometheus = Prometheus::new(&server.url, Duration::from_secs(5)).unwrap();
         let explanation = explain(&config(), Some(&prometheus));
         let live = explanation.keda.unwrap()[0].live.clone().unwrap();
         assert_eq!(
@@ -171,8 +117,8 @@ fn empty_and_several_samples_fail_the_poll() {
             "returned 2 samples",
         ),
     ] {
-        let (url, _) = fake_prometheus(body);
-        let prometheus = Prometheus::new(&url, Duration::from_secs(5)).unwrap();
+        let server = fake_prometheus(body);
+        let prometheus = Prometheus::new(&server.url, Duration::from_secs(5)).unwrap();
         let explanation = explain(&config(), Some(&prometheus));
         assert!(explanation.metric_missing());
         let live = explanation.keda.as_ref().unwrap()[0].live.clone().unwrap();
@@ -201,7 +147,8 @@ fn cli_explain_backend_keda() {
         "{text}"
     );
     settings().bind(|| insta::assert_snapshot!("keda-explain-fastapi", text));
-    let (url, _) = fake_prometheus("[]");
+    let server = fake_prometheus("[]");
+    let url = server.url.clone();
     let output = gen_manifests(&[
         "explain",
         "-c",
@@ -212,20 +159,4 @@ fn cli_explain_backend_keda() {
         &url,
     ]);
     assert_eq!(output.status.code(), Some(1));
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::prometheus::FakePrometheus;
 use common::{gen_manifests, scratch_dir, ROOT};
 use custom_metrics_manifests::output::{Faults, Step, Transaction};
 use custom_metrics_manifests::{config, gitops, kube_prometheus, render, Preset};
@@ -1250,125 +1251,6 @@ fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
 }
 
 // ------------------------------------------------ a hostile Prometheus
-
-/// Each request's path and query parameters.
-type Recorded = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
-
-/// A fake Prometheus on 127.0.0.1: answers each request with `answer(path,
-/// query parameters)`, records the parameters, and stops after `max`
-/// requests or 20 s, whichever comes first.
-struct FakePrometheus {
-    url: String,
-    requests: Recorded,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-impl FakePrometheus {
-    fn start(max: usize, answer: fn(&str, &[(String, String)]) -> String) -> FakePrometheus {
-        use std::io::{BufRead, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen = requests.clone();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let mut served = 0;
-            while served < max
-                && Instant::now() < deadline
-                && !stopped.load(std::sync::atomic::Ordering::Relaxed)
-            {
-                let Ok((stream, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
-                };
-                stream.set_nonblocking(false).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .unwrap();
-                let mut reader = io::BufReader::new(stream.try_clone().unwrap());
-                let mut first = String::new();
-                reader.read_line(&mut first).unwrap();
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap() > 2 {
-                    line.clear();
-                }
-                let target = first.split(' ').nth(1).unwrap_or("/");
-                let (path, query) = target.split_once('?').unwrap_or((target, ""));
-                let params: Vec<(String, String)> = query
-                    .split('&')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                        (percent_decode(k), percent_decode(v))
-                    })
-                    .collect();
-                let body = answer(path, &params);
-                seen.lock().unwrap().push((path.to_owned(), params));
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                served += 1;
-            }
-        });
-        FakePrometheus {
-            url,
-            requests,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    /// Every query the tool sent (`query` and `match[]` parameters).
-    fn queries(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .unwrap()
-            .iter()
-            .flat_map(|(_, params)| params.clone())
-            .filter(|(key, _)| key == "query" || key == "match[]")
-            .map(|(_, value)| value)
-            .collect()
-    }
-}
-
-impl Drop for FakePrometheus {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 const HOSTILE: &str = r#"api-1"} or vector(7) or up{x=""#;
 

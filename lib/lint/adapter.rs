@@ -305,6 +305,54 @@ pub(super) struct Scrape {
     pub(super) source: String,
 }
 
+/// A rate-like range in a query too short for the scrape interval: the
+/// finding rate-window and keda-rate-window share.
+pub(super) struct ShortWindow {
+    pub(super) severity: Severity,
+    /// "rate() over 20s sees fewer than 2 samples, ... at the scrape interval 30s".
+    pub(super) message: String,
+    /// The fix: a window of four scrape intervals.
+    pub(super) fix: String,
+}
+
+impl Scrape {
+    /// Each range of `expr` under 4 scrape intervals: an error under 2
+    /// (Prometheus' rate needs two samples), a warning under 4 (one missed
+    /// scrape empties it).
+    pub(super) fn short_windows(&self, expr: &promql_parser::parser::Expr) -> Vec<ShortWindow> {
+        promql::rate_windows(expr)
+            .into_iter()
+            .filter_map(|(function, window)| {
+                let (severity, samples) = if window < self.interval * 2 {
+                    (
+                        Severity::Error,
+                        "fewer than 2 samples, so it returns nothing",
+                    )
+                } else if window < self.interval * 4 {
+                    (
+                        Severity::Warning,
+                        "only 2 or 3 samples, so one missed scrape empties it",
+                    )
+                } else {
+                    return None;
+                };
+                Some(ShortWindow {
+                    severity,
+                    message: format!(
+                        "{function}() over {} sees {samples} at {}",
+                        promql::format_duration(window),
+                        self.source
+                    ),
+                    fix: format!(
+                        "use a window of at least 4 scrape intervals, such as [{}]",
+                        promql::format_duration(self.interval * 4)
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
 pub(super) fn scrape_interval(objects: &[Object<'_>], options: &LintOptions) -> Scrape {
     if let Some(interval) = &options.scrape_interval {
         let millis = parse_duration_millis(interval.as_str()).unwrap_or(interval.as_secs() * 1000);
@@ -544,32 +592,14 @@ fn check_rate_windows(
     scrape: &Scrape,
     lint: &mut Lint,
 ) {
-    for (function, window) in promql::rate_windows(expr) {
-        let (severity, samples) = if window < scrape.interval * 2 {
-            (
-                Severity::Error,
-                "fewer than 2 samples, so it returns nothing",
-            )
-        } else if window < scrape.interval * 4 {
-            (
-                Severity::Warning,
-                "only 2 or 3 samples, so one missed scrape empties it",
-            )
-        } else {
-            continue;
-        };
-        let recommended = promql::format_duration(scrape.interval * 4);
+    for short in scrape.short_windows(expr) {
         lint.push(
             config.object,
             Check::RateWindow,
-            severity,
+            short.severity,
             field,
-            format!(
-                "{function}() over {} sees {samples} at {}",
-                promql::format_duration(window),
-                scrape.source
-            ),
-            format!("use a window of at least 4 scrape intervals, such as [{recommended}]"),
+            short.message,
+            short.fix,
         );
     }
 }

@@ -413,35 +413,17 @@ fn check_rate_window(
     scrape: &Scrape,
     lint: &mut Lint,
 ) {
-    for (function, window) in promql::rate_windows(expr) {
-        let (severity, samples) = if window < scrape.interval * 2 {
-            (
-                Severity::Error,
-                "fewer than 2 samples, so it returns nothing",
-            )
-        } else if window < scrape.interval * 4 {
-            (
-                Severity::Warning,
-                "only 2 or 3 samples, so one missed scrape empties it",
-            )
-        } else {
-            continue;
-        };
+    for short in scrape.short_windows(expr) {
         lint.push(
             trigger.object,
             Check::KedaRateWindow,
-            severity,
+            short.severity,
             field,
             format!(
-                "{function}() over {} sees {samples} at {}; KEDA then reads an empty answer \
-                 (0 with ignoreNullValues, else an error)",
-                promql::format_duration(window),
-                scrape.source
+                "{}; KEDA then reads an empty answer (0 with ignoreNullValues, else an error)",
+                short.message
             ),
-            format!(
-                "use a window of at least 4 scrape intervals, such as [{}]",
-                promql::format_duration(scrape.interval * 4)
-            ),
+            short.fix,
         );
     }
 }

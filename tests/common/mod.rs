@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod prometheus;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
