@@ -645,6 +645,9 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
     let out_dir = scratch.join("deploy");
     std::fs::create_dir_all(&out_dir).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
+    // The tool's own output: `import` reads it back exactly (exit 0).
+    let own = scratch.join("own.yaml");
+    std::fs::write(&own, gen_manifests(&[]).stdout).unwrap();
     let simulate = [
         "simulate",
         "-c",
@@ -699,6 +702,7 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         .map(|c| c.into_iter().map(str::to_owned).collect())
         .collect();
     owned.push(vec!["check".into(), s(&stale)]);
+    owned.push(vec!["import".into(), s(&own)]);
     owned.push(vec!["--out-dir".into(), s(&out_dir), "--check".into()]);
     // A namespace the files lack: --check prints the diff.
     owned.push(vec![
