@@ -486,3 +486,38 @@ fn lint_stack_and_info_findings() {
     );
     std::fs::remove_dir_all(scratch).unwrap();
 }
+
+/// `gen-manifests | gen-manifests lint -`: `-` reads standard input; the
+/// default output lints clean, the guide's bundle read the same way does
+/// not; migrate reads its manifests the same way.
+#[test]
+fn lint_and_migrate_read_standard_input() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let with_stdin = |args: &[&str], input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
+            .args(args)
+            .current_dir(ROOT)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let default = gen_manifests(&[]);
+    assert!(default.status.success());
+    let linted = with_stdin(&["lint", "-"], &default.stdout);
+    assert_eq!(linted.status.code(), Some(0), "{}", stdout(&linted));
+    assert!(stdout(&linted).starts_with("warning insecure-tls "));
+    let guide = std::fs::read(Path::new(ROOT).join("fixtures/custom-metrics.yaml")).unwrap();
+    let linted = with_stdin(&["lint", "-"], &guide);
+    assert_eq!(linted.status.code(), Some(1));
+    let findings = String::from_utf8_lossy(&linted.stdout);
+    assert!(findings.contains("error rate-window "), "{findings}");
+    let from_file = gen_manifests(&["migrate", "fixtures/custom-metrics.yaml"]);
+    let from_stdin = with_stdin(&["migrate", "-"], &guide);
+    assert_eq!(from_stdin.status.code(), from_file.status.code());
+    assert!(!from_stdin.stdout.is_empty());
+}

@@ -98,6 +98,15 @@ pub fn read_input(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
+/// A file, or standard input for `-`, refused when larger than `limit` bytes.
+pub fn read_input_or_stdin(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
+    if path.as_os_str() == "-" {
+        read_stdin(limit)
+    } else {
+        read_input(path, limit)
+    }
+}
+
 /// Standard input, refused when larger than `limit` bytes.
 pub fn read_stdin(limit: usize) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();

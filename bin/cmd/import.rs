@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use custom_metrics_manifests::{import, spec};
 
-use crate::common::{print, read_input, read_stdin};
+use crate::common::{print, read_input_or_stdin};
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -20,11 +20,7 @@ pub struct ImportArgs {
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut files = Vec::new();
     for path in &args.files {
-        let bytes = if path.as_os_str() == "-" {
-            read_stdin(spec::MAX_SPEC_BYTES)?
-        } else {
-            read_input(path, spec::MAX_SPEC_BYTES)?
-        };
+        let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
         files.push((path.display().to_string(), bytes));
     }
     let imported = import::import(&files)?;

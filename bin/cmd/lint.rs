@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use clap::Args;
 use custom_metrics_manifests::{lint, spec, Error};
 
-use crate::common::{print, read_input, InputArgs, ReportFormat};
+use crate::common::{print, read_input_or_stdin, InputArgs, ReportFormat};
 
 #[derive(Args)]
 pub struct LintArgs {
     /// Files to lint: manifests (multi-document YAML or JSON), specs, or an
     /// adapter config.yaml, each recognised by its content. Without them,
-    /// the spec (-c) or preset is linted.
+    /// the spec (-c) or preset is linted. `-` reads standard input.
     files: Vec<PathBuf>,
     /// Exit 1 on warnings too (never on info).
     #[arg(long)]
@@ -54,7 +54,7 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     if !args.files.is_empty() {
         let mut inputs = Vec::new();
         for path in &args.files {
-            let bytes = read_input(path, spec::MAX_SPEC_BYTES)?;
+            let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
             inputs.push((path.display().to_string(), bytes));
         }
         findings.extend(lint::lint_files(&inputs, input.preset, &options)?);

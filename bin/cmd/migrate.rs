@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use clap::Args;
 use custom_metrics_manifests::{lint, migrate, spec, Error, Preset};
 
-use crate::common::{print, read_input, InputArgs};
+use crate::common::{print, read_input_or_stdin, InputArgs};
 
 #[derive(Args)]
 pub struct MigrateArgs {
-    /// The manifests installed now (multi-document YAML or JSON).
+    /// The manifests installed now (multi-document YAML or JSON); `-` reads
+    /// standard input.
     files: Vec<PathBuf>,
 }
 
@@ -18,7 +19,7 @@ pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let config = input.load()?;
     let mut texts = Vec::new();
     for path in &args.files {
-        let bytes = read_input(path, spec::MAX_SPEC_BYTES)?;
+        let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::Usage(format!("{}: not UTF-8 text", path.display())))?;
         texts.push((path.display().to_string(), text));
