@@ -536,29 +536,7 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
         expected[1].keys().collect::<Vec<_>>()
     );
     for round in 0..3 {
-        let children: Vec<_> = (0..10)
-            .map(|index| {
-                Command::new(BIN)
-                    .args([
-                        "-c",
-                        [SPEC_A, SPEC_B][index % 2],
-                        "--out-dir",
-                        out.to_str().unwrap(),
-                    ])
-                    .current_dir(ROOT)
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for child in children {
-            let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "round {round}: {}",
-                stderr(&output)
-            );
-        }
+        ten_concurrent_runs("--out-dir", &out, round);
         let now = contents(&out);
         assert!(
             now == expected[0] || now == expected[1],
@@ -1140,29 +1118,7 @@ fn concurrent_runs_onto_one_output_file_leave_one_runs_output() {
         .map(|spec| common::stdout(&gen_manifests(&["-c", spec])).into_bytes())
         .collect();
     for round in 0..3 {
-        let children: Vec<_> = (0..10)
-            .map(|index| {
-                Command::new(BIN)
-                    .args([
-                        "-c",
-                        [SPEC_A, SPEC_B][index % 2],
-                        "-o",
-                        out.to_str().unwrap(),
-                    ])
-                    .current_dir(ROOT)
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for child in children {
-            let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "round {round}: {}",
-                stderr(&output)
-            );
-        }
+        ten_concurrent_runs("-o", &out, round);
         let now = contents(&dir);
         assert_eq!(
             now.len(),
@@ -1463,6 +1419,34 @@ fn an_oversized_prometheus_answer_is_refused_unread() {
                 custom_metrics_manifests::prometheus::MAX_BODY_BYTES
             )),
             "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Ten concurrent runs, alternating SPEC_A and SPEC_B, each writing to
+/// `target` with `flag`; every one must succeed.
+fn ten_concurrent_runs(flag: &str, target: &Path, round: usize) {
+    let children: Vec<_> = (0..10)
+        .map(|index| {
+            Command::new(BIN)
+                .args([
+                    "-c",
+                    [SPEC_A, SPEC_B][index % 2],
+                    flag,
+                    target.to_str().unwrap(),
+                ])
+                .current_dir(ROOT)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "round {round}: {}",
             stderr(&output)
         );
     }
