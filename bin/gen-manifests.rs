@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use custom_metrics_manifests::Error;
+use custom_metrics_manifests::{Error, ExitStatus};
 
 #[path = "cmd/app.rs"]
 mod app;
@@ -32,8 +32,10 @@ mod roles;
 mod shell;
 #[path = "cmd/simulate.rs"]
 mod simulate;
+#[path = "cmd/wording.rs"]
+mod wording;
 
-use common::{StdoutError, BROKEN_PIPE_EXIT};
+use common::StdoutError;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -128,17 +130,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reports `error` on standard error (a closed stderr is ignored) and
-/// picks the exit code.
+/// Reports `error` on standard error in the command line's words (a
+/// closed stderr is ignored) and exits with the status it calls for.
 fn failure(error: &anyhow::Error) -> ExitCode {
-    if let Some(StdoutError(source)) = error.downcast_ref::<StdoutError>() {
-        if source.kind() == std::io::ErrorKind::BrokenPipe {
-            return ExitCode::from(BROKEN_PIPE_EXIT);
-        }
+    let status = common::exit_status(error);
+    if status == ExitStatus::BrokenPipe {
+        return status.into();
     }
-    let code = error.downcast_ref::<Error>().map_or(2, Error::exit_code);
-    let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
-    ExitCode::from(code as u8)
+    let message = match error.downcast_ref::<Error>().and_then(wording::cli) {
+        Some(message) => message,
+        None => format!("{error:#}"),
+    };
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    status.into()
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

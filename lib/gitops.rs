@@ -112,6 +112,18 @@ impl DirPlan {
     }
 }
 
+/// Why a generated directory cannot be updated.
+#[derive(Debug, thiserror::Error)]
+pub enum OutDirError {
+    /// A file at a generated file's name that this tool did not write.
+    #[error(
+        "{} exists and was not written by gen-manifests; move it away or choose another \
+         directory",
+        .0.display()
+    )]
+    NotGenerated(PathBuf),
+}
+
 /// Compares `dir` with `files`. A file in the way that this tool did not
 /// write (no [`GENERATED_HEADER`]), or anything but a regular file at a
 /// generated file's name (a link, a directory, a FIFO), is an error, never
@@ -123,10 +135,7 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
         match read_generated(&path, contents.len().max(DIFF_BYTES))? {
             Some((existing, true)) if existing == *contents => {}
             Some((existing, _)) if !existing.starts_with(GENERATED_HEADER) => {
-                return Err(Error::Usage(format!(
-                    "{} exists and was not written by gen-manifests; move it away or choose another --out-dir",
-                    path.display()
-                )))
+                return Err(OutDirError::NotGenerated(path).into())
             }
             Some((_, false)) => {
                 let _ = writeln!(
@@ -138,7 +147,11 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
             }
             existing => {
                 let existing = existing.map(|(text, _)| text).unwrap_or_default();
-                plan.diff.push_str(&unified_diff(&path.display().to_string(), &existing, contents));
+                plan.diff.push_str(&unified_diff(
+                    &path.display().to_string(),
+                    &existing,
+                    contents,
+                ));
                 plan.write.push((path, contents.clone()));
             }
         }

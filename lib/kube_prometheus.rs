@@ -57,6 +57,25 @@ pub const ROLE_BINDINGS_FILE: &str = "prometheus-roleBindingSpecificNamespaces.y
 /// `manifests/` directory.
 pub const ROLES_FILE: &str = "prometheus-roleSpecificNamespaces.yaml";
 
+/// Why Prometheus' per-namespace Roles cannot be made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RolesError {
+    /// The stack's Prometheus has no per-namespace Roles.
+    #[error(
+        "prometheus.stack is {stack}: {why}, so there are no per-namespace prometheus-k8s Roles \
+         to print or patch (those are kube-prometheus' RoleList/RoleBindingList items)"
+    )]
+    NoNamespaceRoles {
+        /// The spec's stack.
+        stack: crate::spec::Stack,
+        /// How that stack's Prometheus is granted access instead.
+        why: &'static str,
+    },
+    /// A namespace that is not a DNS-1123 label.
+    #[error("namespace {0}")]
+    Namespace(crate::values::NameError),
+}
+
 /// `config` with Prometheus' namespaces replaced by `namespaces`, each
 /// checked as a DNS-1123 label; repeats are dropped.
 pub fn roles_config(mut config: Config, namespaces: &[String]) -> Result<Config, Error> {
@@ -67,17 +86,15 @@ pub fn roles_config(mut config: Config, namespaces: &[String]) -> Result<Config,
             }
             _ => "its Prometheus reads every namespace through the chart's ClusterRole",
         };
-        return Err(Error::Usage(format!(
-            "prometheus.stack is {}: {why}, so there are no per-namespace prometheus-k8s Roles \
-             to print or patch (those are kube-prometheus' RoleList/RoleBindingList items)",
-            config.prometheus.stack
-        )));
+        return Err(RolesError::NoNamespaceRoles {
+            stack: config.prometheus.stack,
+            why,
+        }
+        .into());
     }
     let mut names: Vec<Name> = Vec::new();
     for namespace in namespaces {
-        let name: Name = namespace
-            .parse()
-            .map_err(|message| Error::Usage(format!("--namespace: {message}")))?;
+        let name: Name = namespace.parse().map_err(RolesError::Namespace)?;
         if !names.contains(&name) {
             names.push(name);
         }

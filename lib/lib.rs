@@ -66,7 +66,7 @@ pub mod values;
 pub mod workload;
 
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, ExitStatus};
 pub use preset::Preset;
 pub use render::Manifest;
 pub use spec::{Spec, SpecError};

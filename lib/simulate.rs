@@ -40,6 +40,7 @@
 
 mod command;
 pub mod controller;
+mod error;
 mod model;
 mod plot;
 mod report;
@@ -50,6 +51,10 @@ pub use command::{
     execute, execute_report, find_app, parse_feature_gates, parse_pod_startup, LoadSource, Report,
     ReportFormat, Request,
 };
+pub use error::{
+    AutoscalerError, DurationSetting, FeatureGateError, PlotError, PointError, RunError,
+    SecondsError, SimulateError, SweepError, TraceError,
+};
 pub use model::{
     keda_last_poll, prometheus_rate, run, run_steps, simulate, Autoscaler, Flap, MetricTarget,
     Sample, ScaleEvent, Segment, SimOptions, Simulation, Summary, FLAP_WINDOW_SECONDS, MAX_STEPS,
@@ -57,5 +62,8 @@ pub use model::{
 };
 pub use plot::{plot_files, render_png, render_svg};
 pub use report::{json_report, text_report, write_json_report};
-pub use sweep::{best_setting, rule_text, run_sweep, Sweep, SweepParameter, SweepResult, SweepRow};
+pub use sweep::{
+    best_setting, rule_text, run_sweep, Axis, Sweep, SweepParameter, SweepResult, SweepRow,
+    MAX_SETTINGS,
+};
 pub use trace::{Trace, EPOCH_MS_THRESHOLD};

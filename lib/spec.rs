@@ -377,23 +377,35 @@ impl ProbePath {
     }
 }
 
-impl TryFrom<String> for ProbePath {
-    type Error = String;
+/// Why an HTTP probe path was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProbePathError {
+    /// Not starting with `/`.
+    #[error("`{0}` is not an HTTP path: start with `/`, no spaces")]
+    NoLeadingSlash(String),
+    /// Holding whitespace, which the kubelet would send as is.
+    #[error("`{0}` is not an HTTP path: start with `/`, no spaces")]
+    Whitespace(String),
+}
 
-    fn try_from(path: String) -> Result<Self, String> {
-        if !path.starts_with('/') || path.chars().any(char::is_whitespace) {
-            return Err(format!(
-                "`{path}` is not an HTTP path: start with `/`, no spaces"
-            ));
+impl TryFrom<String> for ProbePath {
+    type Error = ProbePathError;
+
+    fn try_from(path: String) -> Result<Self, ProbePathError> {
+        if !path.starts_with('/') {
+            return Err(ProbePathError::NoLeadingSlash(path));
+        }
+        if path.chars().any(char::is_whitespace) {
+            return Err(ProbePathError::Whitespace(path));
         }
         Ok(ProbePath(path))
     }
 }
 
 impl FromStr for ProbePath {
-    type Err = String;
+    type Err = ProbePathError;
 
-    fn from_str(path: &str) -> Result<Self, String> {
+    fn from_str(path: &str) -> Result<Self, ProbePathError> {
         ProbePath::try_from(path.to_owned())
     }
 }

@@ -8,7 +8,9 @@ mod common;
 use common::*;
 
 use custom_metrics_manifests::keda;
-use custom_metrics_manifests::simulate::{run, Autoscaler, MetricTarget, SimOptions, Trace};
+use custom_metrics_manifests::simulate::{
+    run, Autoscaler, AutoscalerError, MetricTarget, SimOptions, Trace,
+};
 use custom_metrics_manifests::{Config, Spec};
 
 const SPEC: &str = "fixtures/simulate/spec.yaml";
@@ -59,7 +61,11 @@ fn from_scaled_object_reads_kedas_hpa() {
         .metadata
         .insert("threshold".into(), "0.0004".into());
     let error = Autoscaler::from_scaled_object(&scaled).unwrap_err();
-    assert!(error.contains("0 at KEDA's 3 decimals"), "{error}");
+    assert_eq!(error, AutoscalerError::ZeroThreshold(0.0004));
+    assert!(
+        error.to_string().contains("0 at KEDA's 3 decimals"),
+        "{error}"
+    );
     // A behavior in advanced.horizontalPodAutoscalerConfig is defaulted.
     let text = format!(
         "{}backend: keda\n",

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::config::{self, QuickAppInput};
-use custom_metrics_manifests::{render, Error, OutputFormat};
+use custom_metrics_manifests::{render, OutputFormat};
 
-use crate::common::{print, InputArgs};
+use crate::common::{print, InputArgs, UsageError};
 
 #[derive(Args)]
 pub struct AppArgs {
@@ -53,7 +53,7 @@ pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
             QuickAppInput::Max => "max",
             QuickAppInput::App(field) => field.as_str(),
         };
-        Error::Usage(format!("--{flag}: {}", error.message))
+        UsageError(format!("--{flag}: {}", error.message))
     })?;
     let manifests = render::app_manifests(&config);
     print(&custom_metrics_manifests::encode(&manifests, args.format))?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{gitops, spec, OutputFormat};
+use custom_metrics_manifests::{gitops, spec, ExitStatus, OutputFormat};
 
 use crate::common::{print, read_input, InputArgs};
 
@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let current = String::from_utf8_lossy(&current);
     if let Some(report) = gitops::drift(&current, &wanted) {
         print(&format!("{} is stale:\n{report}", args.file.display()))?;
-        return Ok(ExitCode::from(1));
+        return Ok(ExitStatus::Found.into());
     }
     Ok(ExitCode::SUCCESS)
 }

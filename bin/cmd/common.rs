@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use custom_metrics_manifests::spec::Backend;
-use custom_metrics_manifests::{config, spec, Error, Preset};
+use custom_metrics_manifests::{config, spec, Error, ExitStatus, Preset};
 
 /// The spec, preset and backend flags (global: every subcommand takes them).
 #[derive(Args)]
@@ -42,15 +42,33 @@ pub enum ReportFormat {
     Json,
 }
 
-/// The exit status when standard output is closed early (`| head -1`):
-/// 128 + SIGPIPE, what a shell reports for a tool the signal stopped.
-/// Nothing is printed.
-pub const BROKEN_PIPE_EXIT: u8 = 141;
-
 /// Standard output could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write to standard output")]
 pub struct StdoutError(#[source] pub std::io::Error);
+
+/// A command line the library has no error for: a flag's value, in the
+/// flag's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit status `error` ends the process with: the library's error
+/// decides its own; standard output closed early (`| head -1`) is
+/// [`ExitStatus::BrokenPipe`], with nothing printed.
+pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
+    if let Some(StdoutError(source)) = error.downcast_ref::<StdoutError>() {
+        return match source.kind() {
+            std::io::ErrorKind::BrokenPipe => ExitStatus::BrokenPipe,
+            _ => ExitStatus::Failure,
+        };
+    }
+    if let Some(error) = error.downcast_ref::<Error>() {
+        return error.exit_status();
+    }
+    // A usage error, or a report that could not be encoded.
+    ExitStatus::Failure
+}
 
 /// Writes `text` to standard output and flushes it, so that a full disk or
 /// a closed pipe is an error now rather than ignored at exit.
@@ -84,22 +102,23 @@ pub fn notes(text: String) {
 
 /// A manifest file to read, refused when larger than `limit` bytes
 /// without being read whole.
-pub fn read_input(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
+pub fn read_input(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
     let bytes = spec::read_bounded(path, limit).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
     if bytes.len() > limit {
-        return Err(Error::Usage(format!(
+        return Err(UsageError(format!(
             "{}: larger than {limit} bytes, the most gen-manifests reads of such a file",
             path.display()
-        )));
+        ))
+        .into());
     }
     Ok(bytes)
 }
 
 /// A file, or standard input for `-`, refused when larger than `limit` bytes.
-pub fn read_input_or_stdin(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
+pub fn read_input_or_stdin(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         read_stdin(limit)
     } else {
@@ -108,7 +127,7 @@ pub fn read_input_or_stdin(path: &Path, limit: usize) -> Result<Vec<u8>, Error> 
 }
 
 /// Standard input, refused when larger than `limit` bytes.
-pub fn read_stdin(limit: usize) -> Result<Vec<u8>, Error> {
+pub fn read_stdin(limit: usize) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(
         &mut std::io::Read::take(std::io::stdin().lock(), limit as u64 + 1),
@@ -119,9 +138,47 @@ pub fn read_stdin(limit: usize) -> Result<Vec<u8>, Error> {
         source,
     })?;
     if bytes.len() > limit {
-        return Err(Error::Usage(format!(
+        return Err(UsageError(format!(
             "-: larger than {limit} bytes, the most gen-manifests reads of such a file"
-        )));
+        ))
+        .into());
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status of each error the binary can end with.
+    #[test]
+    fn exit_status_of_each_error() {
+        let io = |kind| std::io::Error::new(kind, "closed");
+        let cases: [(anyhow::Error, ExitStatus); 5] = [
+            (
+                StdoutError(io(std::io::ErrorKind::BrokenPipe)).into(),
+                ExitStatus::BrokenPipe,
+            ),
+            (
+                StdoutError(io(std::io::ErrorKind::StorageFull)).into(),
+                ExitStatus::Failure,
+            ),
+            (UsageError("--x: bad".into()).into(), ExitStatus::Failure),
+            (
+                Error::Spec(custom_metrics_manifests::SpecError {
+                    origin: "spec.yaml".into(),
+                    line: Some(1),
+                    column: None,
+                    field: "apps".into(),
+                    message: "bad".into(),
+                })
+                .into(),
+                ExitStatus::Failure,
+            ),
+            (anyhow::anyhow!("a report"), ExitStatus::Failure),
+        ];
+        for (error, status) in cases {
+            assert_eq!(exit_status(&error), status, "{error:#}");
+        }
+    }
 }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::http_config::HttpClientConfig;
-use custom_metrics_manifests::{explain, prometheus, Error};
+use custom_metrics_manifests::{explain, prometheus, ExitStatus};
 
-use crate::common::{print, InputArgs, ReportFormat};
+use crate::common::{print, InputArgs, ReportFormat, UsageError};
 
 #[derive(Args)]
 pub struct ExplainArgs {
@@ -41,7 +41,7 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
                     None => Default::default(),
                 },
             )
-            .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?,
+            .map_err(|error| UsageError(format!("--prometheus: {error}")))?,
         ),
         None => None,
     };
@@ -49,7 +49,7 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
         // Fail clearly, once, when Prometheus cannot be reached at all.
         client
             .query("vector(1)")
-            .map_err(|error| Error::Usage(format!("--prometheus: {error}")))?;
+            .map_err(|error| UsageError(format!("--prometheus: {error}")))?;
     }
     let explanation = explain::explain(&config, client.as_ref());
     let text = match args.format {
@@ -59,7 +59,7 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     print(&text)?;
     // A diagnosis that finds the metric missing gates a pipeline.
     Ok(if explanation.metric_missing() {
-        ExitCode::from(1)
+        ExitStatus::Found.into()
     } else {
         ExitCode::SUCCESS
     })

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{explain, gitops, output, render, Error, OutputFormat};
+use custom_metrics_manifests::{explain, gitops, output, render, Error, ExitStatus, OutputFormat};
 
 use crate::common::{notes, print, print_with, InputArgs};
 
@@ -46,7 +46,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             print(&plan.diff)?;
-            return Ok(ExitCode::from(1));
+            return Ok(ExitStatus::Found.into());
         }
         gitops::update_out_dir(dir, &files, &input.files())?;
         let target = dir.display().to_string();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{import, spec};
+use custom_metrics_manifests::{import, spec, ExitStatus};
 
 use crate::common::{print, read_input_or_stdin};
 
@@ -33,5 +33,5 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     for loss in &imported.losses {
         let _ = writeln!(stderr, "  {loss}");
     }
-    Ok(ExitCode::from(1))
+    Ok(ExitStatus::Found.into())
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use custom_metrics_manifests::krm;
+use custom_metrics_manifests::{krm, ExitStatus};
 
 use crate::common::print;
 
@@ -18,5 +18,5 @@ pub fn run() -> anyhow::Result<ExitCode> {
     for error in &outcome.errors {
         let _ = writeln!(stderr, "error: {error}");
     }
-    Ok(ExitCode::from(2))
+    Ok(ExitStatus::Failure.into())
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{lint, spec, Error};
+use custom_metrics_manifests::{lint, spec, ExitStatus};
 
-use crate::common::{print, read_input_or_stdin, InputArgs, ReportFormat};
+use crate::common::{print, read_input_or_stdin, InputArgs, ReportFormat, UsageError};
 
 #[derive(Args)]
 pub struct LintArgs {
@@ -34,7 +34,7 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     if let Some(id) = &args.explain {
         let check = lint::Check::from_id(id).ok_or_else(|| {
             let ids: Vec<&str> = lint::Check::ALL.iter().map(|c| c.id()).collect();
-            Error::Usage(format!(
+            UsageError(format!(
                 "--explain: no check `{id}`; the checks are {}",
                 ids.join(", ")
             ))
@@ -73,7 +73,7 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
         lint::Severity::Info => false,
     };
     Ok(if findings.iter().any(fails) {
-        ExitCode::from(1)
+        ExitStatus::Found.into()
     } else {
         ExitCode::SUCCESS
     })

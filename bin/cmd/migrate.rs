@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use custom_metrics_manifests::{lint, migrate, spec, Error, Preset};
 
-use crate::common::{print, read_input_or_stdin, InputArgs};
+use crate::common::{print, read_input_or_stdin, InputArgs, UsageError};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -21,7 +21,7 @@ pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
         let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Usage(format!("{}: not UTF-8 text", path.display())))?;
+            .map_err(|_| UsageError(format!("{}: not UTF-8 text", path.display())))?;
         texts.push((path.display().to_string(), text));
     }
     let documents = lint::parse_manifest_files(&texts).map_err(Error::from)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{kube_prometheus, render};
+use custom_metrics_manifests::{kube_prometheus, render, ExitStatus};
 
 use crate::common::{print, InputArgs};
 
@@ -36,7 +36,7 @@ pub fn run(args: &RolesArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     if args.check {
         print(&patch.diff())?;
         return Ok(if patch.changed() {
-            ExitCode::from(1)
+            ExitStatus::Found.into()
         } else {
             ExitCode::SUCCESS
         });

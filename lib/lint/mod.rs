@@ -144,6 +144,20 @@ fn expand(document: Value, origin: &str, depth: usize, out: &mut Vec<(String, Va
     out.push((origin.to_owned(), document));
 }
 
+/// Why a file given to [`lint_files`] cannot be linted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Not UTF-8 text (the file's name).
+    #[error("{0}: not UTF-8 text, nothing to lint")]
+    NotUtf8(String),
+    /// No Kubernetes object, spec or adapter config in it (the file's name).
+    #[error(
+        "{0}: nothing to lint: no Kubernetes object (a document with `kind`), no gen-manifests \
+         spec and no prometheus-adapter config.yaml"
+    )]
+    NothingToLint(String),
+}
+
 /// The top-level keys of a gen-manifests spec that a manifest never has.
 const SPEC_KEYS: [&str; 5] = ["preset", "adapter", "prometheus", "apps", "backend"];
 /// The sections of prometheus-adapter's own `config.yaml`.
@@ -166,9 +180,7 @@ pub fn lint_files(
     let mut manifests = Vec::new();
     let mut findings = Vec::new();
     for (origin, bytes) in files {
-        let text = std::str::from_utf8(bytes).map_err(|_| {
-            crate::Error::Usage(format!("{origin}: not UTF-8 text, nothing to lint"))
-        })?;
+        let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotUtf8(origin.clone()))?;
         let documents = parse_manifest_files(&[(origin.clone(), text.to_owned())])?;
         let objects = documents
             .iter()
@@ -211,10 +223,7 @@ pub fn lint_files(
                 }),
             ));
         } else {
-            return Err(crate::Error::Usage(format!(
-                "{origin}: nothing to lint: no Kubernetes object (a document with `kind`), \
-                 no gen-manifests spec and no prometheus-adapter config.yaml"
-            )));
+            return Err(InputError::NothingToLint(origin.clone()).into());
         }
     }
     let mut all = lint_documents(&manifests, options);

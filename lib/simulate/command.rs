@@ -7,6 +7,7 @@ use crate::values::parse_duration_millis;
 use crate::Error;
 
 use super::controller::DEFAULT_TOLERANCE;
+use super::error::{DurationSetting, FeatureGateError, SecondsError, SimulateError, SweepError};
 use super::model::{run, Autoscaler, SimOptions};
 use super::plot::plot_files;
 use super::report::{text_report, write_json_report};
@@ -87,34 +88,37 @@ fn prometheus_trace(
     timeout_seconds: u64,
     http: &crate::http_config::HttpClientConfig,
 ) -> Result<Trace, Error> {
-    let seconds = |flag: &str, text: &str| -> Result<f64, Error> {
+    let seconds = |setting: DurationSetting, text: &str| -> Result<f64, SimulateError> {
         parse_duration_millis(text)
             .filter(|&ms| ms > 0)
             .map(|ms| ms as f64 / 1000.0)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{flag}: `{text}` is not a duration such as 15s, 1h or 24h"
-                ))
+            .ok_or_else(|| SimulateError::Duration {
+                setting,
+                error: SecondsError::NotPositive(text.to_owned()),
             })
     };
-    let (range_seconds, step_seconds) = (seconds("--range", range)?, seconds("--step", step)?);
+    let (range_seconds, step_seconds) = (
+        seconds(DurationSetting::Range, range)?,
+        seconds(DurationSetting::Step, step)?,
+    );
     if range_seconds / step_seconds > 11_000.0 {
-        return Err(Error::Usage(format!(
-            "--range {range} at --step {step} asks for more than 11,000 points, Prometheus' limit: use a larger --step"
-        )));
+        return Err(SimulateError::TooManyPoints {
+            range: range.to_owned(),
+            step: step.to_owned(),
+        }
+        .into());
     }
-    let query = crate::explain::app_total_query(config, app).ok_or_else(|| {
-        Error::Usage(format!(
-            "no rule serves `{}` for app {}",
-            app.metric, app.name
-        ))
-    })?;
+    let query =
+        crate::explain::app_total_query(config, app).ok_or_else(|| SimulateError::NoRule {
+            metric: app.metric.to_string(),
+            app: app.name.to_string(),
+        })?;
     let client = crate::prometheus::Prometheus::with_http_config(
         url,
         std::time::Duration::from_secs(timeout_seconds.max(1)),
         http,
     )
-    .map_err(|e| Error::Usage(format!("--prometheus: {e}")))?;
+    .map_err(SimulateError::Prometheus)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64().floor());
@@ -123,23 +127,28 @@ fn prometheus_trace(
     // (a broken or hostile server) would stretch the trace without bound.
     let (first, last) = (now - range_seconds - step_seconds, now + step_seconds);
     if let Some(&(t, _)) = points.iter().find(|(t, _)| !(first..=last).contains(t)) {
-        return Err(Error::Usage(format!(
-            "--prometheus: the answer to `{query}` has a point at {t} s (Unix time), outside the \
-             range asked ({} to {now}): not a Prometheus range query's answer",
-            now - range_seconds
-        )));
+        return Err(SimulateError::PointOutsideRange {
+            query,
+            time: t,
+            start: now - range_seconds,
+            end: now,
+        }
+        .into());
     }
     let Some(&(start, _)) = points.first() else {
-        return Err(Error::Usage(format!(
-            "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests explain --prometheus {url}` to see why"
-        )));
+        return Err(SimulateError::NoData {
+            query,
+            range: range.to_owned(),
+            url: url.to_owned(),
+        }
+        .into());
     };
     let mut relative: Vec<(f64, f64)> = points.iter().map(|&(t, v)| (t - start, v)).collect();
     // The last point ends the trace; repeat it one step on so it is replayed.
     if let Some(&(t, v)) = relative.last() {
         relative.push((t + step_seconds, v));
     }
-    Trace::new(relative).map_err(|message| Error::Usage(format!("--prometheus: {message}")))
+    Ok(Trace::new(relative).map_err(SimulateError::PrometheusTrace)?)
 }
 
 /// What `gen-manifests simulate` was asked.
@@ -197,72 +206,62 @@ pub fn rate_window_seconds(config: &Config, app: &App) -> Option<u64> {
 /// app's scrape interval and the rule's rate window.
 pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptions, Error> {
     let defaults = SimOptions::default();
-    let whole_seconds = |flag: &str, text: &str, minimum: u64| -> Result<u64, Error> {
+    let whole_seconds = |setting: DurationSetting, text: &str, minimum: u64| {
         text.parse::<u64>()
             .ok()
             .or_else(|| parse_duration_millis(text).map(|ms| ms.div_ceil(1000)))
             .filter(|&s| s >= minimum && s <= 30 * 24 * 3600)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{flag} `{text}` is not a duration{}: write e.g. 15s, 1m or 5m",
-                    if minimum > 0 { " of at least 1s" } else { "" }
-                ))
+            .ok_or_else(|| SimulateError::Duration {
+                setting,
+                error: if minimum > 0 {
+                    SecondsError::UnderOneSecond(text.to_owned())
+                } else {
+                    SecondsError::Invalid(text.to_owned())
+                },
             })
     };
     let tolerance = request.tolerance.unwrap_or(DEFAULT_TOLERANCE);
     if !(tolerance.is_finite() && tolerance >= 0.0) {
-        return Err(Error::Usage(format!(
-            "--tolerance {tolerance}: give a fraction such as 0.1 (0 or more)"
-        )));
+        return Err(SimulateError::Tolerance(tolerance).into());
     }
     if let Some(capacity) = request.capacity {
         if !(capacity.is_finite() && capacity > 0.0) {
-            return Err(Error::Usage(format!(
-                "--capacity {capacity}: give the requests per second one pod serves, above 0"
-            )));
+            return Err(SimulateError::Capacity(capacity).into());
         }
     }
     let keda = config.backend == crate::spec::Backend::Keda;
     if request.keda_cached_metrics && !keda {
-        return Err(Error::Usage(
-            "--keda-cached-metrics needs the keda backend (--backend keda, or backend: keda in the spec)"
-                .into(),
-        ));
+        return Err(SimulateError::CachedMetricsNeedKeda.into());
     }
     if request.keda_polling_interval.is_some() && !request.keda_cached_metrics {
-        return Err(Error::Usage(
-            "--keda-polling-interval needs --keda-cached-metrics: without useCachedMetrics KEDA's \
-             metrics server runs the query whenever the HPA asks, and the polling interval only \
-             decides scaling from and to 0"
-                .into(),
-        ));
+        return Err(SimulateError::PollingIntervalNeedsCachedMetrics.into());
     }
     let keda_polling_interval_seconds = if request.keda_cached_metrics {
         Some(match &request.keda_polling_interval {
-            Some(text) => whole_seconds("--keda-polling-interval", text, 1)?,
+            Some(text) => whole_seconds(DurationSetting::KedaPollingInterval, text, 1)?,
             None => crate::keda::DEFAULT_POLLING_INTERVAL_SECONDS,
         })
     } else {
         None
     };
     if request.initial_replicas == Some(0) {
-        return Err(Error::Usage(
-            "--initial-replicas 0: the HPA does not scale a Deployment at 0 replicas; give 1 or more"
-                .into(),
-        ));
+        return Err(SimulateError::ZeroInitialReplicas.into());
     }
     Ok(SimOptions {
         pod_startup_seconds: match &request.pod_startup {
-            Some(text) => parse_pod_startup(text)?,
+            Some(text) => parse_pod_startup(text).map_err(|error| SimulateError::Duration {
+                setting: DurationSetting::PodStartup,
+                error,
+            })?,
             None => defaults.pod_startup_seconds,
         },
         sync_period_seconds: match &request.sync_period {
-            Some(text) => whole_seconds("--sync-period", text, 1)?,
+            Some(text) => whole_seconds(DurationSetting::SyncPeriod, text, 1)?,
             None => defaults.sync_period_seconds,
         },
         tolerance,
         downscale_stabilization_seconds: match &request.downscale_stabilization {
-            Some(text) => whole_seconds("--downscale-stabilization", text, 0)?,
+            Some(text) => whole_seconds(DurationSetting::DownscaleStabilization, text, 0)?,
             None => defaults.downscale_stabilization_seconds,
         },
         initial_replicas: request.initial_replicas,
@@ -270,76 +269,70 @@ pub fn options(config: &Config, app: &App, request: &Request) -> Result<SimOptio
         rate_window_seconds: rate_window_seconds(config, app),
         capacity: request.capacity,
         configurable_tolerance: match &request.feature_gates {
-            Some(gates) => parse_feature_gates(gates)?,
+            Some(gates) => parse_feature_gates(gates).map_err(SimulateError::from)?,
             None => defaults.configurable_tolerance,
         },
         keda_polling_interval_seconds,
     })
 }
 
-/// Parses `--feature-gates` as kube-controller-manager does
-/// (`Name=bool,...`, booleans by Go's `strconv.ParseBool`) and returns
-/// whether HPAConfigurableTolerance is on (default: on, as from 1.35;
-/// alpha and off in 1.33 and 1.34).
-pub fn parse_feature_gates(text: &str) -> Result<bool, Error> {
+/// Parses the controller's `--feature-gates` as kube-controller-manager
+/// does (`Name=bool,...`, booleans by Go's `strconv.ParseBool`) and
+/// returns whether HPAConfigurableTolerance is on (default: on, as from
+/// 1.35; alpha and off in 1.33 and 1.34).
+pub fn parse_feature_gates(text: &str) -> Result<bool, FeatureGateError> {
     let mut enabled = true;
     for gate in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
-        let usage = |message: String| {
-            Error::Usage(format!(
-                "--feature-gates `{gate}`: {message}; write e.g. HPAConfigurableTolerance=false"
-            ))
-        };
         let (name, value) = gate
             .split_once('=')
-            .ok_or_else(|| usage("missing `=bool`".into()))?;
+            .ok_or_else(|| FeatureGateError::MissingValue(gate.to_owned()))?;
         let value = match value.trim() {
             "1" | "t" | "T" | "TRUE" | "true" | "True" => true,
             "0" | "f" | "F" | "FALSE" | "false" | "False" => false,
-            other => return Err(usage(format!("`{other}` is not a boolean"))),
+            other => {
+                return Err(FeatureGateError::NotABoolean {
+                    gate: gate.to_owned(),
+                    value: other.to_owned(),
+                })
+            }
         };
         match name.trim() {
             "HPAConfigurableTolerance" => enabled = value,
             other => {
-                return Err(usage(format!(
-                    "`{other}` is not a gate the simulation models (only HPAConfigurableTolerance)"
-                )))
+                return Err(FeatureGateError::Unknown {
+                    gate: gate.to_owned(),
+                    name: other.to_owned(),
+                })
             }
         }
     }
     Ok(enabled)
 }
 
-/// Looks up `name` among the config's apps; a missing or unknown name is a
-/// usage error listing the apps.
-pub fn find_app<'a>(config: &'a Config, name: Option<&str>) -> Result<&'a App, Error> {
-    let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
-    let listing = if names.is_empty() {
-        "the spec has no apps (give one with -c SPEC)".to_owned()
-    } else {
-        format!("the spec's apps: {}", names.join(", "))
-    };
+/// Looks up `name` among the config's apps; a missing or unknown name is
+/// an error listing the apps.
+pub fn find_app<'a>(config: &'a Config, name: Option<&str>) -> Result<&'a App, SimulateError> {
+    let names = || config.apps.iter().map(|a| a.name.to_string()).collect();
     let Some(name) = name else {
-        return Err(Error::Usage(format!(
-            "simulate needs --app NAME; {listing}"
-        )));
+        return Err(SimulateError::NoApp(names()));
     };
     config
         .apps
         .iter()
         .find(|a| a.name.as_str() == name)
-        .ok_or_else(|| Error::Usage(format!("--app {name}: no such app; {listing}")))
+        .ok_or_else(|| SimulateError::UnknownApp {
+            name: name.to_owned(),
+            apps: names(),
+        })
 }
 
-/// Parses `--pod-startup`: a duration (`30s`, `1m`, `0s`) or whole seconds.
-pub fn parse_pod_startup(text: &str) -> Result<u64, Error> {
+/// Parses a pod startup time: a duration (`30s`, `1m`, `0s`) or whole
+/// seconds.
+pub fn parse_pod_startup(text: &str) -> Result<u64, SecondsError> {
     text.parse::<u64>()
         .ok()
         .or_else(|| parse_duration_millis(text).map(|ms| ms.div_ceil(1000)))
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--pod-startup `{text}` is not a duration: write e.g. 30s, 1m or 0s"
-            ))
-        })
+        .ok_or_else(|| SecondsError::Invalid(text.to_owned()))
 }
 
 /// What the command prints; [`Report::write_to`] writes it.
@@ -384,33 +377,22 @@ pub fn execute(config: &Config, request: &Request) -> Result<String, Error> {
 pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Error> {
     let app = find_app(config, request.app.as_deref())?;
     let options = options(config, app, request)?;
-    let load = request
-        .load
-        .as_ref()
-        .ok_or_else(|| Error::Usage("simulate needs --load FILE.csv or --prometheus URL".into()))?;
+    let load = request.load.as_ref().ok_or(SimulateError::NoLoad)?;
     if let Some(plot) = &request.plot {
         if plot.extension().and_then(|e| e.to_str()) != Some("svg") {
-            return Err(Error::Usage(format!(
-                "--plot {}: name an .svg file (the PNG is written next to it)",
-                plot.display()
-            )));
+            return Err(SimulateError::PlotNotSvg(plot.clone()).into());
         }
     }
     let sweep: Option<Sweep> = if request.sweep.is_empty() {
         None
     } else {
-        let sweep =
-            Sweep::new(&request.sweep).map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+        let sweep = Sweep::new(&request.sweep).map_err(SimulateError::Sweep)?;
         if options.capacity.is_none() {
-            return Err(Error::Usage(
-                "--sweep needs --capacity N: the requests per second one pod serves within its \
-                 latency goal, the overload line every setting is measured against"
-                    .into(),
-            ));
+            return Err(SimulateError::Sweep(SweepError::NoCapacity).into());
         }
         sweep
-            .settings(&Autoscaler::for_backend(config, app).map_err(Error::Usage)?)
-            .map_err(|e| Error::Usage(format!("--sweep: {e}")))?;
+            .settings(&Autoscaler::for_backend(config, app).map_err(SimulateError::from)?)
+            .map_err(SimulateError::Sweep)?;
         Some(sweep)
     };
     let trace = load.trace(config, app)?;
@@ -426,13 +408,13 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             }
         ),
     };
-    let base = Autoscaler::for_backend(config, app).map_err(Error::Usage)?;
+    let base = Autoscaler::for_backend(config, app).map_err(SimulateError::from)?;
 
     let write_plot = |plotted: &super::model::Simulation, plot_title: &str| -> Result<(), Error> {
         let Some(plot) = &request.plot else {
             return Ok(());
         };
-        let files = plot_files(plotted, plot_title, plot).map_err(Error::Usage)?;
+        let files = plot_files(plotted, plot_title, plot).map_err(SimulateError::from)?;
         // Never over the load trace, by any name.
         let mut transaction = crate::output::Transaction::new();
         if let LoadSource::Csv(path) = load {
@@ -445,8 +427,10 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
     };
     let output = match &sweep {
         None => {
-            let sim =
-                run(&base, &trace, &options).map_err(|e| Error::Usage(format!("{source}: {e}")))?;
+            let sim = run(&base, &trace, &options).map_err(|error| SimulateError::Run {
+                load: source.clone(),
+                error,
+            })?;
             write_plot(&sim, &title)?;
             match request.format {
                 ReportFormat::Text => Printed::Text(text_report(&sim, &title)),
@@ -459,7 +443,10 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
         }
         Some(sweep) => {
             let result = run_sweep(&base, sweep, &trace, &options, request.max_overload_seconds)
-                .map_err(|e| Error::Usage(format!("--sweep on {source}: {e}")))?;
+                .map_err(|error| SimulateError::SweepRun {
+                    load: source.clone(),
+                    error,
+                })?;
             let output = match request.format {
                 ReportFormat::Text => result.text(&title),
                 ReportFormat::Json => {
@@ -473,7 +460,12 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             };
             if request.plot.is_some() {
                 let best = &result.rows[result.best];
-                let sim = run(&best.autoscaler, &trace, &options).map_err(Error::Usage)?;
+                let sim = run(&best.autoscaler, &trace, &options).map_err(|error| {
+                    SimulateError::Run {
+                        load: source.clone(),
+                        error,
+                    }
+                })?;
                 write_plot(
                     &sim,
                     &format!("{title}, best of the sweep: {}", best.setting),

@@ -21,6 +21,7 @@ use super::controller::{
     Controller, HpaSpec, Millis, PodGroup, PodState, Policy, ScalingRules,
     DEFAULT_DOWNSCALE_STABILIZATION_SECONDS, DEFAULT_TOLERANCE,
 };
+use super::error::{AutoscalerError, RunError};
 use super::trace::Trace;
 
 /// Seconds within which an opposite scale event counts as reversing a
@@ -144,29 +145,28 @@ impl Autoscaler {
     /// (`GetHPAMinReplicas`/`GetHPAMaxReplicas`), and
     /// `advanced.horizontalPodAutoscalerConfig.behavior` defaulted as the
     /// API server does.
-    pub fn from_scaled_object(scaled: &crate::keda::ScaledObject) -> Result<Autoscaler, String> {
+    pub fn from_scaled_object(
+        scaled: &crate::keda::ScaledObject,
+    ) -> Result<Autoscaler, AutoscalerError> {
         let trigger = scaled
             .spec
             .triggers
             .iter()
             .find(|t| t.kind == "prometheus")
-            .ok_or("the ScaledObject has no prometheus trigger")?;
+            .ok_or(AutoscalerError::NoPrometheusTrigger)?;
         if trigger.metric_type != "AverageValue" {
-            return Err(format!(
-                "metricType {} is not simulated (only AverageValue)",
-                trigger.metric_type
+            return Err(AutoscalerError::TriggerMetricType(
+                trigger.metric_type.clone(),
             ));
         }
         let threshold = trigger
             .metadata
             .get("threshold")
             .and_then(|t| t.trim().parse::<f64>().ok())
-            .ok_or("the trigger has no numeric threshold")?;
+            .ok_or(AutoscalerError::NoThreshold)?;
         let milli = crate::keda::milli_quantity(threshold);
         if milli <= 0 {
-            return Err(format!(
-                "threshold {threshold} is 0 at KEDA's 3 decimals: the HPA would be refused"
-            ));
+            return Err(AutoscalerError::ZeroThreshold(threshold));
         }
         let min = crate::keda::hpa_min_replicas(Some(i64::from(scaled.spec.min_replica_count)));
         let max = crate::keda::hpa_max_replicas(Some(i64::from(scaled.spec.max_replica_count)));
@@ -192,7 +192,10 @@ impl Autoscaler {
     /// The autoscaler the config's backend deploys for `app`: the HPA
     /// ([`Autoscaler::from_app`]) or KEDA's HPA for the app's ScaledObject
     /// ([`Autoscaler::from_scaled_object`]).
-    pub fn for_backend(config: &crate::config::Config, app: &App) -> Result<Autoscaler, String> {
+    pub fn for_backend(
+        config: &crate::config::Config,
+        app: &App,
+    ) -> Result<Autoscaler, AutoscalerError> {
         match config.backend {
             crate::spec::Backend::Adapter => Ok(Autoscaler::from_app(app)),
             crate::spec::Backend::Keda => {
@@ -227,20 +230,20 @@ impl Autoscaler {
     /// `maxReplicas`, the first metric (Pods or External with an
     /// AverageValue target) and `behavior`, defaulted as the API server does
     /// (`SetDefaults_HorizontalPodAutoscalerBehavior`: only when set).
-    pub fn from_hpa(hpa: &HorizontalPodAutoscaler) -> Result<Autoscaler, String> {
-        let spec = SpecField::get(&hpa.spec).ok_or("the HPA has no spec")?;
+    pub fn from_hpa(hpa: &HorizontalPodAutoscaler) -> Result<Autoscaler, AutoscalerError> {
+        let spec = SpecField::get(&hpa.spec).ok_or(AutoscalerError::NoSpec)?;
         let metric = spec
             .metrics
             .as_ref()
             .and_then(|m| m.first())
-            .ok_or("the HPA has no metrics")?;
+            .ok_or(AutoscalerError::NoMetrics)?;
         let average = |target: &k8s_openapi::api::autoscaling::v2::MetricTarget| {
             target
                 .average_value
                 .as_ref()
                 .and_then(|q| milli_value(&q.0))
                 .filter(|&m| m > 0)
-                .ok_or_else(|| "the metric has no positive AverageValue target".to_owned())
+                .ok_or(AutoscalerError::NoAverageValue)
         };
         let metric = match (&metric.pods, &metric.external) {
             (Some(pods), _) => MetricTarget::Pods {
@@ -249,7 +252,7 @@ impl Autoscaler {
             (None, Some(external)) => MetricTarget::External {
                 average_value_milli: average(&external.target)?,
             },
-            _ => return Err(format!("metric type {} is not simulated", metric.type_)),
+            _ => return Err(AutoscalerError::MetricType(metric.type_.clone())),
         };
         Ok(Autoscaler {
             target: metric.milli() as f64 / 1000.0,
@@ -502,7 +505,7 @@ pub struct Simulation {
 }
 
 /// Replays `trace` through the HPA that the generator writes for `app`.
-pub fn simulate(app: &App, trace: &Trace, options: &SimOptions) -> Result<Simulation, String> {
+pub fn simulate(app: &App, trace: &Trace, options: &SimOptions) -> Result<Simulation, RunError> {
     run(&Autoscaler::from_app(app), trace, options)
 }
 
@@ -631,7 +634,7 @@ pub fn run(
     autoscaler: &Autoscaler,
     trace: &Trace,
     options: &SimOptions,
-) -> Result<Simulation, String> {
+) -> Result<Simulation, RunError> {
     let Timing {
         duration_ms,
         sync_ms,
@@ -642,14 +645,14 @@ pub fn run(
         scrapes,
     } = Timing::new(trace, options);
     if syncs > MAX_STEPS || scrapes > MAX_STEPS {
-        return Err(format!(
-            "the trace is {} s long: that is {syncs} HPA syncs at a {} s sync period and {scrapes} \
-             scrapes at a {} s interval, more than the {MAX_STEPS} a run may take; shorten the trace \
-             or lengthen --sync-period",
-            duration_ms / 1000,
-            options.sync_period_seconds,
-            options.scrape_interval_seconds
-        ));
+        return Err(RunError::TooLong {
+            seconds: duration_ms / 1000,
+            syncs,
+            sync_period: options.sync_period_seconds,
+            scrapes,
+            interval: options.scrape_interval_seconds,
+            max: MAX_STEPS,
+        });
     }
     let points: Vec<(i64, f64)> = {
         let origin = trace.points()[0].0;

@@ -13,6 +13,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::error::PlotError;
 use super::model::Simulation;
 
 const WIDTH: u32 = 1000;
@@ -33,28 +34,34 @@ fn register_font() {
     });
 }
 
+fn plot_error(step: &'static str, image: &'static str, error: impl std::fmt::Display) -> PlotError {
+    PlotError {
+        step,
+        image,
+        message: error.to_string(),
+    }
+}
+
 /// The chart as an SVG document; `title` heads it.
-pub fn render_svg(sim: &Simulation, title: &str) -> Result<String, String> {
+pub fn render_svg(sim: &Simulation, title: &str) -> Result<String, PlotError> {
     register_font();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, sim, title).map_err(|e| format!("cannot draw the SVG chart: {e}"))?;
-        root.present()
-            .map_err(|e| format!("cannot draw the SVG chart: {e}"))?;
+        draw(&root, sim, title).map_err(|e| plot_error("draw", "SVG", e))?;
+        root.present().map_err(|e| plot_error("draw", "SVG", e))?;
     }
     Ok(svg)
 }
 
 /// The chart as a PNG image (RGB, 1000 x 700); `title` heads it.
-pub fn render_png(sim: &Simulation, title: &str) -> Result<Vec<u8>, String> {
+pub fn render_png(sim: &Simulation, title: &str) -> Result<Vec<u8>, PlotError> {
     register_font();
     let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, sim, title).map_err(|e| format!("cannot draw the PNG chart: {e}"))?;
-        root.present()
-            .map_err(|e| format!("cannot draw the PNG chart: {e}"))?;
+        draw(&root, sim, title).map_err(|e| plot_error("draw", "PNG", e))?;
+        root.present().map_err(|e| plot_error("draw", "PNG", e))?;
     }
     let mut png = Vec::new();
     {
@@ -63,10 +70,10 @@ pub fn render_png(sim: &Simulation, title: &str) -> Result<Vec<u8>, String> {
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder
             .write_header()
-            .map_err(|e| format!("cannot encode the PNG chart: {e}"))?;
+            .map_err(|e| plot_error("encode", "PNG", e))?;
         writer
             .write_image_data(&pixels)
-            .map_err(|e| format!("cannot encode the PNG chart: {e}"))?;
+            .map_err(|e| plot_error("encode", "PNG", e))?;
     }
     Ok(png)
 }
@@ -78,7 +85,7 @@ pub fn plot_files(
     sim: &Simulation,
     title: &str,
     svg_path: &Path,
-) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+) -> Result<Vec<(PathBuf, Vec<u8>)>, PlotError> {
     let svg = render_svg(sim, title)?;
     let png = render_png(sim, title)?;
     Ok(vec![

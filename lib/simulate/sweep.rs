@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::values::{parse_duration_millis, Quantity};
 
 use super::controller::{milli_value, Behavior};
+use super::error::SweepError;
 use super::model::{
     run, run_steps, Autoscaler, MetricTarget, SimOptions, Summary, MAX_SWEEP_STEPS,
 };
@@ -52,26 +53,24 @@ pub struct Axis {
 }
 
 impl FromStr for Axis {
-    type Err = String;
+    type Err = SweepError;
 
     /// Parses `NAME=V1,V2,...` with NAME one of `target`, `minReplicas`,
     /// `maxReplicas`, `scaleDownWindow`.
-    fn from_str(text: &str) -> Result<Axis, String> {
-        let usage = "write --sweep NAME=V1,V2,... with NAME one of target, minReplicas, \
-                     maxReplicas, scaleDownWindow";
+    fn from_str(text: &str) -> Result<Axis, SweepError> {
         let Some((name, values)) = text.split_once('=') else {
-            return Err(format!("`{text}` is not a sweep: {usage}"));
+            return Err(SweepError::NotASweep(text.to_owned()));
         };
         let parameter = match name.trim() {
             "target" => SweepParameter::Target,
             "minReplicas" => SweepParameter::MinReplicas,
             "maxReplicas" => SweepParameter::MaxReplicas,
             "scaleDownWindow" => SweepParameter::ScaleDownWindow,
-            other => return Err(format!("`{other}` cannot be swept: {usage}")),
+            other => return Err(SweepError::Setting(other.to_owned())),
         };
         let values: Vec<String> = values.split(',').map(|v| v.trim().to_owned()).collect();
         if values.iter().any(String::is_empty) {
-            return Err(format!("`{text}` has an empty value: {usage}"));
+            return Err(SweepError::EmptyValue(text.to_owned()));
         }
         Ok(Axis { parameter, values })
     }
@@ -88,10 +87,10 @@ pub struct Sweep {
 }
 
 impl FromStr for Sweep {
-    type Err = String;
+    type Err = SweepError;
 
     /// One axis, `NAME=V1,V2`.
-    fn from_str(text: &str) -> Result<Sweep, String> {
+    fn from_str(text: &str) -> Result<Sweep, SweepError> {
         Ok(Sweep {
             axes: vec![text.parse()?],
         })
@@ -100,24 +99,17 @@ impl FromStr for Sweep {
 
 impl Sweep {
     /// A sweep over one or two axes (`--sweep` given once or twice).
-    pub fn new(axes: &[String]) -> Result<Sweep, String> {
+    pub fn new(axes: &[String]) -> Result<Sweep, SweepError> {
         let axes: Vec<Axis> = axes.iter().map(|a| a.parse()).collect::<Result<_, _>>()?;
         match axes.len() {
             1 => {}
             2 if axes[0].parameter != axes[1].parameter => {}
-            2 => {
-                return Err(format!(
-                    "{} is swept twice: give each setting once",
-                    axes[0].parameter.name()
-                ))
-            }
-            n => return Err(format!("{n} axes: sweep one setting, or two for a grid")),
+            2 => return Err(SweepError::Twice(axes[0].parameter)),
+            n => return Err(SweepError::Axes(n)),
         }
         let count = axes.iter().map(|a| a.values.len()).product::<usize>();
         if count > MAX_SETTINGS {
-            return Err(format!(
-                "{count} settings: a sweep runs at most {MAX_SETTINGS}"
-            ));
+            return Err(SweepError::TooManySettings(count));
         }
         Ok(Sweep { axes })
     }
@@ -134,7 +126,7 @@ impl Sweep {
     /// `base` with each combination of values applied, labelled
     /// `name=value` (two axes: `a=1 b=2`, the first axis outermost); an
     /// invalid value (not a number, a bound crossing the other) is an error.
-    pub fn settings(&self, base: &Autoscaler) -> Result<Vec<(String, Autoscaler)>, String> {
+    pub fn settings(&self, base: &Autoscaler) -> Result<Vec<(String, Autoscaler)>, SweepError> {
         let mut settings: Vec<(String, Autoscaler)> = vec![(String::new(), base.clone())];
         for axis in &self.axes {
             let mut next = Vec::with_capacity(settings.len() * axis.values.len());
@@ -154,10 +146,11 @@ impl Sweep {
         }
         for (label, hpa) in &settings {
             if hpa.spec.min_replicas > hpa.spec.max_replicas {
-                return Err(format!(
-                    "{label}: minReplicas {} is above maxReplicas {}",
-                    hpa.spec.min_replicas, hpa.spec.max_replicas
-                ));
+                return Err(SweepError::MinAboveMax {
+                    setting: label.clone(),
+                    min: hpa.spec.min_replicas,
+                    max: hpa.spec.max_replicas,
+                });
             }
         }
         Ok(settings)
@@ -168,22 +161,27 @@ fn apply(
     parameter: SweepParameter,
     value: &str,
     mut hpa: Autoscaler,
-) -> Result<Autoscaler, String> {
-    let name = parameter.name();
+) -> Result<Autoscaler, SweepError> {
     let whole = || {
         value
             .parse::<u32>()
             .ok()
             .filter(|&n| (1..=i32::MAX as u32).contains(&n))
             .map(|n| n as i32)
-            .ok_or_else(|| format!("{name}={value}: give a whole number of at least 1"))
+            .ok_or_else(|| SweepError::NotWhole {
+                parameter,
+                value: value.to_owned(),
+            })
     };
     match parameter {
         SweepParameter::Target => {
-            let quantity: Quantity = value.parse().map_err(|e| format!("{name}={value}: {e}"))?;
+            let quantity: Quantity = value.parse().map_err(|error| SweepError::Target {
+                value: value.to_owned(),
+                error,
+            })?;
             let milli = milli_value(quantity.to_k8s().0.as_str())
                 .filter(|&m| m > 0)
-                .ok_or_else(|| format!("{name}={value}: the target must be above 0"))?;
+                .ok_or_else(|| SweepError::TargetZero(value.to_owned()))?;
             hpa.target = milli as f64 / 1000.0;
             hpa.metric = match hpa.metric {
                 MetricTarget::Pods { .. } => MetricTarget::Pods {
@@ -202,9 +200,7 @@ fn apply(
                 .ok()
                 .or_else(|| parse_duration_millis(value).map(|ms| ms / 1000))
                 .filter(|&s| s <= 3600)
-                .ok_or_else(|| {
-                    format!("{name}={value}: give seconds from 0 to 3600, or a duration such as 5m")
-                })?;
+                .ok_or_else(|| SweepError::Window(value.to_owned()))?;
             // Setting it gives the HPA a `behavior`: the rest defaulted.
             let behavior = hpa.spec.behavior.get_or_insert_with(Behavior::default);
             behavior.scale_down.stabilization_window_seconds = Some(seconds as i32);
@@ -284,21 +280,18 @@ pub fn run_sweep(
     trace: &Trace,
     options: &SimOptions,
     max_overload_seconds: u64,
-) -> Result<SweepResult, String> {
-    let capacity = options.capacity.ok_or(
-        "a sweep needs --capacity: the requests per second one pod serves within its latency \
-         goal, the overload line for every setting (a row's own target cannot rank rows)",
-    )?;
+) -> Result<SweepResult, SweepError> {
+    let capacity = options.capacity.ok_or(SweepError::NoCapacity)?;
     let settings = sweep.settings(base)?;
     // Every setting replays the whole trace: bound the total before any.
     let steps = run_steps(trace, options);
     let total = steps.saturating_mul(settings.len() as u64);
     if total > MAX_SWEEP_STEPS {
-        return Err(format!(
-            "{} settings x {steps} HPA syncs (or scrapes) each is {total}, more than the \
-             {MAX_SWEEP_STEPS} a sweep may take; sweep fewer values or a shorter trace",
-            settings.len()
-        ));
+        return Err(SweepError::TooManySteps {
+            settings: settings.len(),
+            steps,
+            total,
+        });
     }
     let mut rows = Vec::new();
     for (setting, autoscaler) in settings {
@@ -311,7 +304,7 @@ pub fn run_sweep(
     }
     let summaries: Vec<&Summary> = rows.iter().map(|r| &r.summary).collect();
     let (best, qualified) =
-        best_setting(&summaries, max_overload_seconds).ok_or("the sweep has no values")?;
+        best_setting(&summaries, max_overload_seconds).ok_or(SweepError::NoValues)?;
     Ok(SweepResult {
         parameters: sweep.axes.iter().map(|a| a.parameter).collect(),
         capacity,

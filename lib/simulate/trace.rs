@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::error::{PointError, TraceError};
 use crate::spec::SpecError;
 use crate::Error;
 
@@ -25,13 +26,13 @@ impl Trace {
     /// least two points, finite values, times strictly ascending and not
     /// negative, loads not negative. The message says which point is wrong
     /// (0-based).
-    pub fn new(points: Vec<(f64, f64)>) -> Result<Trace, String> {
+    pub fn new(points: Vec<(f64, f64)>) -> Result<Trace, TraceError> {
         for (index, &(time, load)) in points.iter().enumerate() {
             check_point(time, load, index.checked_sub(1).map(|i| points[i].0))
-                .map_err(|message| format!("point {index}: {message}"))?;
+                .map_err(|error| TraceError::Point { index, error })?;
         }
         if points.len() < 2 {
-            return Err(TOO_SHORT.into());
+            return Err(TraceError::TooShort);
         }
         Ok(Trace { points })
     }
@@ -156,7 +157,7 @@ impl Trace {
                 )
             })?;
             check_point(time, load, points.last().map(|p| p.0))
-                .map_err(|message| error(Some(number), message))?;
+                .map_err(|e| error(Some(number), e.to_string()))?;
             points.push((time, load));
         }
         // Both point at the last line, where more rows were expected.
@@ -167,7 +168,7 @@ impl Trace {
             ));
         }
         if points.len() < 2 {
-            return Err(error(Some(last_line), TOO_SHORT.into()));
+            return Err(error(Some(last_line), TraceError::TooShort.to_string()));
         }
         Ok(Trace { points })
     }
@@ -269,26 +270,17 @@ fn unquote(field: &str) -> &str {
         .map_or(field, str::trim)
 }
 
-const TOO_SHORT: &str =
-    "the trace needs at least two rows: the last row's time is the end of the trace";
-
-fn check_point(time: f64, load: f64, previous: Option<f64>) -> Result<(), String> {
+fn check_point(time: f64, load: f64, previous: Option<f64>) -> Result<(), PointError> {
     if !time.is_finite() || time < 0.0 {
-        return Err(format!(
-            "time {time} is not a non-negative number of seconds"
-        ));
+        return Err(PointError::Time(time));
     }
     if let Some(previous) = previous {
         if time <= previous {
-            return Err(format!(
-                "time {time} is not after the previous row's {previous}: times must ascend"
-            ));
+            return Err(PointError::NotAscending { time, previous });
         }
     }
     if !load.is_finite() || load < 0.0 {
-        return Err(format!(
-            "load {load} is not a non-negative number of requests per second"
-        ));
+        return Err(PointError::Load(load));
     }
     Ok(())
 }
@@ -386,9 +378,21 @@ mod tests {
     #[test]
     fn new_checks_points() {
         assert!(Trace::new(vec![(0.0, 1.0), (1.0, 1.0)]).is_ok());
-        assert!(Trace::new(vec![(0.0, 1.0)]).is_err());
-        assert!(Trace::new(vec![(0.0, 1.0), (0.0, 1.0)])
-            .unwrap_err()
-            .starts_with("point 1:"));
+        assert_eq!(
+            Trace::new(vec![(0.0, 1.0)]).unwrap_err(),
+            TraceError::TooShort
+        );
+        let error = Trace::new(vec![(0.0, 1.0), (0.0, 1.0)]).unwrap_err();
+        assert_eq!(
+            error,
+            TraceError::Point {
+                index: 1,
+                error: PointError::NotAscending {
+                    time: 0.0,
+                    previous: 0.0
+                }
+            }
+        );
+        assert!(error.to_string().starts_with("point 1:"), "{error}");
     }
 }

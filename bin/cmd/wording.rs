@@ -1,0 +1,168 @@
+//! The library's errors in command-line terms: the library says "the pod
+//! startup", the binary says `--pod-startup`. Errors not named here print
+//! as the library words them.
+
+use custom_metrics_manifests::gitops::OutDirError;
+use custom_metrics_manifests::kube_prometheus::RolesError;
+use custom_metrics_manifests::simulate::{DurationSetting, RunError, SimulateError, SweepError};
+use custom_metrics_manifests::Error;
+
+/// `error` worded with the flags that set what it is about; `None` when
+/// the library's wording names no setting.
+pub fn cli(error: &Error) -> Option<String> {
+    match error {
+        Error::Simulate(error) => Some(simulate(error)),
+        Error::OutDir(OutDirError::NotGenerated(path)) => Some(format!(
+            "{} exists and was not written by gen-manifests; move it away or choose another \
+             --out-dir",
+            path.display()
+        )),
+        Error::Roles(RolesError::Namespace(error)) => Some(format!("--namespace: {error}")),
+        _ => None,
+    }
+}
+
+fn simulate(error: &SimulateError) -> String {
+    use SimulateError as E;
+    match error {
+        E::NoApp(apps) => format!("simulate needs --app NAME; {}", apps_listing(apps)),
+        E::UnknownApp { name, apps } => {
+            format!("--app {name}: no such app; {}", apps_listing(apps))
+        }
+        E::Duration { setting, error } => format!("--{} {error}", duration_flag(*setting)),
+        E::Tolerance(tolerance) => {
+            format!("--tolerance {tolerance}: give a fraction such as 0.1 (0 or more)")
+        }
+        E::Capacity(capacity) => {
+            format!("--capacity {capacity}: give the requests per second one pod serves, above 0")
+        }
+        E::ZeroInitialReplicas => "--initial-replicas 0: the HPA does not scale a Deployment at \
+                                   0 replicas; give 1 or more"
+            .into(),
+        E::FeatureGate(error) => format!("--feature-gates {error}"),
+        E::CachedMetricsNeedKeda => "--keda-cached-metrics needs the keda backend (--backend \
+                                     keda, or backend: keda in the spec)"
+            .into(),
+        E::PollingIntervalNeedsCachedMetrics => "--keda-polling-interval needs \
+                                                 --keda-cached-metrics: without useCachedMetrics \
+                                                 KEDA's metrics server runs the query whenever \
+                                                 the HPA asks, and the polling interval only \
+                                                 decides scaling from and to 0"
+            .into(),
+        E::NoLoad => "simulate needs --load FILE.csv or --prometheus URL".into(),
+        E::PlotNotSvg(path) => format!(
+            "--plot {}: name an .svg file (the PNG is written next to it)",
+            path.display()
+        ),
+        E::Sweep(error) => sweep(error),
+        E::TooManyPoints { range, step } => format!(
+            "--range {range} at --step {step} asks for more than 11,000 points, Prometheus' \
+             limit: use a larger --step"
+        ),
+        E::Prometheus(error) => format!("--prometheus: {error}"),
+        E::PointOutsideRange { .. } => format!("--prometheus: {error}"),
+        E::NoData { query, range, url } => format!(
+            "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests \
+             explain --prometheus {url}` to see why"
+        ),
+        E::PrometheusTrace(error) => format!("--prometheus: {error}"),
+        E::Run { load, error } => format!("{load}: {}", run(error)),
+        E::SweepRun { load, error } => format!("--sweep on {load}: {}", sweep_run(error)),
+        E::NoRule { .. } | E::Autoscaler(_) | E::Plot(_) => error.to_string(),
+    }
+}
+
+/// The sweep as `--sweep` gave it.
+fn sweep(error: &SweepError) -> String {
+    match error {
+        SweepError::NoCapacity => "--sweep needs --capacity N: the requests per second one pod \
+                                   serves within its latency goal, the overload line every \
+                                   setting is measured against"
+            .into(),
+        error => format!("--sweep: {}", sweep_run(error)),
+    }
+}
+
+/// A sweep's message after its `--sweep` prefix.
+fn sweep_run(error: &SweepError) -> String {
+    match error {
+        SweepError::Run(error) => run(error),
+        error => error.to_string(),
+    }
+}
+
+fn run(error: &RunError) -> String {
+    match error {
+        RunError::TooLong { .. } => format!("{error} (--sync-period)"),
+    }
+}
+
+fn duration_flag(setting: DurationSetting) -> &'static str {
+    match setting {
+        DurationSetting::PodStartup => "pod-startup",
+        DurationSetting::SyncPeriod => "sync-period",
+        DurationSetting::DownscaleStabilization => "downscale-stabilization",
+        DurationSetting::KedaPollingInterval => "keda-polling-interval",
+        DurationSetting::Range => "range",
+        DurationSetting::Step => "step",
+    }
+}
+
+fn apps_listing(apps: &[String]) -> String {
+    if apps.is_empty() {
+        "the spec has no apps (give one with -c SPEC)".to_owned()
+    } else {
+        format!("the spec's apps: {}", apps.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use custom_metrics_manifests::simulate::{FeatureGateError, SecondsError, TraceError};
+
+    /// Each error about a setting names its flag, as before the library
+    /// stopped doing so.
+    #[test]
+    fn settings_are_named_by_their_flags() {
+        let cases = [
+            (SimulateError::NoApp(vec![]), "simulate needs --app NAME; the spec has no apps (give one with -c SPEC)"),
+            (SimulateError::UnknownApp { name: "api".into(), apps: vec!["web".into()] }, "--app api: no such app; the spec's apps: web"),
+            (SimulateError::Duration { setting: DurationSetting::Range, error: SecondsError::NotPositive("0s".into()) }, "--range `0s` is not a positive duration"),
+            (SimulateError::Duration { setting: DurationSetting::DownscaleStabilization, error: SecondsError::Invalid("x".into()) }, "--downscale-stabilization `x` is not a duration"),
+            (SimulateError::Tolerance(-1.0), "--tolerance -1: "),
+            (SimulateError::Capacity(0.0), "--capacity 0: "),
+            (SimulateError::ZeroInitialReplicas, "--initial-replicas 0: "),
+            (FeatureGateError::MissingValue("A".into()).into(), "--feature-gates `A`: missing `=bool`"),
+            (SimulateError::CachedMetricsNeedKeda, "--keda-cached-metrics needs the keda backend (--backend keda"),
+            (SimulateError::PollingIntervalNeedsCachedMetrics, "--keda-polling-interval needs --keda-cached-metrics: without useCachedMetrics"),
+            (SimulateError::NoLoad, "simulate needs --load FILE.csv or --prometheus URL"),
+            (SimulateError::PlotNotSvg("a.png".into()), "--plot a.png: name an .svg file"),
+            (SimulateError::Sweep(SweepError::NoCapacity), "--sweep needs --capacity N: "),
+            (SimulateError::Sweep(SweepError::Axes(3)), "--sweep: 3 axes"),
+            (SimulateError::TooManyPoints { range: "30d".into(), step: "1s".into() }, "--range 30d at --step 1s asks"),
+            (SimulateError::NoData { query: "q".into(), range: "1h".into(), url: "http://h:1".into() }, "--prometheus: no data for `q` over the last 1h: run `gen-manifests explain --prometheus http://h:1` to see why"),
+            (SimulateError::PrometheusTrace(TraceError::TooShort), "--prometheus: the trace needs"),
+            (SimulateError::SweepRun { load: "l.csv".into(), error: SweepError::Run(RunError::TooLong { seconds: 1, syncs: 2, sync_period: 3, scrapes: 4, interval: 5, max: 6 }) }, "--sweep on l.csv: the trace is 1 s long"),
+        ];
+        for (error, expected) in cases {
+            let message = cli(&Error::Simulate(error)).unwrap();
+            assert!(message.starts_with(expected), "{message}");
+        }
+        let message = simulate(&SimulateError::Run {
+            load: "l.csv".into(),
+            error: RunError::TooLong {
+                seconds: 1,
+                syncs: 2,
+                sync_period: 3,
+                scrapes: 4,
+                interval: 5,
+                max: 6,
+            },
+        });
+        assert!(
+            message.ends_with("lengthen the sync period (--sync-period)"),
+            "{message}"
+        );
+    }
+}
