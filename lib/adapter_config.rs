@@ -8,7 +8,7 @@
 //! run time.
 //!
 //! ```
-//! use custom_metrics_manifests::adapter_config::{AdapterConfig, NameMapping, Rule};
+//! use custom_metrics_manifests::{AdapterConfig, NameMapping, Rule};
 //!
 //! let config = AdapterConfig {
 //!     rules: vec![Rule {

@@ -1,19 +1,5 @@
 //! The autoscaling/v2 HorizontalPodAutoscaler of each app: one `Pods`
 //! metric, named as the adapter serves it, with an `AverageValue` target.
-//!
-//! ```
-//! use custom_metrics_manifests::{autoscaling, config::Config, spec::Spec};
-//!
-//! let spec = Spec::from_yaml(
-//!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
-//!     "spec.yaml",
-//! ).unwrap();
-//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! let hpa = autoscaling::horizontal_pod_autoscaler(&config.apps[0]);
-//! let json = serde_json::to_value(&hpa).unwrap();
-//! let metric = &json["spec"]["metrics"][0];
-//! assert_eq!(metric["pods"]["metric"]["name"], "http_requests_per_second");
-//! ```
 
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
@@ -104,5 +90,25 @@ fn scaling_rules(rules: &ScalingRulesSpec) -> HPAScalingRules {
         // Every Kubernetes version the library builds for (1.33 on) has the
         // field; the README says which clusters honour it.
         tolerance: rules.tolerance.as_ref().map(Quantity::to_k8s),
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{autoscaling, Config, Spec};
+
+        let spec = Spec::from_yaml(
+            "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+            "spec.yaml",
+        ).unwrap();
+        let config = Config::from_spec(spec, "spec.yaml").unwrap();
+        let hpa = autoscaling::horizontal_pod_autoscaler(&config.apps[0]);
+        let json = serde_json::to_value(&hpa).unwrap();
+        let metric = &json["spec"]["metrics"][0];
+        assert_eq!(metric["pods"]["metric"]["name"], "http_requests_per_second");
     }
 }

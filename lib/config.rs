@@ -3,7 +3,7 @@
 //! object is built from a half-valid input.
 //!
 //! ```
-//! use custom_metrics_manifests::{config::Config, spec::Spec};
+//! use custom_metrics_manifests::{Config, Spec};
 //!
 //! let spec = Spec::from_yaml(
 //!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
@@ -44,8 +44,8 @@ enum Source {
 /// with apps added in code by [`Config::add_app`].
 ///
 /// ```
-/// use custom_metrics_manifests::config::{AppField, Config};
-/// use custom_metrics_manifests::spec::Spec;
+/// use custom_metrics_manifests::{AppField, Config};
+/// use custom_metrics_manifests::Spec;
 /// use custom_metrics_manifests::{render, Preset};
 ///
 /// let mut config = Config::from_preset(Preset::Recommended);

@@ -7,7 +7,7 @@
 //! crate (`lib/templates/`); manifests are never templated.
 //!
 //! ```
-//! use custom_metrics_manifests::{config::Config, explain, spec::Spec};
+//! use custom_metrics_manifests::{Config, explain, Spec};
 //!
 //! let spec = Spec::from_yaml(
 //!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",

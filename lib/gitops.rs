@@ -3,7 +3,7 @@
 //! directory exactly what the spec generates today?
 //!
 //! ```
-//! use custom_metrics_manifests::{gitops, preset::Preset, render, Config};
+//! use custom_metrics_manifests::{gitops, Preset, render, Config};
 //!
 //! let manifests = render::manifests(&Config::from_preset(Preset::Documented));
 //! let files = gitops::out_dir_files(&manifests);

@@ -9,21 +9,6 @@
 //! `authorization` and `basic_auth`, ...). Relative file paths resolve
 //! against the config file's directory, as in Prometheus. Files are read
 //! once, when the config is loaded.
-//!
-//! ```
-//! use custom_metrics_manifests::http_config::HttpClientConfig;
-//!
-//! let dir = tempfile::tempdir().unwrap();
-//! std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
-//! let file = dir.path().join("http.yaml");
-//! std::fs::write(&file, "authorization:\n  credentials_file: token\nhttp_headers:\n  X-Scope-OrgID:\n    values: [tenant-1]\n").unwrap();
-//! let config = HttpClientConfig::load(&file).unwrap();
-//! assert_eq!(config.header_names(), ["Authorization", "X-Scope-OrgID"]);
-//!
-//! std::fs::write(&file, "authorization:\n  credential: x\n").unwrap();
-//! let error = HttpClientConfig::load(&file).unwrap_err();
-//! assert_eq!((error.line, error.field.as_str()), (Some(2), "authorization.credential"));
-//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -596,5 +581,29 @@ mod tests {
         );
         let debug = format!("{config:?}");
         assert!(!debug.contains("dTpw"), "{debug}");
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::http_config::HttpClientConfig;
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
+        let file = dir.path().join("http.yaml");
+        std::fs::write(&file, "authorization:\n  credentials_file: token\nhttp_headers:\n  X-Scope-OrgID:\n    values: [tenant-1]\n").unwrap();
+        let config = HttpClientConfig::load(&file).unwrap();
+        assert_eq!(config.header_names(), ["Authorization", "X-Scope-OrgID"]);
+
+        std::fs::write(&file, "authorization:\n  credential: x\n").unwrap();
+        let error = HttpClientConfig::load(&file).unwrap_err();
+        assert_eq!(
+            (error.line, error.field.as_str()),
+            (Some(2), "authorization.credential")
+        );
     }
 }

@@ -9,21 +9,6 @@
 //! `scaledobject.keda.sh/transfer-hpa-ownership` annotation), so applying
 //! it over an adapter installation hands the HPA over instead of adding a
 //! second one that would fight it.
-//!
-//! ```
-//! use custom_metrics_manifests::{config::Config, keda, spec::Spec};
-//!
-//! let spec = Spec::from_yaml(
-//!     "preset: recommended\nbackend: keda\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: 500m\n  maxReplicas: 5\n",
-//!     "spec.yaml",
-//! ).unwrap();
-//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! let scaled = keda::scaled_object(&config, &config.apps[0]);
-//! let trigger = &scaled.spec.triggers[0];
-//! assert_eq!(trigger.metadata["threshold"], "0.5");
-//! assert_eq!(trigger.metadata["ignoreNullValues"], "false");
-//! assert_eq!(scaled.spec.advanced.horizontal_pod_autoscaler_config.name.as_deref(), Some("api"));
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -448,4 +433,33 @@ pub fn trigger_authentications(config: &Config) -> Vec<TriggerAuthentication> {
             },
         })
         .collect()
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{keda, Config, Spec};
+
+        let spec = Spec::from_yaml(
+            "preset: recommended\nbackend: keda\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: 500m\n  maxReplicas: 5\n",
+            "spec.yaml",
+        ).unwrap();
+        let config = Config::from_spec(spec, "spec.yaml").unwrap();
+        let scaled = keda::scaled_object(&config, &config.apps[0]);
+        let trigger = &scaled.spec.triggers[0];
+        assert_eq!(trigger.metadata["threshold"], "0.5");
+        assert_eq!(trigger.metadata["ignoreNullValues"], "false");
+        assert_eq!(
+            scaled
+                .spec
+                .advanced
+                .horizontal_pod_autoscaler_config
+                .name
+                .as_deref(),
+            Some("api")
+        );
+    }
 }

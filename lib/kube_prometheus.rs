@@ -11,15 +11,15 @@
 //! file's own items, because those differ between kube-prometheus releases.
 //!
 //! ```
-//! use custom_metrics_manifests::{config::Prometheus, kube_prometheus, preset::Preset, rbac, render, Config};
+//! use custom_metrics_manifests::{kube_prometheus, render, Config, Preset, Prometheus};
 //!
 //! // Two list files in the layout `gen-manifests roles` writes, for `default`.
 //! let temp = tempfile::tempdir().unwrap();
 //! let dir = temp.path();
 //! let mut prometheus = Prometheus::kube_prometheus(None);
 //! prometheus.namespaces = vec!["default".parse().unwrap()];
-//! let bindings = rbac::prometheus_role_binding_list(&prometheus);
-//! let roles = rbac::prometheus_role_list(&prometheus);
+//! let bindings = kube_prometheus::role_binding_list(&prometheus);
+//! let roles = kube_prometheus::role_list(&prometheus);
 //! std::fs::write(dir.join(kube_prometheus::ROLE_BINDINGS_FILE), render::to_yaml_document(&bindings)).unwrap();
 //! std::fs::write(dir.join(kube_prometheus::ROLES_FILE), render::to_yaml_document(&roles)).unwrap();
 //!
@@ -644,6 +644,31 @@ fn unified_diff(label: &str, old: &str, new: &str) -> String {
         .iter()
         .for_each(|line| push(' ', line));
     out
+}
+
+/// The `RoleBindingList` of [`ROLE_BINDINGS_FILE`], one item per namespace
+/// (the layout `gen-manifests roles` writes).
+pub fn role_binding_list(prometheus: &Prometheus) -> k8s_openapi::List<RoleBinding> {
+    k8s_openapi::List {
+        items: prometheus
+            .namespaces
+            .iter()
+            .map(|namespace| rbac::prometheus_role_binding(prometheus, namespace.as_str()))
+            .collect(),
+        metadata: Default::default(),
+    }
+}
+
+/// The `RoleList` of [`ROLES_FILE`], one item per namespace.
+pub fn role_list(prometheus: &Prometheus) -> k8s_openapi::List<Role> {
+    k8s_openapi::List {
+        items: prometheus
+            .namespaces
+            .iter()
+            .map(|namespace| rbac::prometheus_role(prometheus, namespace.as_str()))
+            .collect(),
+        metadata: Default::default(),
+    }
 }
 
 #[cfg(test)]

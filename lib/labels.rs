@@ -20,8 +20,7 @@ pub const APP: &str = "app";
 pub const CHECKSUM_CONFIG: &str = "checksum/config";
 /// This tool's name, the value of [`MANAGED_BY`].
 pub const TOOL: &str = "gen-manifests";
-/// kube-prometheus' adapter uses this component value; ours must differ so
-/// that neither Deployment's selector picks the other's pods.
-pub const KUBE_PROMETHEUS_ADAPTER_COMPONENT: &str = "metrics-adapter";
-/// The component value of this tool's adapter.
+/// The component value of this tool's adapter. kube-prometheus' adapter
+/// uses `metrics-adapter`; ours differs so that neither Deployment's
+/// selector picks the other's pods.
 pub const CUSTOM_METRICS_COMPONENT: &str = "custom-metrics-adapter";

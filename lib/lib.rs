@@ -2,13 +2,13 @@
 //! metric with prometheus-adapter, built from typed objects; and the
 //! checks that catch what breaks such setups.
 //!
-//! The pipeline is: read a [`Spec`](spec::Spec) (or none), resolve it over
-//! a [`Preset`](preset::Preset) into a [`Config`](config::Config), build the
+//! The pipeline is: read a [`Spec`](Spec) (or none), resolve it over
+//! a [`Preset`](Preset) into a [`Config`](Config), build the
 //! objects with [`render::manifests`], write them with
 //! [`render::to_yaml`] or [`render::to_json`].
 //!
 //! ```
-//! use custom_metrics_manifests::{generate, preset::Preset, Config, OutputFormat};
+//! use custom_metrics_manifests::{generate, Preset, Config, OutputFormat};
 //!
 //! let yaml = generate(&Config::from_preset(Preset::Documented), OutputFormat::Yaml);
 //! assert!(yaml.contains("kind: APIService"));
@@ -20,56 +20,111 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Private items that only a tool uses (lint's tables of KEDA's keys, the
+// adapter config reader) are dead in a build without that tool; the full
+// build (`cli`) still finds the really unused ones.
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
-pub mod adapter_config;
-pub mod autoscaling;
-pub mod config;
-pub mod error;
+// The layers, lowest first. Only the tool modules and `render` are public;
+// everything else is reached through the `pub use` list below, so that a
+// module's internals can change without breaking a user.
+mod adapter_config;
+mod autoscaling;
+mod config;
+mod error;
+#[cfg(feature = "explain")]
+mod http_config;
+mod keda;
+mod labels;
+mod meta;
+mod monitoring;
+mod naming;
+mod network;
+mod preset;
+#[cfg(feature = "promql")]
+mod promql;
+mod query;
+mod rbac;
+mod spec;
+mod stack;
+mod tls;
+mod values;
+mod workload;
+
+pub mod render;
+
+// Tools on top of the objects, one feature each.
 #[cfg(feature = "explain")]
 pub mod explain;
 #[cfg(feature = "gitops")]
 pub mod gitops;
-#[cfg(feature = "explain")]
-pub mod http_config;
 #[cfg(feature = "import")]
 pub mod import;
-pub mod keda;
 #[cfg(feature = "gitops")]
 pub mod krm;
 #[cfg(feature = "write")]
 pub mod kube_prometheus;
-pub mod labels;
 #[cfg(feature = "lint")]
 pub mod lint;
-pub mod meta;
 #[cfg(feature = "migrate")]
 pub mod migrate;
-pub mod monitoring;
-pub mod naming;
-pub mod network;
 #[cfg(feature = "write")]
 pub mod output;
-pub mod preset;
 #[cfg(feature = "explain")]
 pub mod prometheus;
-#[cfg(feature = "promql")]
-pub(crate) mod promql;
-pub mod query;
-pub mod rbac;
-pub mod render;
 #[cfg(feature = "simulate")]
 pub mod simulate;
-pub mod spec;
-pub mod stack;
-pub mod tls;
-pub mod values;
-pub mod workload;
 
-pub use config::Config;
+// The spec: what a user writes, read from YAML or built in code.
+pub use spec::{
+    AdapterSpec, AppSpec, AuthMode, Backend, BehaviorSpec, CapabilitiesSpec, FallbackBehavior,
+    FallbackSpec, IssuerKind, IssuerRefSpec, KedaAuthSpec, KedaSpec, MatchLabelsSpec,
+    MetricsReaderSpec, MonitorKind, PolicyKind, Preset, ProbePath, ProbePathError, ProbeSpec,
+    PrometheusSpec, ReaderSubject, ResourcesSpec, ScalingPolicySpec, ScalingRulesSpec, SeccompKind,
+    SeccompProfileSpec, SecurityContextSpec, SelectPolicy, Spec, SpecError, Stack, TaintEffect,
+    TlsMode, TlsSpec, TolerationError, TolerationOperator, TolerationSpec, UnknownPreset, MAX_APPS,
+    MAX_SPEC_BYTES,
+};
+// prometheus-adapter's `config.yaml`: the discovery rules a spec may replace.
+pub use adapter_config::{
+    AdapterConfig, GroupResource, NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule,
+    SeriesFilter,
+};
+// Typed values: each checks its domain's rules when built or read.
+pub use values::{
+    Duration, DurationError, FailureThreshold, GoDuration, HttpPath, Image, ImageError, IntError,
+    LabelError, LabelKey, LabelValue, Labels, Name, NameError, PathError, PeriodSeconds,
+    PolicyValue, PrometheusUrl, Quantity, QuantityError, Replicas, ServiceName,
+    StabilizationWindowSeconds, UrlError,
+};
+// The resolved model the objects are built from.
+pub use config::{
+    load, load_with, quick_app, Adapter, App, AppError, AppField, Config, Keda, Prometheus,
+    QuickAppError, QuickAppInput, Tls, DEFAULT_SCRAPE_INTERVAL,
+};
+pub use naming::{ServedMetric, DEFAULT_SERIES};
+pub use stack::StackFacts;
+// Reading input files.
+pub use spec::read_bounded;
+// The objects: k8s-openapi's types, and the custom resources below.
 pub use error::{Error, ExitStatus};
-pub use preset::Preset;
 pub use render::Manifest;
-pub use spec::{Spec, SpecError};
+
+/// The custom resources emitted besides k8s-openapi's objects (Prometheus
+/// Operator monitors, cert-manager certificates, KEDA scaling), as the
+/// variants of [`Manifest`] hold them.
+pub mod objects {
+    pub use crate::keda::{
+        Advanced, AuthenticationRef, Fallback, HorizontalPodAutoscalerConfig, ScaleTargetRef,
+        ScaledObject, ScaledObjectSpec, SecretTargetRef, Trigger, TriggerAuthentication,
+        TriggerAuthenticationSpec,
+    };
+    pub use crate::monitoring::{
+        Endpoint, NamespaceSelector, PodMonitor, PodMonitorSpec, Selector, ServiceMonitor,
+        ServiceMonitorSpec,
+    };
+    pub use crate::tls::{Certificate, CertificateSpec, Issuer, IssuerRef, IssuerSpec, SelfSigned};
+}
 
 /// The output encodings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,15 +1,5 @@
 //! Object metadata and labels: one helper for name, namespace and labels,
 //! label keys as constants, and the adapter's labels from its resolved fields.
-//!
-//! ```
-//! use custom_metrics_manifests::{meta, preset::Preset, Config};
-//!
-//! let adapter = Config::from_preset(Preset::Recommended).adapter;
-//! let selector = meta::adapter_selector(&adapter);
-//! // Every selector label is also a pod label, so the Deployment selects its pods.
-//! let labels = meta::adapter_pod_labels(&adapter);
-//! assert!(selector.iter().all(|(key, value)| labels.get(key) == Some(value)));
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -18,8 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::config::Adapter;
 
 pub use crate::labels::{
-    APP, CHECKSUM_CONFIG, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE,
-    KUBE_PROMETHEUS_ADAPTER_COMPONENT, MANAGED_BY, NAME, PART_OF, TOOL, VERSION,
+    CHECKSUM_CONFIG, COMPONENT, INSTANCE, MANAGED_BY, NAME, PART_OF, TOOL, VERSION,
 };
 
 /// Builds `ObjectMeta` with a name, an optional namespace and labels.
@@ -104,4 +93,22 @@ impl<T> VersionedField<T> for Option<T> {
 /// See [`VersionedField`].
 pub(crate) fn versioned<T, F: VersionedField<T>>(value: T) -> F {
     F::from_value(value)
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{meta, Config, Preset};
+
+        let adapter = Config::from_preset(Preset::Recommended).adapter;
+        let selector = meta::adapter_selector(&adapter);
+        // Every selector label is also a pod label, so the Deployment selects its pods.
+        let labels = meta::adapter_pod_labels(&adapter);
+        assert!(selector
+            .iter()
+            .all(|(key, value)| labels.get(key) == Some(value)));
+    }
 }

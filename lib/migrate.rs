@@ -10,7 +10,7 @@
 //! handlebars template `lib/templates/migrate.hbs`.
 //!
 //! ```
-//! use custom_metrics_manifests::{config::Config, migrate, spec::Spec};
+//! use custom_metrics_manifests::{Config, migrate, Spec};
 //!
 //! let spec = Spec::from_yaml(
 //!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",

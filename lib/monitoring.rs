@@ -3,18 +3,6 @@
 //! exist, or carry no `namespace`/`pod` labels, and the adapter serves
 //! nothing. Each carries the labels its stack's Prometheus selects
 //! monitors by (kube-prometheus-stack: `release: <release>`).
-//!
-//! ```
-//! use custom_metrics_manifests::{config::Config, monitoring, spec::Spec};
-//!
-//! let spec = Spec::from_yaml(
-//!     "apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
-//!     "spec.yaml",
-//! ).unwrap();
-//! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! let monitor = monitoring::service_monitor(&config.apps[0]);
-//! assert_eq!(monitor.spec.endpoints[0].interval.as_deref(), Some("30s"));
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -170,5 +158,23 @@ pub fn pod_monitor(app: &App) -> PodMonitor {
                 match_labels: app.selector.clone(),
             },
         },
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{monitoring, Config, Spec};
+
+        let spec = Spec::from_yaml(
+            "apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+            "spec.yaml",
+        ).unwrap();
+        let config = Config::from_spec(spec, "spec.yaml").unwrap();
+        let monitor = monitoring::service_monitor(&config.apps[0]);
+        assert_eq!(monitor.spec.endpoints[0].interval.as_deref(), Some("30s"));
     }
 }

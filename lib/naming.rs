@@ -5,19 +5,6 @@
 //! (default `.*`), defaults `name.as` to `$0` without a capture group and
 //! `$1` with one (more groups need an explicit `as`), and serves the
 //! expansion of `as` over the first match in the series name.
-//!
-//! ```
-//! use custom_metrics_manifests::adapter_config::{NameMapping, Rule};
-//! use custom_metrics_manifests::naming::served_metric;
-//!
-//! let rule = Rule {
-//!     series_query: r#"http_requests_total{namespace!="",pod!=""}"#.into(),
-//!     name: Some(NameMapping { matches: "^(.*)_total$".into(), r#as: Some("${1}_per_second".into()) }),
-//!     ..Rule::default()
-//! };
-//! assert_eq!(served_metric(&rule, "http_requests_total").unwrap().as_deref(), Some("http_requests_per_second"));
-//! assert_eq!(served_metric(&rule, "process_cpu_seconds_total").unwrap(), None);
-//! ```
 
 use regex::Regex;
 
@@ -139,15 +126,6 @@ const MAX_GENERATED_PREFIX: usize = 58;
 /// hash cannot hold `a`, and two segments must follow. For long names
 /// Kubernetes truncates the ReplicaSet name plus `-` to 58 characters, and
 /// the pattern follows the truncation for each hash length.
-///
-/// ```
-/// use custom_metrics_manifests::naming::pod_pattern;
-///
-/// let pattern = regex::Regex::new(&format!("^(?:{})$", pod_pattern("api"))).unwrap();
-/// assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
-/// assert!(!pattern.is_match("api-canary-7c9f8d6b5-x2k4q"));
-/// assert!(!pattern.is_match("api-7c9f8d6b5"));
-/// ```
 pub fn pod_pattern(deployment: &str) -> String {
     let class = format!("[{POD_NAME_ALPHABET}]");
     let suffix = format!("{class}{{5}}");
@@ -441,5 +419,45 @@ mod tests {
         assert!(selects_series(r#"{__name__="x", a!=""}"#, "x").unwrap());
         assert!(!selects_series(r#"{__name__!~"x.*"}"#, "xy").unwrap());
         assert!(selects_series(r#"{__name__=~"x|y"}"#, "y").unwrap());
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::naming::served_metric;
+        use crate::{NameMapping, Rule};
+
+        let rule = Rule {
+            series_query: r#"http_requests_total{namespace!="",pod!=""}"#.into(),
+            name: Some(NameMapping {
+                matches: "^(.*)_total$".into(),
+                r#as: Some("${1}_per_second".into()),
+            }),
+            ..Rule::default()
+        };
+        assert_eq!(
+            served_metric(&rule, "http_requests_total")
+                .unwrap()
+                .as_deref(),
+            Some("http_requests_per_second")
+        );
+        assert_eq!(
+            served_metric(&rule, "process_cpu_seconds_total").unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn pod_pattern_example() {
+        use crate::naming::pod_pattern;
+
+        let pattern = regex::Regex::new(&format!("^(?:{})$", pod_pattern("api"))).unwrap();
+        assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
+        assert!(!pattern.is_match("api-canary-7c9f8d6b5-x2k4q"));
+        assert!(!pattern.is_match("api-7c9f8d6b5"));
     }
 }

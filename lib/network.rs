@@ -1,15 +1,5 @@
 //! How the API server reaches the adapter: the Service and the APIService
 //! that registers `v1beta1.custom.metrics.k8s.io`.
-//!
-//! ```
-//! use custom_metrics_manifests::{network, preset::Preset, Config};
-//!
-//! let config = Config::from_preset(Preset::Recommended);
-//! let api_service = network::api_service(&config.adapter);
-//! // Recommended: no insecureSkipTLSVerify; cert-manager injects the CA.
-//! assert_eq!(api_service.spec.as_ref().unwrap().insecure_skip_tls_verify, None);
-//! assert!(api_service.metadata.annotations.unwrap().contains_key("cert-manager.io/inject-ca-from"));
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -88,5 +78,28 @@ pub fn api_service(adapter: &Adapter) -> APIService {
         metadata,
         spec: Some(spec),
         ..APIService::default()
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{network, Config, Preset};
+
+        let config = Config::from_preset(Preset::Recommended);
+        let api_service = network::api_service(&config.adapter);
+        // Recommended: no insecureSkipTLSVerify; cert-manager injects the CA.
+        assert_eq!(
+            api_service.spec.as_ref().unwrap().insecure_skip_tls_verify,
+            None
+        );
+        assert!(api_service
+            .metadata
+            .annotations
+            .unwrap()
+            .contains_key("cert-manager.io/inject-ca-from"));
     }
 }

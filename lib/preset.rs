@@ -22,7 +22,7 @@
 //! can set.
 //!
 //! ```
-//! use custom_metrics_manifests::{preset::Preset, Config};
+//! use custom_metrics_manifests::{Preset, Config};
 //!
 //! let spec = Preset::Recommended.spec();
 //! assert_eq!(spec.adapter.replicas.map(|r| r.get()), Some(2));

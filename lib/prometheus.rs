@@ -5,7 +5,7 @@
 //! Every request is bounded by a timeout. `http://` and `https://`
 //! (rustls; webpki roots unless the http config names a CA); bearer
 //! tokens, basic auth, client certificates, tenant headers and a proxy come
-//! from a Prometheus `http_config` file ([`crate::http_config`]).
+//! from a Prometheus `http_config` file ([`HttpClientConfig`]).
 //!
 //! ```
 //! use custom_metrics_manifests::prometheus::Prometheus;
@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use ureq::tls::{RootCerts, TlsConfig};
 
-use crate::http_config::HttpClientConfig;
+pub use crate::http_config::HttpClientConfig;
 
 /// The largest answer read: a range query's most points (11,000) of one
 /// summed series take about 300 KB; parsed, an answer takes about 14

@@ -2,19 +2,6 @@
 //! request: `<<.Series>>` is the series name, `<<.LabelMatchers>>` the
 //! namespace and pod matchers, `<<.GroupBy>>` the pod label. Shared by
 //! `lint` (does it parse?) and `explain` (what exactly is sent?).
-//!
-//! ```
-//! use custom_metrics_manifests::query::{fill_template, QueryContext};
-//!
-//! let context = QueryContext {
-//!     series: "http_requests_total",
-//!     label_matchers: r#"namespace="shop",pod=~"api-1|api-2""#,
-//!     group_by: "pod",
-//!     label_values: "shop",
-//! };
-//! let query = fill_template("sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)", &context);
-//! assert_eq!(query.as_deref(), Some(r#"sum(rate(http_requests_total{namespace="shop",pod=~"api-1|api-2"}[2m])) by (pod)"#));
-//! ```
 
 use std::sync::LazyLock;
 
@@ -252,17 +239,6 @@ pub fn resource_labels(rule: &Rule) -> (String, String) {
 /// lexer reads back) would, so that a label value from anywhere (a pod
 /// name Prometheus reported, a spec) can never end the literal and add
 /// PromQL of its own.
-///
-/// ```
-/// use custom_metrics_manifests::query::promql_string;
-///
-/// assert_eq!(promql_string("api-1"), r#""api-1""#);
-/// assert_eq!(
-///     promql_string(r#"api-1"} or vector(7) or up{x=""#),
-///     r#""api-1\"} or vector(7) or up{x=\"""#
-/// );
-/// assert_eq!(promql_string("a\\.b\n"), r#""a\\.b\n""#);
-/// ```
 pub fn promql_string(value: &str) -> String {
     let mut literal = String::with_capacity(value.len() + 2);
     literal.push('"');
@@ -312,19 +288,6 @@ pub fn app_query(rule: &Rule, series: &str, namespace: &str, pod_pattern: &str) 
 /// `0`; when Prometheus scrapes none of them (targets lost, Prometheus
 /// misconfigured) it answers nothing, which `ignoreNullValues: "false"`
 /// turns into an error and KEDA's fallback instead of a scale-down.
-///
-/// ```
-/// use custom_metrics_manifests::{config::Config, query, spec::Spec};
-///
-/// let spec = Spec::from_yaml(
-///     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
-///     "spec.yaml",
-/// ).unwrap();
-/// let config = Config::from_spec(spec, "spec.yaml").unwrap();
-/// let app = &config.apps[0];
-/// let promql = query::keda_query(&config.adapter_config, "shop", "api", &app.metric).unwrap();
-/// assert!(promql.starts_with(r#"sum(sum(rate(http_requests_total{namespace="shop",pod=~"api-["#));
-/// ```
 pub fn keda_query(
     adapter_config: &crate::adapter_config::AdapterConfig,
     namespace: &str,
@@ -432,5 +395,60 @@ mod tests {
                 .collect();
             assert_eq!(pod, [value], "{query}");
         }
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::query::{fill_template, QueryContext};
+
+        let context = QueryContext {
+            series: "http_requests_total",
+            label_matchers: r#"namespace="shop",pod=~"api-1|api-2""#,
+            group_by: "pod",
+            label_values: "shop",
+        };
+        let query = fill_template(
+            "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)",
+            &context,
+        );
+        assert_eq!(
+            query.as_deref(),
+            Some(
+                r#"sum(rate(http_requests_total{namespace="shop",pod=~"api-1|api-2"}[2m])) by (pod)"#
+            )
+        );
+    }
+
+    #[test]
+    fn promql_string_example() {
+        use crate::query::promql_string;
+
+        assert_eq!(promql_string("api-1"), r#""api-1""#);
+        assert_eq!(
+            promql_string(r#"api-1"} or vector(7) or up{x=""#),
+            r#""api-1\"} or vector(7) or up{x=\"""#
+        );
+        assert_eq!(promql_string("a\\.b\n"), r#""a\\.b\n""#);
+    }
+
+    #[test]
+    fn keda_query_example() {
+        use crate::{query, Config, Spec};
+
+        let spec = Spec::from_yaml(
+            "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
+            "spec.yaml",
+        ).unwrap();
+        let config = Config::from_spec(spec, "spec.yaml").unwrap();
+        let app = &config.apps[0];
+        let promql = query::keda_query(&config.adapter_config, "shop", "api", &app.metric).unwrap();
+        assert!(
+            promql.starts_with(r#"sum(sum(rate(http_requests_total{namespace="shop",pod=~"api-["#)
+        );
     }
 }

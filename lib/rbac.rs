@@ -1,15 +1,6 @@
 //! RBAC: the adapter's ServiceAccount, ClusterRoles and bindings, and the
 //! `prometheus-k8s` Role and RoleBinding that let kube-prometheus'
 //! Prometheus discover pods in an app namespace (the guide's step 3).
-//!
-//! ```
-//! use custom_metrics_manifests::{config::Prometheus, rbac};
-//!
-//! let prometheus = Prometheus::kube_prometheus(None);
-//! let role = rbac::prometheus_role(&prometheus, "my-app");
-//! assert_eq!(role.metadata.namespace.as_deref(), Some("my-app"));
-//! assert_eq!(role.rules.unwrap()[0].resources.as_ref().unwrap()[1], "endpoints");
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -195,26 +186,20 @@ pub fn prometheus_role_binding(prometheus: &Prometheus, namespace: &str) -> Role
     }
 }
 
-/// A `RoleBindingList` with one item per namespace.
-pub fn prometheus_role_binding_list(prometheus: &Prometheus) -> k8s_openapi::List<RoleBinding> {
-    k8s_openapi::List {
-        items: prometheus
-            .namespaces
-            .iter()
-            .map(|namespace| prometheus_role_binding(prometheus, namespace.as_str()))
-            .collect(),
-        metadata: Default::default(),
-    }
-}
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{rbac, Prometheus};
 
-/// A `RoleList` with one item per namespace.
-pub fn prometheus_role_list(prometheus: &Prometheus) -> k8s_openapi::List<Role> {
-    k8s_openapi::List {
-        items: prometheus
-            .namespaces
-            .iter()
-            .map(|namespace| prometheus_role(prometheus, namespace.as_str()))
-            .collect(),
-        metadata: Default::default(),
+        let prometheus = Prometheus::kube_prometheus(None);
+        let role = rbac::prometheus_role(&prometheus, "my-app");
+        assert_eq!(role.metadata.namespace.as_deref(), Some("my-app"));
+        assert_eq!(
+            role.rules.unwrap()[0].resources.as_ref().unwrap()[1],
+            "endpoints"
+        );
     }
 }

@@ -11,7 +11,7 @@
 //! byte-for-byte deterministic: every map is a `BTreeMap`.
 //!
 //! ```
-//! use custom_metrics_manifests::{preset::Preset, render, Config};
+//! use custom_metrics_manifests::{Preset, render, Config};
 //!
 //! let manifests = render::manifests(&Config::from_preset(Preset::Documented));
 //! assert_eq!(manifests.len(), 11);

@@ -7,7 +7,7 @@
 //! the line and column, and the field path.
 //!
 //! ```
-//! use custom_metrics_manifests::spec::Spec;
+//! use custom_metrics_manifests::Spec;
 //!
 //! let spec = Spec::from_yaml("preset: recommended\nadapter:\n  replicas: 3\n", "spec.yaml").unwrap();
 //! assert_eq!(spec.adapter.replicas.map(|r| r.get()), Some(3));
@@ -45,7 +45,7 @@ pub const MAX_APPS: usize = 10_000;
 /// [`Config::from_spec`](crate::Config::from_spec).
 ///
 /// ```
-/// use custom_metrics_manifests::{spec::Spec, Config, Preset};
+/// use custom_metrics_manifests::{Spec, Config, Preset};
 ///
 /// let spec = Spec::from_yaml("preset: documented\nadapter:\n  replicas: 3\n", "spec.yaml").unwrap();
 /// assert_eq!(spec.preset, Some(Preset::Documented));

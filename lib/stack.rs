@@ -13,13 +13,6 @@
 //!   `prometheus.networkPolicy.enabled`.
 //! - operator: the user's own `Prometheus` resource behind the operator's
 //!   `prometheus-operated` Service; the monitor labels are the user's.
-//!
-//! ```
-//! use custom_metrics_manifests::stack::chart_fullname;
-//!
-//! assert_eq!(chart_fullname("prometheus", None, None), "prometheus-kube-prometheus");
-//! assert_eq!(chart_fullname("kube-prometheus-stack", None, None), "kube-prometheus-stack");
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -34,6 +27,7 @@ pub const CHART_NAME: &str = "kube-prometheus-stack";
 /// (prometheus-community/helm-charts commit
 /// cf408a290aec489277a94450bb3511432477a53a,
 /// `charts/kube-prometheus-stack/templates/_helpers.tpl`).
+#[allow(dead_code)] // Cited by the docs, checked by the tests.
 pub const CHART_VERSION: &str = "88.5.3";
 
 /// The chart's `prometheus.service.port` default.
@@ -218,5 +212,107 @@ mod tests {
             "abcdefghijklmnopqrstuvwx-"
         );
         assert_eq!(trunc_trim("short"), "short");
+    }
+
+    // chart 88.5.3, `kube-prometheus-stack.fullname` in
+    // charts/kube-prometheus-stack/templates/_helpers.tpl.
+    #[test]
+    fn the_chart_version_is_cited() {
+        assert_eq!(CHART_VERSION, "88.5.3");
+    }
+
+    /// `printf "%s-%s" .Release.Name $name | trunc 26 | trimSuffix "-"` when the
+    /// release name does not contain the chart name.
+    #[test]
+    fn release_without_the_chart_name_is_prefixed_and_truncated() {
+        // "prometheus-kube-prometheus-stack" is 32 bytes; trunc 26.
+        assert_eq!(
+            chart_fullname("prometheus", None, None),
+            "prometheus-kube-prometheus"
+        );
+        assert_eq!(
+            chart_fullname("kps", None, None),
+            "kps-kube-prometheus-stack"
+        );
+        assert_eq!(
+            chart_fullname("monitoring", None, None),
+            "monitoring-kube-prometheus"
+        );
+        // The 26th byte is `-`: trimSuffix drops it.
+        assert_eq!(
+            chart_fullname("abcdefghijklmnopqrst", None, None),
+            "abcdefghijklmnopqrst-kube"
+        );
+        assert_eq!(
+            chart_fullname("abcdefghijklmnopqrstuvwxy", None, None),
+            "abcdefghijklmnopqrstuvwxy"
+        );
+    }
+
+    /// `contains $name .Release.Name`: a substring test, then `trunc 26`.
+    #[test]
+    fn release_containing_the_chart_name_is_the_full_name() {
+        assert_eq!(
+            chart_fullname("kube-prometheus-stack", None, None),
+            "kube-prometheus-stack"
+        );
+        assert_eq!(
+            chart_fullname("my-kube-prometheus-stack", None, None),
+            "my-kube-prometheus-stack"
+        );
+        // 29 bytes: truncated to 26.
+        assert_eq!(
+            chart_fullname("my-kube-prometheus-stack-eu", None, None),
+            "my-kube-prometheus-stack-e"
+        );
+        // Truncation ends on `-`: trimmed.
+        assert_eq!(
+            chart_fullname("ops-kube-prometheus-stack-prod", None, None),
+            "ops-kube-prometheus-stack"
+        );
+    }
+
+    /// fullnameOverride wins over everything, `trunc 26 | trimSuffix "-"` too;
+    /// nameOverride replaces the chart name in both branches.
+    #[test]
+    fn overrides() {
+        assert_eq!(chart_fullname("prometheus", None, Some("kps")), "kps");
+        assert_eq!(
+            chart_fullname(
+                "prometheus",
+                Some("mon"),
+                Some("a-fullname-override-of-30-chars")
+            ),
+            "a-fullname-override-of-30"
+        );
+        assert_eq!(
+            chart_fullname("prometheus", Some("mon"), None),
+            "prometheus-mon"
+        );
+        assert_eq!(chart_fullname("mon-prod", Some("mon"), None), "mon-prod");
+        // An empty override is Sprig's `default`'s empty: not given.
+        assert_eq!(
+            chart_fullname("prometheus", Some(""), Some("")),
+            "prometheus-kube-prometheus"
+        );
+    }
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::stack::chart_fullname;
+
+        assert_eq!(
+            chart_fullname("prometheus", None, None),
+            "prometheus-kube-prometheus"
+        );
+        assert_eq!(
+            chart_fullname("kube-prometheus-stack", None, None),
+            "kube-prometheus-stack"
+        );
     }
 }

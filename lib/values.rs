@@ -6,7 +6,7 @@
 //! parsing ever holds an invalid one.
 //!
 //! ```
-//! use custom_metrics_manifests::values::{Duration, Image, Name};
+//! use custom_metrics_manifests::{Duration, Image, Name};
 //!
 //! let name: Name = "my-app".parse().unwrap();
 //! assert_eq!(name.as_str(), "my-app");

@@ -5,15 +5,6 @@
 //! its pod labels, and its pod template carries `checksum/config`: the
 //! sha256 of the ConfigMap's `config.yaml`, so that a rule change rolls the
 //! pods (the adapter reads its configuration only at start-up).
-//!
-//! ```
-//! use custom_metrics_manifests::{preset::Preset, workload, Config};
-//!
-//! let config = Config::from_preset(Preset::Documented);
-//! let deployment = workload::deployment(&config.adapter, &config.adapter_config);
-//! let annotations = deployment.spec.unwrap().template.metadata.unwrap().annotations.unwrap();
-//! assert_eq!(annotations["checksum/config"], config.adapter_config.checksum());
-//! ```
 
 use std::collections::BTreeMap;
 
@@ -288,4 +279,29 @@ pub fn pod_disruption_budget(adapter: &Adapter) -> Option<PodDisruptionBudget> {
         }),
         ..PodDisruptionBudget::default()
     })
+}
+
+/// The examples that were this module's doc tests (the module is private;
+/// the crate's public items carry the doc tests a user reads).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module_example() {
+        use crate::{workload, Config, Preset};
+
+        let config = Config::from_preset(Preset::Documented);
+        let deployment = workload::deployment(&config.adapter, &config.adapter_config);
+        let annotations = deployment
+            .spec
+            .unwrap()
+            .template
+            .metadata
+            .unwrap()
+            .annotations
+            .unwrap();
+        assert_eq!(
+            annotations["checksum/config"],
+            config.adapter_config.checksum()
+        );
+    }
 }

@@ -409,7 +409,7 @@ fn explain_prints_the_filled_queries() {
 
 #[test]
 fn verify_notes_name_the_rollout_checks() {
-    use custom_metrics_manifests::{config::Config, explain, render, spec::Spec};
+    use custom_metrics_manifests::{explain, render, Config, Spec};
     let text = std::fs::read_to_string(Path::new(ROOT).join("examples/fastapi/spec.yaml")).unwrap();
     let config =
         Config::from_spec(Spec::from_yaml(&text, "spec.yaml").unwrap(), "spec.yaml").unwrap();

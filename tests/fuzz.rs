@@ -3,7 +3,7 @@
 //! that renders deterministically. `make test` runs a few hundred cases;
 //! `make fuzz` runs many more (PROPTEST_CASES).
 
-use custom_metrics_manifests::{config::Config, generate, spec::Spec, OutputFormat};
+use custom_metrics_manifests::{generate, Config, OutputFormat, Spec};
 use proptest::prelude::*;
 
 /// Pieces of valid and nearly valid specs, so that mutations reach deep

@@ -5,7 +5,7 @@
 //! the binary prints for `--preset documented`, the one flag away from the
 //! default that gives the guide's literal bundle.
 
-use custom_metrics_manifests::{generate, preset::Preset, Config, OutputFormat};
+use custom_metrics_manifests::{generate, Config, OutputFormat, Preset};
 use serde_json::Value;
 
 fn documents(text: &str) -> Vec<Value> {

@@ -13,14 +13,26 @@ use std::time::Duration;
 use common::prometheus::{vector, FakePrometheus};
 
 use custom_metrics_manifests::explain::{explain, render_text};
+use custom_metrics_manifests::objects::ScaledObject;
 use custom_metrics_manifests::prometheus::Prometheus;
-use custom_metrics_manifests::{Config, Spec};
+use custom_metrics_manifests::{render, Config, Manifest, Spec};
 
 /// Answers every query with `result` (a vector's `result` array), at most
 /// 20 requests; records the queries asked.
 fn fake_prometheus(result: &str) -> FakePrometheus {
     let response = vector(result);
     FakePrometheus::start(20, move |_, _| response.clone())
+}
+
+/// The first app's ScaledObject, as rendered.
+fn scaled_object(config: &Config) -> ScaledObject {
+    render::manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::ScaledObject(scaled) => Some(scaled),
+            _ => None,
+        })
+        .expect("the keda backend renders a ScaledObject")
 }
 
 fn config() -> Config {
@@ -34,7 +46,7 @@ fn prints_the_query_keda_sends() {
     let config = config();
     let explanation = explain(&config, None);
     let keda = explanation.keda.as_ref().unwrap();
-    let scaled = custom_metrics_manifests::keda::scaled_object(&config, &config.apps[0]);
+    let scaled = scaled_object(&config);
     assert_eq!(keda[0].query, scaled.spec.triggers[0].metadata["query"]);
     assert_eq!(keda[0].threshold_milli, 500);
     assert_eq!((keda[0].min_replicas, keda[0].max_replicas), (2, 20));

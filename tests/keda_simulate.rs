@@ -7,14 +7,25 @@
 mod common;
 use common::*;
 
-use custom_metrics_manifests::keda;
+use custom_metrics_manifests::objects::ScaledObject;
 use custom_metrics_manifests::simulate::{
     run, Autoscaler, AutoscalerError, MetricTarget, SimOptions, Trace,
 };
-use custom_metrics_manifests::{Config, Spec};
+use custom_metrics_manifests::{render, Config, Manifest, Spec};
 
 const SPEC: &str = "fixtures/simulate/spec.yaml";
 const STEP: &str = "fixtures/simulate/step.csv";
+
+/// The first app's ScaledObject, as rendered.
+fn scaled_object(config: &Config) -> ScaledObject {
+    render::manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::ScaledObject(scaled) => Some(scaled),
+            _ => None,
+        })
+        .expect("the keda backend renders a ScaledObject")
+}
 
 fn config(backend: &str) -> Config {
     let text = std::fs::read_to_string(std::path::Path::new(ROOT).join(SPEC)).unwrap();
@@ -25,7 +36,7 @@ fn config(backend: &str) -> Config {
 #[test]
 fn from_scaled_object_reads_kedas_hpa() {
     let config = config("keda");
-    let mut scaled = keda::scaled_object(&config, &config.apps[0]);
+    let mut scaled = scaled_object(&config);
     let autoscaler = Autoscaler::from_scaled_object(&scaled).unwrap();
     assert_eq!(
         autoscaler.metric,
@@ -77,8 +88,7 @@ fn from_scaled_object_reads_kedas_hpa() {
             )
     );
     let config = Config::from_spec(Spec::from_yaml(&text, SPEC).unwrap(), SPEC).unwrap();
-    let autoscaler =
-        Autoscaler::from_scaled_object(&keda::scaled_object(&config, &config.apps[0])).unwrap();
+    let autoscaler = Autoscaler::from_scaled_object(&scaled_object(&config)).unwrap();
     let behavior = autoscaler.spec.behavior.unwrap();
     assert_eq!(behavior.scale_down.stabilization_window_seconds, Some(60));
     assert_eq!(behavior.scale_up.policies.len(), 2);
@@ -101,8 +111,7 @@ fn a_step_through_kedas_external_path() {
     )
     .unwrap();
     let config = config("keda");
-    let external =
-        Autoscaler::from_scaled_object(&keda::scaled_object(&config, &config.apps[0])).unwrap();
+    let external = Autoscaler::from_scaled_object(&scaled_object(&config)).unwrap();
     let sim = run(&external, &step_trace(), &SimOptions::default()).unwrap();
     let steps: Vec<(u64, u32, u32)> = sim.events.iter().map(|e| (e.time, e.from, e.to)).collect();
     let pod_steps: Vec<(u64, u32, u32)> =
@@ -130,8 +139,7 @@ fn a_step_through_kedas_external_path() {
 #[test]
 fn cached_metrics_lag_by_the_polling_interval() {
     let config = config("keda");
-    let external =
-        Autoscaler::from_scaled_object(&keda::scaled_object(&config, &config.apps[0])).unwrap();
+    let external = Autoscaler::from_scaled_object(&scaled_object(&config)).unwrap();
     let fresh = run(&external, &step_trace(), &SimOptions::default()).unwrap();
     let first =
         |options: &SimOptions| run(&external, &step_trace(), options).unwrap().events[0].time;

@@ -12,13 +12,13 @@ use common::*;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use custom_metrics_manifests::config::Config;
 use custom_metrics_manifests::lint::{
     lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, LintOptions,
     Severity, Stack,
 };
-use custom_metrics_manifests::preset::Preset;
-use custom_metrics_manifests::spec::Spec;
+use custom_metrics_manifests::Config;
+use custom_metrics_manifests::Preset;
+use custom_metrics_manifests::Spec;
 use custom_metrics_manifests::{generate, OutputFormat};
 
 fn fixture(relative: &str) -> String {
@@ -2180,7 +2180,7 @@ fn keda_external_provider_negative() {
 /// says so on both (rate-window, keda-rate-window) and nothing else.
 #[test]
 fn keda_backend_output_lints_clean() {
-    use custom_metrics_manifests::{config, spec::Backend};
+    use custom_metrics_manifests::Backend;
     let mut specs: Vec<_> = std::fs::read_dir(Path::new(ROOT).join("fixtures/specs"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -2189,8 +2189,10 @@ fn keda_backend_output_lints_clean() {
     specs.sort();
     let mut linted = 0;
     for path in specs {
-        let keda = config::load_with(Some(&path), None, Some(Backend::Keda)).unwrap();
-        let adapter = config::load_with(Some(&path), None, Some(Backend::Adapter)).unwrap();
+        let keda =
+            custom_metrics_manifests::load_with(Some(&path), None, Some(Backend::Keda)).unwrap();
+        let adapter =
+            custom_metrics_manifests::load_with(Some(&path), None, Some(Backend::Adapter)).unwrap();
         let findings: Vec<Finding> =
             custom_metrics_manifests::lint::lint_config(&keda, &LintOptions::default())
                 .into_iter()

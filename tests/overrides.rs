@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use custom_metrics_manifests::spec::Spec;
-use custom_metrics_manifests::{rbac, workload, Config, Preset};
+use custom_metrics_manifests::{render, Config, Manifest, Preset, Spec};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 
 fn resolve(preset: Preset, adapter: &str) -> Config {
     let text = format!("preset: {preset}\nadapter:\n{adapter}");
@@ -14,8 +15,81 @@ fn resolve(preset: Preset, adapter: &str) -> Config {
     Config::from_spec(spec, "spec.yaml").unwrap()
 }
 
+/// The rendered objects, as a user gets them.
+fn manifests(config: &Config) -> Vec<Manifest> {
+    render::manifests(config)
+}
+
 fn deployment(config: &Config) -> Deployment {
-    workload::deployment(&config.adapter, &config.adapter_config)
+    manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::Deployment(deployment) => Some(*deployment),
+            _ => None,
+        })
+        .expect("the adapter's Deployment")
+}
+
+fn service_account(config: &Config) -> ServiceAccount {
+    manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::ServiceAccount(account) => Some(account),
+            _ => None,
+        })
+        .expect("the adapter's ServiceAccount")
+}
+
+/// The ClusterRole whose name ends with `-{suffix}`.
+fn cluster_role(config: &Config, suffix: &str) -> ClusterRole {
+    manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::ClusterRole(role)
+                if role
+                    .metadata
+                    .name
+                    .as_ref()?
+                    .ends_with(&format!("-{suffix}")) =>
+            {
+                Some(role)
+            }
+            _ => None,
+        })
+        .expect("the ClusterRole")
+}
+
+/// The ClusterRoleBinding whose name ends with `-{suffix}`.
+fn cluster_role_binding(config: &Config, suffix: &str) -> ClusterRoleBinding {
+    manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            Manifest::ClusterRoleBinding(binding)
+                if binding
+                    .metadata
+                    .name
+                    .as_ref()?
+                    .ends_with(&format!("-{suffix}")) =>
+            {
+                Some(binding)
+            }
+            _ => None,
+        })
+        .expect("the ClusterRoleBinding")
+}
+
+/// The adapter container's arguments.
+fn adapter_args(config: &Config) -> Vec<String> {
+    deployment(config)
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap()
+        .containers[0]
+        .args
+        .clone()
+        .unwrap_or_default()
 }
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -116,7 +190,7 @@ fn a_spec_overrides_the_labels() {
                 ("tier", "pods")
             ]))
         );
-        let account = rbac::service_account(&config.adapter);
+        let account = service_account(&config);
         assert_eq!(
             account.metadata.labels,
             Some(map(&[
@@ -153,7 +227,7 @@ fn a_spec_overrides_the_args() {
             preset,
             "  leadingArgs: [/adapter, --first]\n  extraArgs: [--v=6]\n",
         );
-        let args = workload::adapter_args(&config.adapter);
+        let args = adapter_args(&config);
         assert_eq!(&args[..2], ["/adapter", "--first"], "{preset}");
         assert_eq!(args.last().map(String::as_str), Some("--v=6"), "{preset}");
         assert_eq!(args.iter().filter(|arg| arg.starts_with("--v=")).count(), 2);
@@ -166,9 +240,9 @@ fn a_spec_overrides_the_metrics_reader() {
         Preset::Recommended,
         "  metricsReader: {verbs: [get], subject: adapter}\n",
     );
-    let role = rbac::server_resources_role(&config.adapter);
+    let role = cluster_role(&config, "server-resources");
     assert_eq!(role.rules.unwrap()[0].verbs, ["get"]);
-    let subject = &rbac::hpa_controller_binding(&config.adapter)
+    let subject = &cluster_role_binding(&config, "hpa-controller")
         .subjects
         .unwrap()[0];
     assert_eq!(
@@ -180,7 +254,7 @@ fn a_spec_overrides_the_metrics_reader() {
         Preset::Documented,
         "  metricsReader: {verbs: [get, list], subject: {serviceAccount: {name: hpa, namespace: kube-system}}}\n",
     );
-    let subject = &rbac::hpa_controller_binding(&config.adapter)
+    let subject = &cluster_role_binding(&config, "hpa-controller")
         .subjects
         .unwrap()[0];
     assert_eq!(

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::prometheus::FakePrometheus;
 use common::{gen_manifests, scratch_dir, ROOT};
 use custom_metrics_manifests::output::{Faults, Step, Transaction};
-use custom_metrics_manifests::{config, gitops, kube_prometheus, render, Preset};
+use custom_metrics_manifests::{gitops, kube_prometheus, render, Preset};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gen-manifests");
 const SPEC_A: &str = "fixtures/specs/custom-rules.yaml";
@@ -75,7 +75,7 @@ fn run_with(args: &[&str], stdin: Stdio, stdout: Stdio) -> Output {
 }
 
 fn out_dir_files(spec: &str) -> Vec<(String, String)> {
-    let config = config::load(Some(&Path::new(ROOT).join(spec)), None).unwrap();
+    let config = custom_metrics_manifests::load(Some(&Path::new(ROOT).join(spec)), None).unwrap();
     gitops::out_dir_files(&render::manifests(&config))
 }
 
@@ -928,7 +928,7 @@ fn a_huge_spec_is_refused_without_being_read_whole() {
 #[test]
 fn a_spec_with_more_apps_than_the_limit_is_refused_located() {
     let dir = scratch_dir("many-apps");
-    let limit = custom_metrics_manifests::spec::MAX_APPS;
+    let limit = custom_metrics_manifests::MAX_APPS;
     let app = |i: usize| {
         format!("- name: app-{i}\n  namespace: ns-{}\n  targetAverageValue: \"10\"\n  maxReplicas: 10\n", i % 50)
     };
@@ -1048,7 +1048,7 @@ fn every_file_reader_is_bounded() {
         .unwrap();
     let before = contents(&kube);
     let (h, c) = (sparse.to_str().unwrap(), huge_csv.to_str().unwrap());
-    let limit = custom_metrics_manifests::spec::MAX_SPEC_BYTES;
+    let limit = custom_metrics_manifests::MAX_SPEC_BYTES;
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["-c", h],

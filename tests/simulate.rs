@@ -460,7 +460,7 @@ fn pod_startup_changes_the_overload() {
 #[allow(clippy::type_complexity)] // the tables, one tuple per case
 mod ported {
     use custom_metrics_manifests::simulate::controller::*;
-    use custom_metrics_manifests::spec::{PolicyKind, SelectPolicy};
+    use custom_metrics_manifests::{PolicyKind, SelectPolicy};
 
     const NOW: Millis = 1;
 
@@ -1401,7 +1401,7 @@ mod ported {
 fn simulate_runs_the_hpa_that_generate_renders() {
     use custom_metrics_manifests::simulate::controller::{Behavior, Policy, ScalingRules};
     use custom_metrics_manifests::simulate::{run, Autoscaler, SimOptions, Trace};
-    use custom_metrics_manifests::spec::{PolicyKind, SelectPolicy};
+    use custom_metrics_manifests::{PolicyKind, SelectPolicy};
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
     let step = Trace::read_csv(std::path::Path::new(STEP)).unwrap();

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::config::{self, QuickAppInput};
+use custom_metrics_manifests::QuickAppInput;
 use custom_metrics_manifests::{render, OutputFormat};
 
 use crate::common::{print, InputArgs, UsageError};
@@ -35,7 +35,7 @@ pub struct AppArgs {
 }
 
 pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
-    let config = config::quick_app(
+    let config = custom_metrics_manifests::quick_app(
         input.load()?,
         &args.namespace,
         &args.deployment,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{gitops, spec, ExitStatus, OutputFormat};
+use custom_metrics_manifests::{gitops, ExitStatus, OutputFormat};
 
 use crate::common::{print, read_input, InputArgs};
 
@@ -23,7 +23,10 @@ pub fn run(args: &CheckArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let wanted = custom_metrics_manifests::generate(&config, args.format);
     // A committed file over twice the generated size is not a near-miss
     // worth diffing; it is refused unread.
-    let current = read_input(&args.file, 2 * wanted.len() + spec::MAX_SPEC_BYTES)?;
+    let current = read_input(
+        &args.file,
+        2 * wanted.len() + custom_metrics_manifests::MAX_SPEC_BYTES,
+    )?;
     let current = String::from_utf8_lossy(&current);
     if let Some(report) = gitops::drift(&current, &wanted) {
         print(&format!("{} is stale:\n{report}", args.file.display()))?;

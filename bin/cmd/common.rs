@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use custom_metrics_manifests::spec::Backend;
-use custom_metrics_manifests::{config, spec, Error, ExitStatus, Preset};
+use custom_metrics_manifests::Backend;
+use custom_metrics_manifests::{Config, Error, ExitStatus, Preset};
 
 /// The spec, preset and backend flags (global: every subcommand takes them).
 #[derive(Args)]
@@ -25,8 +25,8 @@ pub struct InputArgs {
 
 impl InputArgs {
     /// The spec (or preset) with the command line's overrides.
-    pub fn load(&self) -> Result<config::Config, Error> {
-        config::load_with(self.config.as_deref(), self.preset, self.backend)
+    pub fn load(&self) -> Result<Config, Error> {
+        custom_metrics_manifests::load_with(self.config.as_deref(), self.preset, self.backend)
     }
 
     /// The files the command reads, which it must never write.
@@ -103,10 +103,11 @@ pub fn notes(text: String) {
 /// A manifest file to read, refused when larger than `limit` bytes
 /// without being read whole.
 pub fn read_input(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
-    let bytes = spec::read_bounded(path, limit).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes =
+        custom_metrics_manifests::read_bounded(path, limit).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
     if bytes.len() > limit {
         return Err(UsageError(format!(
             "{}: larger than {limit} bytes, the most gen-manifests reads of such a file",

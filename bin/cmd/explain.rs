@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::http_config::HttpClientConfig;
+use custom_metrics_manifests::prometheus::HttpClientConfig;
 use custom_metrics_manifests::{explain, prometheus, ExitStatus};
 
 use crate::common::{print, InputArgs, ReportFormat, UsageError};

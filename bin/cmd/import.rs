@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{import, spec, ExitStatus};
+use custom_metrics_manifests::{import, ExitStatus};
 
 use crate::common::{print, read_input_or_stdin};
 
@@ -20,7 +20,7 @@ pub struct ImportArgs {
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut files = Vec::new();
     for path in &args.files {
-        let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
+        let bytes = read_input_or_stdin(path, custom_metrics_manifests::MAX_SPEC_BYTES)?;
         files.push((path.display().to_string(), bytes));
     }
     let imported = import::import(&files)?;

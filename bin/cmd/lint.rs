@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{lint, spec, ExitStatus};
+use custom_metrics_manifests::{lint, ExitStatus};
 
 use crate::common::{print, read_input_or_stdin, InputArgs, ReportFormat, UsageError};
 
@@ -54,7 +54,7 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     if !args.files.is_empty() {
         let mut inputs = Vec::new();
         for path in &args.files {
-            let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
+            let bytes = read_input_or_stdin(path, custom_metrics_manifests::MAX_SPEC_BYTES)?;
             inputs.push((path.display().to_string(), bytes));
         }
         findings.extend(lint::lint_files(&inputs, input.preset, &options)?);

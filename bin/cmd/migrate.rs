@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{lint, migrate, spec, Error, Preset};
+use custom_metrics_manifests::{lint, migrate, Error, Preset};
 
 use crate::common::{print, read_input_or_stdin, InputArgs, UsageError};
 
@@ -19,7 +19,7 @@ pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let config = input.load()?;
     let mut texts = Vec::new();
     for path in &args.files {
-        let bytes = read_input_or_stdin(path, spec::MAX_SPEC_BYTES)?;
+        let bytes = read_input_or_stdin(path, custom_metrics_manifests::MAX_SPEC_BYTES)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| UsageError(format!("{}: not UTF-8 text", path.display())))?;
         texts.push((path.display().to_string(), text));

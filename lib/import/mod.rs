@@ -16,7 +16,7 @@
 //! change the output, so it reads as a user would write it.
 //!
 //! ```
-//! use custom_metrics_manifests::{generate, import, preset::Preset, Config, OutputFormat};
+//! use custom_metrics_manifests::{generate, import, Preset, Config, OutputFormat};
 //!
 //! let manifests = generate(&Config::from_preset(Preset::Recommended), OutputFormat::Yaml);
 //! let imported = import::import(&[("bundle.yaml".to_owned(), manifests.into_bytes())]).unwrap();

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use custom_metrics_manifests::lint::{lint_config, lint_documents, parse_manifest_files, LintOptions};
-//! use custom_metrics_manifests::{preset::Preset, Config};
+//! use custom_metrics_manifests::{Preset, Config};
 //!
 //! // The recommended preset is clean.
 //! assert!(lint_config(&Config::from_preset(Preset::Recommended), &LintOptions::default()).is_empty());
