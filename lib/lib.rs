@@ -87,8 +87,8 @@ pub use spec::{
 };
 // prometheus-adapter's `config.yaml`: the discovery rules a spec may replace.
 pub use adapter_config::{
-    AdapterConfig, GroupResource, NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule,
-    SeriesFilter,
+    AdapterConfig, GroupResource, NameMapping, QueryLocation, ResourceKind, ResourceMapping,
+    ResourceQuery, ResourceRule, ResourceRules, Rule, RuleSection, SeriesFilter,
 };
 // Typed values: each checks its domain's rules when built or read.
 pub use values::{
