@@ -527,7 +527,8 @@ impl Config {
                 .map(|selector| &selector.match_labels.0),
         };
         prometheus.facts =
-            crate::stack::resolve(prometheus.stack, &input).map_err(|(field, message)| {
+            crate::stack::resolve(prometheus.stack, &input).map_err(|stack_error| {
+                let field = stack_error.field();
                 let at = match field {
                     "prometheus.release" => overrides.release.as_ref().and_then(position),
                     "prometheus.nameOverride" => {
@@ -538,7 +539,7 @@ impl Config {
                     }
                     _ => None,
                 };
-                error(at, field, message)
+                error(at, field, stack_error.to_string())
             })?;
         // The preset's URL is kube-prometheus'; another stack's Prometheus
         // answers elsewhere, unless the spec names the URL itself.
@@ -550,7 +551,7 @@ impl Config {
         // a spec of 10,000 apps stays linear.
         let served = if check_rules_now || !spec.apps.is_empty() {
             served_metrics(&config.adapter_config)
-                .map_err(|message| error(None, "rules", message))?
+                .map_err(|naming| error(None, "rules", naming.to_string()))?
         } else {
             Vec::new()
         };
@@ -648,7 +649,7 @@ impl Config {
             ));
         }
         let served = served_metrics(&self.adapter_config)
-            .map_err(|message| AppError::new(AppField::Metric, message))?;
+            .map_err(|error| AppError::new(AppField::Metric, error.to_string()))?;
         let resolved = resolve_app(app, &self.prometheus, &served)?;
         if !self.prometheus.namespaces.contains(&resolved.namespace) {
             self.prometheus.namespaces.push(resolved.namespace.clone());
@@ -701,7 +702,7 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), AppEr
         app.deployment.as_str(),
         &app.metric,
     )
-    .map_err(|message| AppError::new(AppField::Metric, message))?;
+    .map_err(|error| AppError::new(AppField::Metric, error.to_string()))?;
     // KEDA formats the threshold with `%.3f` (pkg/scalers/scaler.go).
     if app.target_average_value.as_f64() < 0.0005 {
         return Err(AppError::new(
@@ -959,7 +960,7 @@ fn check_relist_interval(config: &Config) -> Result<(), String> {
 fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, String)> {
     for (index, rule) in adapter_config.rules.iter().enumerate() {
         crate::naming::name_mapping(rule)
-            .map_err(|message| (index, format!("rules[{index}].name"), message))?;
+            .map_err(|error| (index, format!("rules[{index}].name"), error.to_string()))?;
         for (filter_index, filter) in rule.series_filters.iter().enumerate() {
             for pattern in filter.is.iter().chain(&filter.is_not) {
                 regex::Regex::new(pattern).map_err(|error| {

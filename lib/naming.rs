@@ -10,10 +10,51 @@ use regex::Regex;
 
 use crate::adapter_config::{AdapterConfig, Rule};
 
+/// Why the names a rule serves cannot be computed as the adapter does
+/// (the adapter would refuse the rule at start-up).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NamingError {
+    /// A regex RE2 (Go's `regexp`) refuses.
+    #[error("{field} `{pattern}` is not a valid regex: {message}")]
+    Regex {
+        /// The rule's field (`name.matches`, `seriesFilters.is`, ...).
+        field: &'static str,
+        /// The pattern.
+        pattern: String,
+        /// The regex parser's message.
+        message: String,
+    },
+    /// `name.as` unset with more than one capture group in `name.matches`.
+    #[error(
+        "name.matches `{pattern}` has {groups} capture groups: set name.as, the adapter only \
+         defaults it for zero or one"
+    )]
+    AmbiguousAs {
+        /// `name.matches`.
+        pattern: String,
+        /// Its capture groups.
+        groups: usize,
+    },
+    /// A `__name__` matcher without an operator (the seriesQuery).
+    #[error("cannot read the __name__ matcher in `{0}`")]
+    NameMatcher(String),
+    /// A `__name__` matcher whose value is not quoted (the seriesQuery).
+    #[error("unquoted __name__ value in `{0}`")]
+    UnquotedName(String),
+    /// The rule at `index` of the adapter config.
+    #[error("rules[{index}]: {error}")]
+    Rule {
+        /// The rule's index.
+        index: usize,
+        /// What is wrong with it.
+        error: Box<NamingError>,
+    },
+}
+
 /// The metric name `rule` serves for the series `series_name`, `Ok(None)`
 /// when the rule does not select that series, or an error when the rule's
 /// regexes are invalid or `as` is ambiguous.
-pub fn served_metric(rule: &Rule, series_name: &str) -> Result<Option<String>, String> {
+pub fn served_metric(rule: &Rule, series_name: &str) -> Result<Option<String>, NamingError> {
     if !selects_series(&rule.series_query, series_name)? {
         return Ok(None);
     }
@@ -40,7 +81,7 @@ pub fn served_metric(rule: &Rule, series_name: &str) -> Result<Option<String>, S
 }
 
 /// The compiled `name.matches` and the effective `name.as`.
-pub fn name_mapping(rule: &Rule) -> Result<(Regex, String), String> {
+pub fn name_mapping(rule: &Rule) -> Result<(Regex, String), NamingError> {
     let (pattern, explicit_as) = match &rule.name {
         Some(mapping) if !mapping.matches.is_empty() => {
             (mapping.matches.as_str(), mapping.r#as.clone())
@@ -55,11 +96,10 @@ pub fn name_mapping(rule: &Rule) -> Result<(Regex, String), String> {
             1 => "$0".to_owned(),
             2 => "$1".to_owned(),
             groups => {
-                return Err(format!(
-                    "name.matches `{pattern}` has {} capture groups: set name.as, \
-                     the adapter only defaults it for zero or one",
-                    groups - 1
-                ))
+                return Err(NamingError::AmbiguousAs {
+                    pattern: pattern.to_owned(),
+                    groups: groups - 1,
+                })
             }
         },
     };
@@ -69,7 +109,7 @@ pub fn name_mapping(rule: &Rule) -> Result<(Regex, String), String> {
 /// Whether a series selector (`name{...}` or `{__name__=~"..."}`) can
 /// select series named `series_name`. Label matchers other than
 /// `__name__` are ignored: they filter by labels, not by name.
-pub fn selects_series(series_query: &str, series_name: &str) -> Result<bool, String> {
+pub fn selects_series(series_query: &str, series_name: &str) -> Result<bool, NamingError> {
     let query = series_query.trim();
     let name_end = query
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
@@ -93,9 +133,9 @@ pub fn selects_series(series_query: &str, series_name: &str) -> Result<bool, Str
         let (operator, value) = ["=~", "!~", "!=", "="]
             .iter()
             .find_map(|op| rest.strip_prefix(op).map(|value| (*op, value.trim())))
-            .ok_or_else(|| format!("cannot read the __name__ matcher in `{series_query}`"))?;
+            .ok_or_else(|| NamingError::NameMatcher(series_query.to_owned()))?;
         let value =
-            unquote(value).ok_or_else(|| format!("unquoted __name__ value in `{series_query}`"))?;
+            unquote(value).ok_or_else(|| NamingError::UnquotedName(series_query.to_owned()))?;
         let anchored = |pattern: &str| compile(&format!("^(?:{pattern})$"), "seriesQuery __name__");
         let selected = match operator {
             "=" => value == series_name,
@@ -226,9 +266,12 @@ fn unquote(literal: &str) -> Option<String> {
     Some(out)
 }
 
-fn compile(pattern: &str, field: &str) -> Result<Regex, String> {
-    Regex::new(pattern)
-        .map_err(|error| format!("{field} `{pattern}` is not a valid regex: {error}"))
+fn compile(pattern: &str, field: &'static str) -> Result<Regex, NamingError> {
+    Regex::new(pattern).map_err(|error| NamingError::Regex {
+        field,
+        pattern: pattern.to_owned(),
+        message: error.to_string(),
+    })
 }
 
 /// The series an app without an explicit `metric` is scaled on: the
@@ -251,7 +294,7 @@ pub struct ServedMetric {
 /// request counter ([`DEFAULT_SERIES`]). Rules that select series by a
 /// `__name__` regex are checked against the request counter only: their
 /// other series are unknown until the adapter asks Prometheus.
-pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric>, String> {
+pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric>, NamingError> {
     let mut served = Vec::new();
     for (index, rule) in adapter_config.rules.iter().enumerate() {
         let mut candidates = vec![DEFAULT_SERIES.to_owned()];
@@ -263,8 +306,10 @@ pub fn served_metrics(adapter_config: &AdapterConfig) -> Result<Vec<ServedMetric
             candidates.push(query[..end].to_owned());
         }
         for series in candidates {
-            let name = served_metric(rule, &series)
-                .map_err(|message| format!("rules[{index}]: {message}"))?;
+            let name = served_metric(rule, &series).map_err(|error| NamingError::Rule {
+                index,
+                error: Box::new(error),
+            })?;
             if let Some(name) = name {
                 served.push(ServedMetric {
                     name,
@@ -338,7 +383,14 @@ mod tests {
     fn two_capture_groups_need_as() {
         let rule = rule("http_requests_total", "^(.*)_(total)$", None);
         let error = served_metric(&rule, "http_requests_total").unwrap_err();
-        assert!(error.contains("2 capture groups"), "{error}");
+        assert_eq!(
+            error,
+            NamingError::AmbiguousAs {
+                pattern: "^(.*)_(total)$".into(),
+                groups: 2
+            }
+        );
+        assert!(error.to_string().contains("2 capture groups"), "{error}");
         let explicit = Rule {
             name: Some(NameMapping {
                 matches: "^(.*)_(total)$".into(),

@@ -278,6 +278,24 @@ pub fn app_query(rule: &Rule, series: &str, namespace: &str, pod_pattern: &str) 
     fill_template(rule.metrics_query.as_deref().unwrap_or(""), &context)
 }
 
+/// Why [`keda_query`] cannot write a concrete query.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KedaQueryError {
+    /// The rules' names cannot be computed.
+    #[error(transparent)]
+    Naming(#[from] crate::naming::NamingError),
+    /// No rule serves the metric.
+    #[error("no adapter rule serves metric `{0}`")]
+    NotServed(String),
+    /// The serving rule's (index) `metricsQuery` uses template actions
+    /// this tool does not fill.
+    #[error(
+        "rules[{0}].metricsQuery uses Go template actions this tool does not model; KEDA needs a \
+         concrete query"
+    )]
+    Unmodelled(usize),
+}
+
 /// The one-sample query KEDA's prometheus scaler runs for `app`: the
 /// adapter's own query for exactly the Deployment's pods
 /// ([`pod_pattern`](crate::naming::pod_pattern)), summed, so its value is
@@ -293,21 +311,16 @@ pub fn keda_query(
     namespace: &str,
     deployment: &str,
     metric: &str,
-) -> Result<String, String> {
+) -> Result<String, KedaQueryError> {
     let served = crate::naming::served_metrics(adapter_config)?;
     let serving = served
         .iter()
         .find(|served| served.name == metric)
-        .ok_or_else(|| format!("no adapter rule serves metric `{metric}`"))?;
+        .ok_or_else(|| KedaQueryError::NotServed(metric.to_owned()))?;
     let rule = &adapter_config.rules[serving.rule];
     let pods = crate::naming::pod_pattern(deployment);
-    let per_pod = app_query(rule, &serving.series, namespace, &pods).ok_or_else(|| {
-        format!(
-            "rules[{}].metricsQuery uses Go template actions this tool does not model; \
-             KEDA needs a concrete query",
-            serving.rule
-        )
-    })?;
+    let per_pod = app_query(rule, &serving.series, namespace, &pods)
+        .ok_or(KedaQueryError::Unmodelled(serving.rule))?;
     let (namespace_label, pod_label) = resource_labels(rule);
     Ok(format!(
         "sum({per_pod}) or (0 * sum(up{{{namespace_label}={},{pod_label}=~{}}} == 1))",

@@ -125,9 +125,37 @@ pub struct StackInput<'a> {
     pub pod_monitor_selector: Option<&'a BTreeMap<String, String>>,
 }
 
-/// Resolves `stack` with the spec's settings. The error is the field at
-/// fault and why.
-pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, (&'static str, String)> {
+/// Why the spec's Prometheus settings do not fit its stack.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StackError {
+    /// A Helm release name longer than Helm allows.
+    #[error("`{0}` is {len} characters; Helm release names have at most {MAX_RELEASE_NAME}", len = .0.len())]
+    ReleaseTooLong(String),
+    /// A Helm setting (`field`) on a stack that is not a Helm chart.
+    #[error(
+        "only kube-prometheus-stack has a Helm release; this spec's stack is {stack} (set \
+         prometheus.stack: kube-prometheus-stack)"
+    )]
+    NotHelm {
+        /// The spec field given.
+        field: &'static str,
+        /// The spec's stack.
+        stack: Stack,
+    },
+}
+
+impl StackError {
+    /// The spec field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            StackError::ReleaseTooLong(_) => "prometheus.release",
+            StackError::NotHelm { field, .. } => field,
+        }
+    }
+}
+
+/// Resolves `stack` with the spec's settings.
+pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, StackError> {
     let given = |labels: Option<&BTreeMap<String, String>>| labels.cloned();
     let namespace = input.namespace;
     let facts = match stack {
@@ -142,13 +170,7 @@ pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, (&'st
         Stack::KubePrometheusStack => {
             let release = input.release.unwrap_or(DEFAULT_RELEASE);
             if release.len() > MAX_RELEASE_NAME {
-                return Err((
-                    "prometheus.release",
-                    format!(
-                        "`{release}` is {} characters; Helm release names have at most {MAX_RELEASE_NAME}",
-                        release.len()
-                    ),
-                ));
+                return Err(StackError::ReleaseTooLong(release.to_owned()));
             }
             let fullname = chart_fullname(release, input.name_override, input.fullname_override);
             // serviceMonitorSelectorNilUsesHelmValues: true (the chart's
@@ -179,13 +201,7 @@ pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, (&'st
             ("prometheus.fullnameOverride", input.fullname_override),
         ] {
             if given.is_some() {
-                return Err((
-                    field,
-                    format!(
-                        "only kube-prometheus-stack has a Helm release; this spec's stack is {stack} \
-                         (set prometheus.stack: kube-prometheus-stack)"
-                    ),
-                ));
+                return Err(StackError::NotHelm { field, stack });
             }
         }
     }
