@@ -46,6 +46,39 @@ pub enum PrometheusError {
         /// The transport error.
         message: String,
     },
+    /// The server's TLS certificate is not signed by a trusted CA.
+    #[error(
+        "cannot reach Prometheus at {url}: TLS: the server's certificate is not trusted \
+         ({cause}): name its CA in tls_config.ca_file of the http_config"
+    )]
+    Untrusted {
+        /// The base URL.
+        url: String,
+        /// rustls' reason.
+        cause: String,
+    },
+    /// The answer is larger than [`MAX_BODY_BYTES`].
+    #[error(
+        "cannot reach Prometheus at {url}: the answer is larger than {limit} bytes, the most \
+         gen-manifests reads: ask for less (a shorter range, a larger step)"
+    )]
+    TooLarge {
+        /// The base URL.
+        url: String,
+        /// The limit, bytes.
+        limit: u64,
+    },
+    /// Prometheus refused the credentials (HTTP 401 or 403).
+    #[error(
+        "Prometheus answered HTTP {status}: {message} (check authorization or basic_auth in the \
+         http_config)"
+    )]
+    Denied {
+        /// HTTP status.
+        status: u16,
+        /// `errorType: error` from the response, or the body.
+        message: String,
+    },
     /// Prometheus answered with an error.
     #[error("Prometheus answered HTTP {status}: {message}")]
     Api {
@@ -194,10 +227,7 @@ impl Prometheus {
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let unreachable = |error: ureq::Error| PrometheusError::Unreachable {
-            url: self.url.clone(),
-            message: transport_message(&self.url, &error),
-        };
+        let unreachable = |error: ureq::Error| transport_error(&self.url, &error);
         let mut response = request.call().map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response
@@ -211,13 +241,10 @@ impl Prometheus {
                 .ok()
                 .and_then(|envelope| envelope.error)
                 .unwrap_or_else(|| body.trim().chars().take(500).collect());
-            let message = match status {
-                401 | 403 => format!(
-                    "{message} (check authorization or basic_auth in --prometheus-http-config)"
-                ),
-                _ => message,
-            };
-            return Err(PrometheusError::Api { status, message });
+            return Err(match status {
+                401 | 403 => PrometheusError::Denied { status, message },
+                _ => PrometheusError::Api { status, message },
+            });
         }
         let envelope: Envelope<T> =
             serde_json::from_str(&body).map_err(|error| PrometheusError::Api {
@@ -305,9 +332,9 @@ fn sample_value(pair: &serde_json::Value) -> Option<f64> {
     pair.get(1)?.as_str()?.parse().ok()
 }
 
-/// A transport error in words a user acts on: TLS trust, a plain-http URL
-/// to a TLS port.
-fn transport_message(url: &str, error: &ureq::Error) -> String {
+/// A transport error in words a user acts on: TLS trust, an answer too
+/// large, a plain-http URL to a TLS port.
+fn transport_error(url: &str, error: &ureq::Error) -> PrometheusError {
     // rustls' errors arrive directly or inside an io::Error.
     let tls = match error {
         ureq::Error::Rustls(cause) => Some(cause),
@@ -317,20 +344,27 @@ fn transport_message(url: &str, error: &ureq::Error) -> String {
         _ => None,
     };
     if let ureq::Error::BodyExceedsLimit(limit) = error {
-        return format!(
-            "the answer is larger than {limit} bytes, the most gen-manifests reads: ask for \
-             less (a shorter --range, a larger --step)"
-        );
+        return PrometheusError::TooLarge {
+            url: url.to_owned(),
+            limit: *limit,
+        };
     }
-    match tls {
-        Some(rustls::Error::InvalidCertificate(cause)) => format!(
-            "TLS: the server's certificate is not trusted ({cause:?}): name its CA in tls_config.ca_file of --prometheus-http-config"
-        ),
+    let message = match tls {
+        Some(rustls::Error::InvalidCertificate(cause)) => {
+            return PrometheusError::Untrusted {
+                url: url.to_owned(),
+                cause: format!("{cause:?}"),
+            }
+        }
         Some(cause) => format!("TLS: {cause}"),
         None if url.starts_with("http://") => {
             format!("{error} (if this port serves TLS, write https://)")
         }
         None => error.to_string(),
+    };
+    PrometheusError::Unreachable {
+        url: url.to_owned(),
+        message,
     }
 }
 

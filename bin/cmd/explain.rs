@@ -9,6 +9,7 @@ use custom_metrics_manifests::prometheus::HttpClientConfig;
 use custom_metrics_manifests::{explain, prometheus, ExitStatus};
 
 use crate::common::{print, InputArgs, ReportFormat, UsageError};
+use crate::wording;
 
 #[derive(Args)]
 pub struct ExplainArgs {
@@ -41,15 +42,17 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
                     None => Default::default(),
                 },
             )
-            .map_err(|error| UsageError(format!("--prometheus: {error}")))?,
+            .map_err(|error| {
+                UsageError(format!("--prometheus: {}", wording::prometheus(&error)))
+            })?,
         ),
         None => None,
     };
     if let Some(client) = &client {
         // Fail clearly, once, when Prometheus cannot be reached at all.
-        client
-            .query("vector(1)")
-            .map_err(|error| UsageError(format!("--prometheus: {error}")))?;
+        client.query("vector(1)").map_err(|error| {
+            UsageError(format!("--prometheus: {}", wording::prometheus(&error)))
+        })?;
     }
     let explanation = explain::explain(&config, client.as_ref());
     let text = match args.format {

@@ -4,6 +4,7 @@
 
 use custom_metrics_manifests::gitops::OutDirError;
 use custom_metrics_manifests::kube_prometheus::RolesError;
+use custom_metrics_manifests::prometheus::PrometheusError;
 use custom_metrics_manifests::simulate::{DurationSetting, RunError, SimulateError, SweepError};
 use custom_metrics_manifests::Error;
 
@@ -12,6 +13,7 @@ use custom_metrics_manifests::Error;
 pub fn cli(error: &Error) -> Option<String> {
     match error {
         Error::Simulate(error) => Some(simulate(error)),
+        Error::Prometheus(error) => Some(prometheus(error)),
         Error::OutDir(OutDirError::NotGenerated(path)) => Some(format!(
             "{} exists and was not written by gen-manifests; move it away or choose another \
              --out-dir",
@@ -59,7 +61,7 @@ fn simulate(error: &SimulateError) -> String {
             "--range {range} at --step {step} asks for more than 11,000 points, Prometheus' \
              limit: use a larger --step"
         ),
-        E::Prometheus(error) => format!("--prometheus: {error}"),
+        E::Prometheus(error) => format!("--prometheus: {}", prometheus(error)),
         E::PointOutsideRange { .. } => format!("--prometheus: {error}"),
         E::NoData { query, range, url } => format!(
             "--prometheus: no data for `{query}` over the last {range}: run `gen-manifests \
@@ -69,6 +71,28 @@ fn simulate(error: &SimulateError) -> String {
         E::Run { load, error } => format!("{load}: {}", run(error)),
         E::SweepRun { load, error } => format!("--sweep on {load}: {}", sweep_run(error)),
         E::NoRule { .. } | E::Autoscaler(_) | E::Plot(_) => error.to_string(),
+    }
+}
+
+/// A Prometheus error, its http_config named by its flag.
+pub fn prometheus(error: &PrometheusError) -> String {
+    match error {
+        PrometheusError::Untrusted { url, cause } => format!(
+            "cannot reach Prometheus at {url}: TLS: the server's certificate is not trusted \
+             ({cause}): name its CA in tls_config.ca_file of --prometheus-http-config"
+        ),
+        PrometheusError::TooLarge { url, limit } => format!(
+            "cannot reach Prometheus at {url}: the answer is larger than {limit} bytes, the most \
+             gen-manifests reads: ask for less (a shorter --range, a larger --step)"
+        ),
+        PrometheusError::Denied { status, message } => format!(
+            "Prometheus answered HTTP {status}: {message} (check authorization or basic_auth in \
+             --prometheus-http-config)"
+        ),
+        PrometheusError::BadUrl(_)
+        | PrometheusError::Config(_)
+        | PrometheusError::Unreachable { .. }
+        | PrometheusError::Api { .. } => error.to_string(),
     }
 }
 
@@ -145,6 +169,15 @@ mod tests {
             (SimulateError::PrometheusTrace(TraceError::TooShort), "--prometheus: the trace needs"),
             (SimulateError::SweepRun { load: "l.csv".into(), error: SweepError::Run(RunError::TooLong { seconds: 1, syncs: 2, sync_period: 3, scrapes: 4, interval: 5, max: 6 }) }, "--sweep on l.csv: the trace is 1 s long"),
         ];
+        let denied = PrometheusError::Denied {
+            status: 401,
+            message: "bad".into(),
+        };
+        assert_eq!(
+            cli(&Error::Prometheus(denied)).unwrap(),
+            "Prometheus answered HTTP 401: bad (check authorization or basic_auth in \
+             --prometheus-http-config)"
+        );
         for (error, expected) in cases {
             let message = cli(&Error::Simulate(error)).unwrap();
             assert!(message.starts_with(expected), "{message}");

@@ -473,6 +473,18 @@ mod tests {
                 app: "web".into(),
             },
             SimulateError::Prometheus(crate::prometheus::PrometheusError::BadUrl("x".into())),
+            SimulateError::Prometheus(crate::prometheus::PrometheusError::Untrusted {
+                url: "https://h:1".into(),
+                cause: "UnknownIssuer".into(),
+            }),
+            SimulateError::Prometheus(crate::prometheus::PrometheusError::TooLarge {
+                url: "https://h:1".into(),
+                limit: 4,
+            }),
+            SimulateError::Prometheus(crate::prometheus::PrometheusError::Denied {
+                status: 401,
+                message: "bad token".into(),
+            }),
             SimulateError::PointOutsideRange {
                 query: "q".into(),
                 time: 1.0,
