@@ -48,13 +48,9 @@ pub enum Error {
     /// A file to patch in place cannot be patched (wrong kind, items that
     /// disagree, a layout the patcher cannot place items in); nothing was
     /// written.
-    #[error("{}: {message}", path.display())]
-    Patch {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
+    #[error(transparent)]
+    #[cfg(feature = "write")]
+    Patch(#[from] crate::kube_prometheus::PatchError),
 }
 
 /// The process exit statuses of `gen-manifests`, as its README and
@@ -98,7 +94,9 @@ impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             // Bad input: a file, a spec, a value, a request.
-            Error::Spec(_) | Error::Patch { .. } => ExitStatus::Failure,
+            Error::Spec(_) => ExitStatus::Failure,
+            #[cfg(feature = "write")]
+            Error::Patch(_) => ExitStatus::Failure,
             #[cfg(feature = "simulate")]
             Error::Simulate(_) => ExitStatus::Failure,
             #[cfg(feature = "gitops")]
@@ -182,10 +180,10 @@ mod tests {
                 ExitStatus::Failure,
             ),
             (
-                Error::Patch {
+                Error::Patch(crate::kube_prometheus::PatchError::ItemsKeys {
                     path: "list.yaml".into(),
-                    message: "bad".into(),
-                },
+                    found: 2,
+                }),
                 ExitStatus::Failure,
             ),
         ];

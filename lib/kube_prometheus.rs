@@ -57,6 +57,79 @@ pub const ROLE_BINDINGS_FILE: &str = "prometheus-roleBindingSpecificNamespaces.y
 /// `manifests/` directory.
 pub const ROLES_FILE: &str = "prometheus-roleSpecificNamespaces.yaml";
 
+/// Why a kube-prometheus list file cannot be patched in place; nothing was
+/// written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// Another kind of file (or no `kind`).
+    #[error(
+        "{}: {}, not a {expected_kind} ({expected_version}); is this the right file?",
+        path.display(),
+        match kind {
+            Some(kind) => format!(
+                "the file is a {kind} ({})",
+                api_version.as_deref().unwrap_or("no apiVersion")
+            ),
+            None => "the file has no `kind`".to_owned(),
+        }
+    )]
+    NotAList {
+        /// The file.
+        path: PathBuf,
+        /// Its `kind`.
+        kind: Option<String>,
+        /// Its `apiVersion`.
+        api_version: Option<String>,
+        /// The list kind expected.
+        expected_kind: &'static str,
+        /// Its apiVersion.
+        expected_version: &'static str,
+    },
+    /// Items that differ where new items copy them.
+    #[error(
+        "{}: the items for namespaces `{}` (line {}) and `{}` (line {}) have different {field}; \
+         new items copy the existing ones, so make them agree first",
+        path.display(), first.0, first.1, other.0, other.1
+    )]
+    Disagree {
+        /// The file.
+        path: PathBuf,
+        /// The first item's namespace and line.
+        first: (String, usize),
+        /// The disagreeing item's namespace and line.
+        other: (String, usize),
+        /// The field that differs (`metadata.labels`, `rules`, ...).
+        field: &'static str,
+    },
+    /// Not exactly one top-level `items:` line.
+    #[error(
+        "{}: expected one top-level `items:` line, found {found}; write the list in block style",
+        path.display()
+    )]
+    ItemsKeys {
+        /// The file.
+        path: PathBuf,
+        /// The `items:` lines found.
+        found: usize,
+    },
+    /// Items the patcher cannot place new ones after (flow style).
+    #[error(
+        "{}: line {line}: the parser found {parsed} items but {found} `- ` item lines follow \
+         `items:`; write the items as a block sequence, one `- ` per item",
+        path.display()
+    )]
+    ItemLines {
+        /// The file.
+        path: PathBuf,
+        /// The `items:` line.
+        line: usize,
+        /// Items the YAML parser saw.
+        parsed: usize,
+        /// `- ` lines found at the items' indent.
+        found: usize,
+    },
+}
+
 /// Why Prometheus' per-namespace Roles cannot be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RolesError {
@@ -358,21 +431,18 @@ fn parse_list<T: Item>(path: &Path, text: &str) -> Result<List<T>, Error> {
     let header: Header = spec::read_yaml(text, &origin)?;
     let expected_kind = T::LIST_KIND;
     let expected_version = T::API_VERSION;
-    let not_a_list = |what: String| Error::Patch {
-        path: path.to_owned(),
-        message: format!(
-            "{what}, not a {expected_kind} ({expected_version}); is this the right file?"
-        ),
-    };
     match (header.kind.as_deref(), header.api_version.as_deref()) {
         (Some(kind), Some(version)) if kind == expected_kind && version == expected_version => {}
-        (Some(kind), version) => {
-            return Err(not_a_list(format!(
-                "the file is a {kind} ({})",
-                version.unwrap_or("no apiVersion")
-            )))
+        (kind, version) => {
+            return Err(PatchError::NotAList {
+                path: path.to_owned(),
+                kind: kind.map(str::to_owned),
+                api_version: version.map(str::to_owned),
+                expected_kind,
+                expected_version,
+            }
+            .into())
         }
-        (None, _) => return Err(not_a_list("the file has no `kind`".to_owned())),
     }
     Ok(spec::read_yaml(text, &origin)?)
 }
@@ -395,17 +465,13 @@ fn agreed_template<'a, T: Item>(
     };
     for (index, item) in items.iter().enumerate().skip(1) {
         if let Some(field) = item_difference(first, item) {
-            return Err(Error::Patch {
+            return Err(PatchError::Disagree {
                 path: path.to_owned(),
-                message: format!(
-                    "the items for namespaces `{}` (line {}) and `{}` (line {}) have different {field}; \
-                     new items copy the existing ones, so make them agree first",
-                    namespace(first),
-                    layout.item_lines[0],
-                    namespace(item),
-                    layout.item_lines[index],
-                ),
-            });
+                first: (namespace(first), layout.item_lines[0]),
+                other: (namespace(item), layout.item_lines[index]),
+                field,
+            }
+            .into());
         }
     }
     Ok(Some(first))
@@ -431,19 +497,16 @@ impl ItemsLayout {
     /// Finds the block sequence under the top-level `items:` key, and checks
     /// that it holds exactly the `count` items the parser saw.
     fn find(path: &Path, text: &str, count: usize) -> Result<ItemsLayout, Error> {
-        let error = |message: String| Error::Patch {
-            path: path.to_owned(),
-            message,
-        };
         let lines = lines_with_offsets(text);
         let keys: Vec<usize> = (0..lines.len())
             .filter(|&index| lines[index].1.starts_with("items:"))
             .collect();
         let [key] = keys[..] else {
-            return Err(error(format!(
-                "expected one top-level `items:` line, found {}; write the list in block style",
-                keys.len()
-            )));
+            return Err(PatchError::ItemsKeys {
+                path: path.to_owned(),
+                found: keys.len(),
+            }
+            .into());
         };
         let (key_start, key_text) = lines[key];
         let value = strip_comment(&key_text["items:".len()..]).trim();
@@ -474,12 +537,13 @@ impl ItemsLayout {
             layout.end = start + line.len();
         }
         if layout.item_lines.len() != count || (layout.inline_value && count > 0) {
-            return Err(error(format!(
-                "line {}: the parser found {count} items but {} `- ` item lines follow `items:`; \
-                 write the items as a block sequence, one `- ` per item",
-                key + 1,
-                layout.item_lines.len()
-            )));
+            return Err(PatchError::ItemLines {
+                path: path.to_owned(),
+                line: key + 1,
+                parsed: count,
+                found: layout.item_lines.len(),
+            }
+            .into());
         }
         Ok(layout)
     }
@@ -674,6 +738,47 @@ pub fn role_list(prometheus: &Prometheus) -> k8s_openapi::List<Role> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each refusal is its own variant, with the file and the line.
+    #[test]
+    fn refusals_are_typed() {
+        let path = Path::new("roles.yaml");
+        let patch_error = |error: Error| match error {
+            Error::Patch(error) => error,
+            other => panic!("{other}"),
+        };
+        let error = patch_error(ItemsLayout::find(path, "kind: RoleList\n", 0).unwrap_err());
+        assert_eq!(
+            error,
+            PatchError::ItemsKeys {
+                path: path.into(),
+                found: 0
+            }
+        );
+        assert!(error
+            .to_string()
+            .starts_with("roles.yaml: expected one top-level"));
+        let flow = "kind: RoleList\nitems: [{a: 1}]\n";
+        let error = patch_error(ItemsLayout::find(path, flow, 1).unwrap_err());
+        assert_eq!(
+            error,
+            PatchError::ItemLines {
+                path: path.into(),
+                line: 2,
+                parsed: 1,
+                found: 0
+            }
+        );
+        assert!(error
+            .to_string()
+            .contains("line 2: the parser found 1 items but 0"));
+        let error = patch_error(parse_list::<Role>(path, "apiVersion: v1\n").unwrap_err());
+        assert_eq!(
+            error.to_string(),
+            "roles.yaml: the file has no `kind`, not a RoleList (rbac.authorization.k8s.io/v1); \
+             is this the right file?"
+        );
+    }
 
     #[test]
     fn diff_of_an_insertion() {
