@@ -10,9 +10,9 @@
 //!     "spec.yaml",
 //! ).unwrap();
 //! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! assert_eq!(config.apps[0].metric, "http_requests_per_second");
+//! assert_eq!(config.apps()[0].metric, "http_requests_per_second");
 //! // The app's namespace gets Prometheus' Role without being listed.
-//! assert_eq!(config.prometheus.namespaces[0].as_str(), "shop");
+//! assert_eq!(config.prometheus().namespaces[0].as_str(), "shop");
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,7 +56,7 @@ enum Source {
 /// for app in spec.apps {
 ///     config.add_app(app.value).unwrap();
 /// }
-/// assert_eq!(config.prometheus.namespaces[0].as_str(), "shop");
+/// assert_eq!(config.prometheus().namespaces[0].as_str(), "shop");
 /// assert!(render::objects(&config).any(|object| object.kind() == "HorizontalPodAutoscaler"));
 ///
 /// // The same app twice is refused, naming the field.
@@ -67,23 +67,52 @@ enum Source {
 /// let error = config.add_app(again.apps.into_iter().next().unwrap().value).unwrap_err();
 /// assert_eq!(error.field, AppField::Name);
 /// ```
+///
+/// A `Config` is read, never assembled: its parts are reached through
+/// [`Config::adapter`], [`Config::apps`] and the other accessors, so every
+/// value in it has passed the checks. An invalid value is refused where it
+/// is made, or when its spec is resolved:
+///
+/// ```
+/// use custom_metrics_manifests::{AppSpec, Config, Labels, Replicas, Spec};
+///
+/// // Values check themselves: no 0 replicas, no label a cluster refuses.
+/// assert!(Replicas::new(0).is_err());
+/// assert!(Labels::try_from_pairs([("team", "two words")]).is_err());
+///
+/// // Rules between fields are checked when the spec is resolved.
+/// let mut app = AppSpec::new("api".parse()?, "shop".parse()?, "10".parse()?, Replicas::new(2)?);
+/// app.min_replicas = Some(Replicas::new(5)?);
+/// let mut spec = Spec::default();
+/// spec.apps.push(app.into());
+/// let error = Config::from_spec(spec, "in code").unwrap_err();
+/// assert_eq!(error.field, "apps[0].minReplicas");
+/// assert_eq!(error.to_string(), "in code: apps[0].minReplicas: minReplicas 5 is greater than maxReplicas 2");
+///
+/// // What YAML refuses while reading is refused in code too.
+/// let mut spec = Spec::default();
+/// spec.adapter.selector = Some(Labels::new());
+/// let error = Config::from_spec(spec, "in code").unwrap_err();
+/// assert_eq!(error.to_string(), "in code: adapter.selector: the selector needs at least one label");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The preset this configuration started from.
-    pub preset: Preset,
+    pub(crate) preset: Preset,
     /// The adapter's objects.
-    pub adapter: Adapter,
+    pub(crate) adapter: Adapter,
     /// The adapter's `config.yaml`.
-    pub adapter_config: AdapterConfig,
+    pub(crate) adapter_config: AdapterConfig,
     /// kube-prometheus' Prometheus and the namespaces it may read.
-    pub prometheus: Prometheus,
+    pub(crate) prometheus: Prometheus,
     /// Apps with their ServiceMonitor and HPA.
-    pub apps: Vec<App>,
+    pub(crate) apps: Vec<App>,
     /// What serves the apps' metric: the adapter bundle and HPAs, or KEDA
     /// ScaledObjects.
-    pub backend: Backend,
+    pub(crate) backend: Backend,
     /// The `keda` backend's settings.
-    pub keda: Keda,
+    pub(crate) keda: Keda,
 }
 
 /// Resolved settings of the `keda` backend.
@@ -248,12 +277,62 @@ pub struct App {
     pub metric: String,
     /// Target per-pod average.
     pub target_average_value: Quantity,
-    /// Minimum replicas.
-    pub min_replicas: Replicas,
+    /// Minimum replicas (at most the maximum: read with
+    /// [`App::min_replicas`]).
+    pub(crate) min_replicas: Replicas,
     /// Maximum replicas.
-    pub max_replicas: Replicas,
+    pub(crate) max_replicas: Replicas,
     /// Scaling behavior, if set.
     pub behavior: Option<BehaviorSpec>,
+}
+
+impl Config {
+    /// The preset this configuration started from.
+    pub fn preset(&self) -> Preset {
+        self.preset
+    }
+
+    /// The adapter's objects.
+    pub fn adapter(&self) -> &Adapter {
+        &self.adapter
+    }
+
+    /// The adapter's `config.yaml`.
+    pub fn adapter_config(&self) -> &AdapterConfig {
+        &self.adapter_config
+    }
+
+    /// Prometheus and the namespaces it may read.
+    pub fn prometheus(&self) -> &Prometheus {
+        &self.prometheus
+    }
+
+    /// The apps, each with its monitor and autoscaler.
+    pub fn apps(&self) -> &[App] {
+        &self.apps
+    }
+
+    /// What serves the apps' metric.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The `keda` backend's settings.
+    pub fn keda(&self) -> &Keda {
+        &self.keda
+    }
+}
+
+impl App {
+    /// Minimum replicas: at least 1 and at most [`App::max_replicas`].
+    pub fn min_replicas(&self) -> Replicas {
+        self.min_replicas
+    }
+
+    /// Maximum replicas.
+    pub fn max_replicas(&self) -> Replicas {
+        self.max_replicas
+    }
 }
 
 impl Default for Config {
@@ -364,6 +443,8 @@ impl Config {
             message,
         };
 
+        check_built(&spec).map_err(|(field, message)| error(None, &field, message))?;
+
         let adapter = &mut config.adapter;
         let overrides = spec.adapter;
         let renamed = overrides.name.is_some();
@@ -404,10 +485,10 @@ impl Config {
         set(&mut adapter.log_level, overrides.log_level);
         set(&mut adapter.log_to_stderr, overrides.log_to_stderr);
         set(&mut adapter.resources, overrides.resources);
-        set(&mut adapter.labels, overrides.labels.map(|Labels(map)| map));
+        set(&mut adapter.labels, overrides.labels.map(Labels::into_map));
         set(
             &mut adapter.node_selector,
-            overrides.node_selector.map(|Labels(map)| map),
+            overrides.node_selector.map(Labels::into_map),
         );
         set(&mut adapter.tolerations, overrides.tolerations);
         if overrides.priority_class_name.is_some() {
@@ -422,18 +503,18 @@ impl Config {
         }
         set(
             &mut adapter.selector,
-            overrides.selector.map(|Labels(map)| map),
+            overrides.selector.map(Labels::into_map),
         );
         set(
             &mut adapter.pod_labels,
-            overrides.pod_labels.map(|Labels(map)| map),
+            overrides.pod_labels.map(Labels::into_map),
         );
         set(
             &mut adapter.object_labels,
-            overrides.object_labels.map(|Labels(map)| map),
+            overrides.object_labels.map(Labels::into_map),
         );
-        if let Some(Labels(labels)) = overrides.deployment_labels {
-            adapter.deployment_labels = Some(labels);
+        if let Some(labels) = overrides.deployment_labels {
+            adapter.deployment_labels = Some(labels.into_map());
         }
         if overrides.pod_template_name.is_some() {
             adapter.pod_template_name = overrides.pod_template_name;
@@ -520,11 +601,11 @@ impl Config {
             service_monitor_selector: overrides
                 .service_monitor_selector
                 .as_ref()
-                .map(|selector| &selector.match_labels.0),
+                .map(|selector| selector.match_labels.as_map()),
             pod_monitor_selector: overrides
                 .pod_monitor_selector
                 .as_ref()
-                .map(|selector| &selector.match_labels.0),
+                .map(|selector| selector.match_labels.as_map()),
         };
         prometheus.facts =
             crate::stack::resolve(prometheus.stack, &input).map_err(|stack_error| {
@@ -635,6 +716,7 @@ impl Config {
     /// joining Prometheus' namespaces. The error names the app field at
     /// fault.
     pub fn add_app(&mut self, app: AppSpec) -> Result<(), AppError> {
+        check_built_app(&app)?;
         if self
             .apps
             .iter()
@@ -726,6 +808,55 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), AppEr
     Ok(())
 }
 
+/// The rules the YAML reader checks while reading, checked again for a
+/// spec built in code (which the reader never saw). A spec read from YAML
+/// passes them all, so its errors keep their place and wording.
+fn check_built(spec: &Spec) -> Result<(), (String, String)> {
+    let adapter = &spec.adapter;
+    if adapter.selector.as_ref().is_some_and(Labels::is_empty) {
+        return Err((
+            "adapter.selector".into(),
+            "the selector needs at least one label".into(),
+        ));
+    }
+    if let Some(reader) = &adapter.metrics_reader {
+        if reader.verbs.is_empty() || reader.verbs.iter().any(String::is_empty) {
+            return Err((
+                "adapter.metricsReader.verbs".into(),
+                "give at least one verb, such as `get`, `list`, `watch`".into(),
+            ));
+        }
+    }
+    for (index, toleration) in adapter.tolerations.iter().flatten().enumerate() {
+        toleration
+            .check()
+            .map_err(|error| (format!("adapter.tolerations[{index}]"), error.to_string()))?;
+    }
+    let scrape = |interval: &Duration| {
+        interval
+            .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
+            .map_err(|error| error.to_string())
+    };
+    if let Some(interval) = &spec.prometheus.scrape_interval {
+        scrape(interval).map_err(|message| ("prometheus.scrapeInterval".into(), message))?;
+    }
+    for (index, app) in spec.apps.iter().enumerate() {
+        check_built_app(app)
+            .map_err(|error| (format!("apps[{index}].{}", error.field), error.message))?;
+    }
+    Ok(())
+}
+
+/// [`check_built`] for one app: its scrape interval.
+fn check_built_app(app: &AppSpec) -> Result<(), AppError> {
+    if let Some(interval) = &app.interval {
+        interval
+            .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
+            .map_err(|error| AppError::new(AppField::Interval, error.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Adds one app given on the command line (`gen-manifests app`) to `config`.
 /// The error names the argument at fault; the binary words it as its flag.
 pub fn quick_app(
@@ -792,6 +923,8 @@ pub enum AppField {
     Selector,
     /// `targetAverageValue`.
     TargetAverageValue,
+    /// `interval`.
+    Interval,
 }
 
 impl AppField {
@@ -804,6 +937,7 @@ impl AppField {
             AppField::Port => "port",
             AppField::Selector => "selector",
             AppField::TargetAverageValue => "targetAverageValue",
+            AppField::Interval => "interval",
         }
     }
 }
@@ -859,10 +993,9 @@ pub struct QuickAppError {
 }
 
 /// Where a spec node starts, for error messages.
-fn position<T>(spanned: &serde_saphyr::Spanned<T>) -> Option<(u64, u64)> {
-    // A preset's values have no place in a file (line 0).
-    let line = spanned.referenced.line();
-    (line > 0).then(|| (line, spanned.referenced.column()))
+fn position<T>(located: &crate::Located<T>) -> Option<(u64, u64)> {
+    // A preset's values, and values built in code, have no place.
+    located.location.map(|at| (at.line, at.column))
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -1076,11 +1209,7 @@ fn resolve_app(
             ));
         }
     }
-    if app
-        .selector
-        .as_ref()
-        .is_some_and(|Labels(map)| map.is_empty())
-    {
+    if app.selector.as_ref().is_some_and(Labels::is_empty) {
         return Err(AppError::new(
             AppField::Selector,
             "an empty selector makes the ServiceMonitor scrape every Service in the namespace: \
@@ -1109,7 +1238,7 @@ fn resolve_app(
         monitor_labels,
         selector: app
             .selector
-            .map(|Labels(map)| map)
+            .map(Labels::into_map)
             .unwrap_or_else(|| BTreeMap::from([("app".to_owned(), app.name.to_string())])),
         port: app.port.unwrap_or_else(|| "http".into()),
         path: app
@@ -1166,6 +1295,75 @@ pub fn load_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A spec built in code meets the checks the YAML reader makes, with
+    /// the same field and message (and no line: it has no file).
+    #[test]
+    fn a_spec_built_in_code_is_refused_as_yaml_is() {
+        use crate::spec::{TolerationOperator, TolerationSpec};
+        let app = "apps:\n- {name: api, namespace: shop, targetAverageValue: \"1\", maxReplicas: 2";
+        type Build = Box<dyn Fn(&mut Spec)>;
+        let cases: Vec<(String, Build, &str)> = vec![
+            (
+                "adapter:\n  selector: {}\n".into(),
+                Box::new(|spec| spec.adapter.selector = Some(Labels::new())),
+                "adapter.selector",
+            ),
+            (
+                "adapter:\n  metricsReader: {verbs: [], subject: adapter}\n".into(),
+                Box::new(|spec| {
+                    spec.adapter.metrics_reader = Some(MetricsReaderSpec {
+                        verbs: Vec::new(),
+                        subject: ReaderSubject::Adapter,
+                    })
+                }),
+                "adapter.metricsReader.verbs",
+            ),
+            (
+                "adapter:\n  tolerations:\n  - {operator: Equal}\n".into(),
+                Box::new(|spec| {
+                    spec.adapter.tolerations = Some(vec![TolerationSpec {
+                        key: None,
+                        operator: Some(TolerationOperator::Equal),
+                        value: None,
+                        effect: None,
+                        toleration_seconds: None,
+                    }])
+                }),
+                "adapter.tolerations[0]",
+            ),
+            (
+                "prometheus:\n  scrapeInterval: 500ms\n".into(),
+                Box::new(|spec| spec.prometheus.scrape_interval = Some("500ms".parse().unwrap())),
+                "prometheus.scrapeInterval",
+            ),
+            (
+                format!("{app}, interval: 2h}}\n"),
+                Box::new(|spec| spec.apps[0].interval = Some("2h".parse().unwrap())),
+                "apps[0].interval",
+            ),
+        ];
+        for (yaml, build, field) in cases {
+            let read = Spec::from_yaml(&yaml, "spec.yaml").unwrap_err();
+            let mut spec = Spec::default();
+            if yaml.starts_with("apps") {
+                spec.apps.push(
+                    AppSpec::new(
+                        "api".parse().unwrap(),
+                        "shop".parse().unwrap(),
+                        "1".parse().unwrap(),
+                        Replicas::new(2).unwrap(),
+                    )
+                    .into(),
+                );
+            }
+            build(&mut spec);
+            let built = Config::from_spec(spec, "in code").unwrap_err();
+            assert_eq!(built.message, read.message, "{yaml}");
+            assert!(read.field.starts_with(field), "{yaml}: {}", read.field);
+            assert_eq!((built.field.as_str(), built.line), (field, None), "{yaml}");
+        }
+    }
 
     /// `Config::from_spec` does not re-check a preset's own rules on every
     /// run; this does, for each preset.

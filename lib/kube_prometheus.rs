@@ -251,7 +251,7 @@ impl Patch {
     }
 }
 
-/// Plans appending an item for each of `config.prometheus.namespaces` to
+/// Plans appending an item for each of `config.prometheus().namespaces` to
 /// both list files in `dir` (a kube-prometheus `manifests/` directory).
 ///
 /// Both files are read and checked before anything is planned, so an

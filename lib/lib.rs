@@ -36,6 +36,7 @@ mod error;
 mod http_config;
 mod keda;
 mod labels;
+mod located;
 mod meta;
 mod monitoring;
 mod naming;
@@ -76,6 +77,7 @@ pub mod prometheus;
 pub mod simulate;
 
 // The spec: what a user writes, read from YAML or built in code.
+pub use located::{Located, Location};
 pub use spec::{
     AdapterSpec, AppSpec, AuthMode, Backend, BehaviorSpec, CapabilitiesSpec, FallbackBehavior,
     FallbackSpec, IssuerKind, IssuerRefSpec, KedaAuthSpec, KedaSpec, MatchLabelsSpec,

@@ -27,15 +27,14 @@
 //! let spec = Preset::Recommended.spec();
 //! assert_eq!(spec.adapter.replicas.map(|r| r.get()), Some(2));
 //! let config = Config::from_preset(Preset::Recommended);
-//! assert_eq!(config.adapter.image.as_str(), "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0");
-//! assert!(!config.adapter.log_to_stderr);
+//! assert_eq!(config.adapter().image.as_str(), "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0");
+//! assert!(!config.adapter().log_to_stderr);
 //! ```
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde_saphyr::{Location, Spanned};
+use crate::Located;
 
 use crate::adapter_config::{NameMapping, ResourceMapping, ResourceRule, ResourceRules, Rule};
 use crate::labels::{APP, COMPONENT, CUSTOM_METRICS_COMPONENT, INSTANCE, MANAGED_BY, NAME, TOOL};
@@ -71,12 +70,7 @@ fn replicas(value: i64) -> Replicas {
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
-    Labels(
-        pairs
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-            .collect(),
-    )
+    Labels::try_from_pairs(pairs.iter().copied()).expect("preset labels are labels")
 }
 
 /// An HTTPS probe of `path`, 30s after start, with a 5s timeout.
@@ -108,11 +102,6 @@ fn security_context(drop: &str, seccomp: Option<SeccompKind>) -> SecurityContext
             localhost_profile: None,
         }),
     }
-}
-
-/// A value with no place in a file.
-fn unplaced<T>(value: T) -> Spanned<T> {
-    Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
 }
 
 /// kube-prometheus' Prometheus (`prometheus-k8s` in `monitoring`, version
@@ -155,13 +144,13 @@ fn documented() -> Spec {
     Spec {
         preset: Some(Preset::Documented),
         adapter: AdapterSpec {
-            name: Some(unplaced(name("custom-metrics-prometheus-adapter"))),
+            name: Some(Located::new(name("custom-metrics-prometheus-adapter"))),
             namespace: Some(name("monitoring")),
             rbac_name_prefix: Some(name("prometheus-adapter")),
             image: Some(name("directxman12/k8s-prometheus-adapter-amd64:v0.8.4")),
             replicas: Some(replicas(1)),
             prometheus_url: Some(name("http://prometheus-operated.monitoring.svc:9090")),
-            metrics_relist_interval: Some(unplaced(name("1m"))),
+            metrics_relist_interval: Some(Located::new(name("1m"))),
             log_level: Some(4),
             log_to_stderr: Some(true),
             resources: Some(resources(&[
@@ -170,15 +159,15 @@ fn documented() -> Spec {
                 ("requests", "cpu", "100m"),
                 ("requests", "memory", "128Mi"),
             ])),
-            labels: Some(Labels(BTreeMap::new())),
-            tls: Some(unplaced(TlsSpec {
+            labels: Some(Labels::new()),
+            tls: Some(Located::new(TlsSpec {
                 mode: TlsMode::Insecure,
                 secret_name: Some(name("custom-metrics-prometheus-adapter-tls")),
                 ca_bundle: None,
                 issuer_ref: None,
             })),
             priority_class_name: None,
-            node_selector: Some(Labels(BTreeMap::new())),
+            node_selector: Some(Labels::new()),
             tolerations: Some(Vec::new()),
             selector: Some(labels(&[(APP, "prometheus-adapter")])),
             pod_labels: Some(labels(&[])),
@@ -201,7 +190,7 @@ fn documented() -> Spec {
                 subject: ReaderSubject::Adapter,
             }),
         },
-        rules: Some(unplaced(vec![unplaced(Rule {
+        rules: Some(Located::new(vec![Located::new(Rule {
                 series_query: HTTP_SERIES_QUERY.into(),
                 resources: Some(pod_namespace_overrides()),
                 name: Some(NameMapping {
@@ -211,7 +200,7 @@ fn documented() -> Spec {
                 metrics_query: Some("avg(rate(<<.Series>>{<<.LabelMatchers>>}[20s])) by (<<.GroupBy>>)".into()),
             ..Rule::default()
         })])),
-        resource_rules: Some(unplaced(ResourceRules {
+        resource_rules: Some(Located::new(ResourceRules {
                 cpu: Some(ResourceRule {
                     container_query: "sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>, container_label_io_kubernetes_container_name!=\"\"}[3m])) by (<<.GroupBy>>)".into(),
                     // The guide repeats `by (<<.GroupBy>>)` here, which no PromQL
@@ -240,7 +229,7 @@ fn documented() -> Spec {
 fn standalone() -> Spec {
     let mut spec = recommended();
     spec.preset = Some(Preset::Standalone);
-    spec.adapter.tls = Some(unplaced(TlsSpec {
+    spec.adapter.tls = Some(Located::new(TlsSpec {
         mode: TlsMode::Insecure,
         secret_name: Some(name("custom-metrics-adapter-tls")),
         ca_bundle: None,
@@ -253,7 +242,7 @@ fn recommended() -> Spec {
     Spec {
         preset: Some(Preset::Recommended),
         adapter: AdapterSpec {
-            name: Some(unplaced(name("custom-metrics-adapter"))),
+            name: Some(Located::new(name("custom-metrics-adapter"))),
             namespace: Some(name("monitoring")),
             rbac_name_prefix: Some(name("custom-metrics-adapter")),
             image: Some(name(
@@ -261,7 +250,7 @@ fn recommended() -> Spec {
             )),
             replicas: Some(replicas(2)),
             prometheus_url: Some(name("http://prometheus-k8s.monitoring.svc:9090")),
-            metrics_relist_interval: Some(unplaced(name("1m"))),
+            metrics_relist_interval: Some(Located::new(name("1m"))),
             log_level: Some(2),
             log_to_stderr: Some(false),
             // No CPU limit: throttling the adapter delays every HPA sync.
@@ -270,15 +259,15 @@ fn recommended() -> Spec {
                 ("requests", "cpu", "100m"),
                 ("requests", "memory", "128Mi"),
             ])),
-            labels: Some(Labels(BTreeMap::new())),
-            tls: Some(unplaced(TlsSpec {
+            labels: Some(Labels::new()),
+            tls: Some(Located::new(TlsSpec {
                 mode: TlsMode::CertManager,
                 secret_name: Some(name("custom-metrics-adapter-tls")),
                 ca_bundle: None,
                 issuer_ref: None,
             })),
             priority_class_name: None,
-            node_selector: Some(Labels(BTreeMap::new())),
+            node_selector: Some(Labels::new()),
             tolerations: Some(Vec::new()),
             // kube-prometheus' NetworkPolicy admits `name: prometheus-adapter`;
             // the instance tells these pods from kube-prometheus' own adapter.
@@ -305,7 +294,7 @@ fn recommended() -> Spec {
                 },
             }),
         },
-        rules: Some(unplaced(vec![unplaced(Rule {
+        rules: Some(Located::new(vec![Located::new(Rule {
             series_query: HTTP_SERIES_QUERY.into(),
             resources: Some(pod_namespace_overrides()),
             name: Some(NameMapping {

@@ -22,9 +22,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
 
 use crate::adapter_config::{ResourceRules, Rule};
+use crate::located::Located;
 use crate::values::{
     Duration, GoDuration, HttpPath, Image, LabelKey, LabelValue, Labels, Name, PeriodSeconds,
     PolicyValue, PrometheusUrl, Quantity, Replicas, ServiceName, StabilizationWindowSeconds,
@@ -50,7 +50,7 @@ pub const MAX_APPS: usize = 10_000;
 /// let spec = Spec::from_yaml("preset: documented\nadapter:\n  replicas: 3\n", "spec.yaml").unwrap();
 /// assert_eq!(spec.preset, Some(Preset::Documented));
 /// let config = Config::from_spec(spec, "spec.yaml").unwrap();
-/// assert_eq!(config.adapter.replicas.get(), 3);
+/// assert_eq!(config.adapter().replicas.get(), 3);
 ///
 /// // In code: the default spec is the default preset, unchanged.
 /// let config = Config::from_spec(Spec::default(), "in code").unwrap();
@@ -59,6 +59,37 @@ pub const MAX_APPS: usize = 10_000;
 /// // A typo is refused with its place.
 /// let error = Spec::from_yaml("adaptr: {}\n", "spec.yaml").unwrap_err();
 /// assert_eq!(error.line, Some(1));
+/// ```
+///
+/// Written in code: every section has a `Default`, the types with required
+/// fields a `new`, and a value that has a place in a file is a [`Located`]
+/// built with `into()`.
+///
+/// ```
+/// use custom_metrics_manifests::{
+///     render, AppSpec, Config, Labels, Located, Preset, Replicas, Spec, TlsMode, TlsSpec,
+/// };
+///
+/// let mut spec = Spec {
+///     preset: Some(Preset::Recommended),
+///     ..Spec::default()
+/// };
+/// spec.adapter.name = Some(Located::new("metrics-adapter".parse()?));
+/// spec.adapter.replicas = Some(Replicas::new(2)?);
+/// spec.adapter.labels = Some(Labels::try_from_pairs([("team", "platform")])?);
+/// spec.adapter.tls = Some(TlsSpec::new(TlsMode::CertManager).into());
+/// let mut app = AppSpec::new("api".parse()?, "shop".parse()?, "10".parse()?, Replicas::new(5)?);
+/// app.min_replicas = Some(Replicas::new(2)?);
+/// spec.apps.push(app.into());
+///
+/// let config = Config::from_spec(spec, "in code")?;
+/// let yaml = render::to_yaml(&render::manifests(&config));
+/// assert!(yaml.contains("kind: Deployment\n"));
+/// assert!(yaml.contains("    team: platform\n  name: metrics-adapter\n  namespace: monitoring\n"));
+/// assert!(yaml.contains("kind: HorizontalPodAutoscaler\n"));
+/// assert!(yaml.contains("  name: api\n  namespace: shop\n"));
+/// assert!(yaml.contains("  maxReplicas: 5\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -69,19 +100,19 @@ pub struct Spec {
     #[serde(default)]
     pub adapter: AdapterSpec,
     /// Discovery rules; replaces the preset's list as a whole.
-    pub rules: Option<Spanned<Vec<Spanned<Rule>>>>,
+    pub rules: Option<Located<Vec<Located<Rule>>>>,
     /// Resource rules; replaces the preset's as a whole.
-    pub resource_rules: Option<Spanned<ResourceRules>>,
+    pub resource_rules: Option<Located<ResourceRules>>,
     /// Prometheus (kube-prometheus) access to the apps' namespaces.
     #[serde(default)]
     pub prometheus: PrometheusSpec,
     /// The apps to scale, each with its ServiceMonitor and HPA.
     #[serde(default)]
-    pub apps: Vec<Spanned<AppSpec>>,
+    pub apps: Vec<Located<AppSpec>>,
     /// What serves the apps' metric to their autoscaler (default `adapter`).
     pub backend: Option<Backend>,
     /// Settings of the `keda` backend.
-    pub keda: Option<Spanned<KedaSpec>>,
+    pub keda: Option<Located<KedaSpec>>,
 }
 
 /// A named set of defaults a spec starts from. The name lives with the
@@ -97,7 +128,7 @@ pub struct Spec {
 /// let spec = Preset::Recommended.spec();
 /// assert!(spec.adapter.image.is_some());
 /// let config = Config::from_preset(Preset::Recommended);
-/// assert_eq!(config.preset, Preset::Recommended);
+/// assert_eq!(config.preset(), Preset::Recommended);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -246,6 +277,18 @@ pub struct KedaAuthSpec {
     pub ca: bool,
 }
 
+impl KedaAuthSpec {
+    /// Credentials from the Secret `secret_name`, read with `modes`.
+    pub fn new(secret_name: Name, modes: Vec<AuthMode>) -> KedaAuthSpec {
+        KedaAuthSpec {
+            secret_name,
+            name: None,
+            modes,
+            ca: false,
+        }
+    }
+}
+
 /// One of KEDA's `authModes` for the prometheus scaler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -284,7 +327,7 @@ impl AuthMode {
 pub struct AdapterSpec {
     /// Name of the ServiceAccount, ConfigMap, Deployment and Service (a
     /// Service name: a DNS-1035 label).
-    pub name: Option<Spanned<ServiceName>>,
+    pub name: Option<Located<ServiceName>>,
     /// Namespace the adapter runs in.
     pub namespace: Option<Name>,
     /// Prefix of the ClusterRole/ClusterRoleBinding/RoleBinding names
@@ -299,7 +342,7 @@ pub struct AdapterSpec {
     /// How often the adapter re-discovers series: a Go duration (its
     /// `--metrics-relist-interval` flag), 1s to 1h.
     /// Checked against the scrape intervals once the apps are known.
-    pub metrics_relist_interval: Option<Spanned<GoDuration>>,
+    pub metrics_relist_interval: Option<Located<GoDuration>>,
     /// klog verbosity (`--v`).
     pub log_level: Option<u8>,
     /// Pass `--logtostderr=true` (crashes adapter images v0.11 and later).
@@ -309,7 +352,7 @@ pub struct AdapterSpec {
     /// Extra labels on every adapter object.
     pub labels: Option<Labels>,
     /// How the API server trusts the adapter's serving certificate.
-    pub tls: Option<Spanned<TlsSpec>>,
+    pub tls: Option<Located<TlsSpec>>,
     /// Pod priority class.
     pub priority_class_name: Option<Name>,
     /// Node selector for the adapter pods (label keys and values).
@@ -365,6 +408,19 @@ pub struct ProbeSpec {
     pub failure_threshold: Option<u16>,
 }
 
+impl ProbeSpec {
+    /// A probe of `path` with the kubelet's defaults for the rest.
+    pub fn new(path: ProbePath) -> ProbeSpec {
+        ProbeSpec {
+            path,
+            initial_delay_seconds: None,
+            timeout_seconds: None,
+            period_seconds: None,
+            failure_threshold: None,
+        }
+    }
+}
+
 /// An HTTP path: starts with `/`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -414,7 +470,7 @@ impl FromStr for ProbePath {
 /// refused by the API server).
 fn selector<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Labels>, D::Error> {
     let labels = Labels::deserialize(deserializer)?;
-    if labels.0.is_empty() {
+    if labels.is_empty() {
         return Err(serde::de::Error::custom(
             "the selector needs at least one label",
         ));
@@ -552,6 +608,19 @@ pub struct TlsSpec {
     pub issuer_ref: Option<IssuerRefSpec>,
 }
 
+impl TlsSpec {
+    /// `mode` with its defaults (Secret `<adapter name>-tls`, a
+    /// self-signed issuer).
+    pub fn new(mode: TlsMode) -> TlsSpec {
+        TlsSpec {
+            mode,
+            secret_name: None,
+            ca_bundle: None,
+            issuer_ref: None,
+        }
+    }
+}
+
 /// How the APIService trusts the adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -637,23 +706,33 @@ impl TryFrom<RawToleration> for TolerationSpec {
     type Error = TolerationError;
 
     fn try_from(raw: RawToleration) -> Result<Self, TolerationError> {
-        let exists = raw.operator == Some(TolerationOperator::Exists);
-        if raw.key.is_none() && !exists {
-            return Err(TolerationError::EmptyKeyNeedsExists);
-        }
-        if exists && raw.value.as_ref().is_some_and(|v| !v.as_str().is_empty()) {
-            return Err(TolerationError::ExistsWithValue);
-        }
-        if raw.toleration_seconds.is_some() && raw.effect != Some(TaintEffect::NoExecute) {
-            return Err(TolerationError::SecondsNeedNoExecute);
-        }
-        Ok(TolerationSpec {
+        let toleration = TolerationSpec {
             key: raw.key,
             operator: raw.operator,
             value: raw.value,
             effect: raw.effect,
             toleration_seconds: raw.toleration_seconds,
-        })
+        };
+        toleration.check()?;
+        Ok(toleration)
+    }
+}
+
+impl TolerationSpec {
+    /// Checks the rules between the fields (a toleration built in code is
+    /// checked when its spec is resolved).
+    pub fn check(&self) -> Result<(), TolerationError> {
+        let exists = self.operator == Some(TolerationOperator::Exists);
+        if self.key.is_none() && !exists {
+            return Err(TolerationError::EmptyKeyNeedsExists);
+        }
+        if exists && self.value.as_ref().is_some_and(|v| !v.as_str().is_empty()) {
+            return Err(TolerationError::ExistsWithValue);
+        }
+        if self.toleration_seconds.is_some() && self.effect != Some(TaintEffect::NoExecute) {
+            return Err(TolerationError::SecondsNeedNoExecute);
+        }
+        Ok(())
     }
 }
 
@@ -718,11 +797,11 @@ pub struct PrometheusSpec {
     pub stack: Option<Stack>,
     /// kube-prometheus-stack: the Helm release name (default
     /// `kube-prometheus-stack`, what `helm install kube-prometheus-stack ...` gives).
-    pub release: Option<Spanned<Name>>,
+    pub release: Option<Located<Name>>,
     /// kube-prometheus-stack: the chart's `fullnameOverride` value.
-    pub fullname_override: Option<Spanned<Name>>,
+    pub fullname_override: Option<Located<Name>>,
     /// kube-prometheus-stack: the chart's `nameOverride` value.
-    pub name_override: Option<Spanned<Name>>,
+    pub name_override: Option<Located<Name>>,
     /// The labels the Prometheus' `serviceMonitorSelector` wants on a
     /// ServiceMonitor (kube-prometheus-stack default: `release: <release>`).
     pub service_monitor_selector: Option<MatchLabelsSpec>,
@@ -820,6 +899,46 @@ pub struct AppSpec {
     pub max_replicas: Replicas,
     /// autoscaling/v2 scaling behavior.
     pub behavior: Option<BehaviorSpec>,
+}
+
+impl AppSpec {
+    /// An app with its required fields; every other field is the default
+    /// (set them on the returned value).
+    ///
+    /// ```
+    /// use custom_metrics_manifests::{AppSpec, Replicas};
+    ///
+    /// let mut app = AppSpec::new(
+    ///     "api".parse().unwrap(),
+    ///     "shop".parse().unwrap(),
+    ///     "10".parse().unwrap(),
+    ///     Replicas::new(5).unwrap(),
+    /// );
+    /// app.min_replicas = Some(Replicas::new(2).unwrap());
+    /// assert_eq!(app.deployment, None);
+    /// ```
+    pub fn new(
+        name: Name,
+        namespace: Name,
+        target_average_value: Quantity,
+        max_replicas: Replicas,
+    ) -> AppSpec {
+        AppSpec {
+            name,
+            namespace,
+            deployment: None,
+            monitor: None,
+            selector: None,
+            port: None,
+            path: None,
+            interval: None,
+            metric: None,
+            target_average_value,
+            min_replicas: None,
+            max_replicas,
+            behavior: None,
+        }
+    }
 }
 
 /// autoscaling/v2 `behavior`, read strictly.
@@ -1284,7 +1403,7 @@ fn clean_path(path: &str) -> String {
     if path == "." {
         return String::new();
     }
-    // `Spanned` values (the items of `apps` and `rules`, and a few fields)
+    // `Located` values (the items of `apps` and `rules`, and a few fields)
     // add a `value` level that is not in the file; a real field named
     // `value` (a scaling policy's) stays.
     let mut cleaned = String::with_capacity(path.len());

@@ -209,7 +209,7 @@ pub fn resolve(stack: Stack, input: &StackInput<'_>) -> Result<StackFacts, Stack
 }
 
 /// A spec [`Name`] as `&str`, for [`StackInput`].
-pub(crate) fn name_str(name: &Option<serde_saphyr::Spanned<Name>>) -> Option<&str> {
+pub(crate) fn name_str(name: &Option<crate::Located<Name>>) -> Option<&str> {
     name.as_ref().map(|spanned| spanned.value.as_str())
 }
 

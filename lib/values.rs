@@ -1361,16 +1361,81 @@ string_value!(LabelValue, "label value");
 /// optional DNS subdomain prefix and a name of at most 63 characters; values
 /// are empty or at most 63 alphanumerics, `-`, `_` and `.`, starting and
 /// ending alphanumeric. Node selectors follow the same rules.
+///
+/// The map is private: every way to build one checks each label.
+///
+/// ```
+/// use custom_metrics_manifests::Labels;
+///
+/// let labels = Labels::try_from_pairs([("team", "platform")]).unwrap();
+/// assert_eq!(labels.as_map()["team"], "platform");
+/// assert!(Labels::try_from_pairs([("team", "two words")]).is_err());
+/// let mut labels = Labels::new();
+/// assert!(labels.insert("Bad Key", "x").is_err());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Labels(pub BTreeMap<String, String>);
+pub struct Labels(BTreeMap<String, String>);
+
+impl Labels {
+    /// No labels.
+    pub fn new() -> Labels {
+        Labels::default()
+    }
+
+    /// Labels from key-value pairs, each checked.
+    pub fn try_from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Labels, LabelError> {
+        let mut labels = Labels::new();
+        for (key, value) in pairs {
+            labels.insert(key, value)?;
+        }
+        Ok(labels)
+    }
+
+    /// Adds (or replaces) one label, checked.
+    pub fn insert(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<(), LabelError> {
+        let (key, value) = (key.into(), value.into());
+        check_label(&key, &value)?;
+        self.0.insert(key, value);
+        Ok(())
+    }
+
+    /// The labels by key.
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+
+    /// The labels by key, owned.
+    pub fn into_map(self) -> BTreeMap<String, String> {
+        self.0
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<BTreeMap<String, String>> for Labels {
+    type Error = LabelError;
+
+    fn try_from(map: BTreeMap<String, String>) -> Result<Labels, LabelError> {
+        for (key, value) in &map {
+            check_label(key, value)?;
+        }
+        Ok(Labels(map))
+    }
+}
 
 impl<'de> Deserialize<'de> for Labels {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<String, String>::deserialize(deserializer)?;
-        for (key, value) in &map {
-            check_label(key, value).map_err(serde::de::Error::custom)?;
-        }
-        Ok(Labels(map))
+        Labels::try_from(map).map_err(serde::de::Error::custom)
     }
 }
 

@@ -89,8 +89,9 @@ fn documented_preset_equals_the_guides_bundle_object_for_object() {
 fn the_comparison_notices_a_drifted_field() {
     // Guard against a comparison that cannot fail: change one field of the
     // generated bundle and the objects must differ.
-    let mut config = Config::from_preset(Preset::Documented);
-    config.adapter.metrics_relist_interval = "2m".parse().unwrap();
+    let spec = "preset: documented\nadapter:\n  metricsRelistInterval: 2m\n";
+    let spec = custom_metrics_manifests::Spec::from_yaml(spec, "spec.yaml").unwrap();
+    let config = Config::from_spec(spec, "spec.yaml").unwrap();
     let expected = documents(&fixture());
     let actual = documents(&generate(&config, OutputFormat::Yaml));
     let deployment = |docs: &[Value]| {

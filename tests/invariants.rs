@@ -1,6 +1,6 @@
 //! Properties a snapshot cannot show.
 
-use custom_metrics_manifests::{generate, Config, OutputFormat, Preset};
+use custom_metrics_manifests::{generate, Config, Labels, OutputFormat, Preset, Spec};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +50,7 @@ fn checksum_is_sha256_of_the_emitted_config_yaml() {
         assert_eq!(checksum, expected, "{preset}");
         assert_eq!(
             checksum,
-            Config::from_preset(preset).adapter_config.checksum()
+            Config::from_preset(preset).adapter_config().checksum()
         );
         assert!(checksum
             .bytes()
@@ -63,26 +63,28 @@ fn checksum_changes_when_any_rule_changes() {
     let base = Config::from_preset(Preset::Documented);
     let (_, original) = emitted_checksum(&generate(&base, OutputFormat::Yaml));
 
-    let mut window = base.clone();
-    window.adapter_config.rules[0].metrics_query =
+    // Each change goes through the preset's spec, as a user's would.
+    let resolve = |spec: Spec| Config::from_spec(spec, "in code").unwrap();
+    let mut window = Preset::Documented.spec();
+    window.rules.as_mut().unwrap()[0].metrics_query =
         Some("avg(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)".into());
-    let mut renamed = base.clone();
-    renamed.adapter_config.rules[0].name.as_mut().unwrap().r#as = Some("${1}_per_second".into());
-    let mut resource = base.clone();
-    resource
-        .adapter_config
-        .resource_rules
+    let mut renamed = Preset::Documented.spec();
+    renamed.rules.as_mut().unwrap()[0]
+        .name
         .as_mut()
         .unwrap()
-        .window = Some("5m".parse().unwrap());
+        .r#as = Some("${1}_per_second".into());
+    let mut resource = Preset::Documented.spec();
+    resource.resource_rules.as_mut().unwrap().window = Some("5m".parse().unwrap());
 
     for changed in [window, renamed, resource] {
-        let (_, checksum) = emitted_checksum(&generate(&changed, OutputFormat::Yaml));
+        let (_, checksum) = emitted_checksum(&generate(&resolve(changed), OutputFormat::Yaml));
         assert_ne!(checksum, original);
     }
     // And not when something outside config.yaml changes.
-    let mut relabelled = base.clone();
-    relabelled.adapter.labels.insert("team".into(), "x".into());
+    let mut relabelled = Preset::Documented.spec();
+    relabelled.adapter.labels = Some(Labels::try_from_pairs([("team", "x")]).unwrap());
+    let relabelled = resolve(relabelled);
     assert_eq!(
         emitted_checksum(&generate(&relabelled, OutputFormat::Yaml)).1,
         original

@@ -105,7 +105,7 @@ fn step_trace() -> Trace {
 #[test]
 fn a_step_through_kedas_external_path() {
     let pods = run(
-        &Autoscaler::from_app(&config("adapter").apps[0]),
+        &Autoscaler::from_app(&config("adapter").apps()[0]),
         &step_trace(),
         &SimOptions::default(),
     )

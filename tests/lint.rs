@@ -160,7 +160,7 @@ fn the_recommended_preset_with_an_app_is_clean() {
     let text = fixture("fixtures/specs/recommended-app.yaml");
     let spec = Spec::from_yaml(&text, "recommended-app.yaml").unwrap();
     let config = Config::from_spec(spec, "recommended-app.yaml").unwrap();
-    assert_eq!(config.apps.len(), 1);
+    assert_eq!(config.apps().len(), 1);
     assert_clean(&lint_config(&config, &LintOptions::default()));
     // The same objects read back from the CLI's YAML and JSON output.
     for format in [OutputFormat::Yaml, OutputFormat::Json] {
@@ -2211,7 +2211,7 @@ fn keda_backend_output_lints_clean() {
             "{}: {unexplained:?}",
             path.display()
         );
-        linted += usize::from(!keda.apps.is_empty());
+        linted += usize::from(!keda.apps().is_empty());
     }
     assert!(linted >= 5, "only {linted} specs with apps");
 }

@@ -207,7 +207,7 @@ fn a_spec_overrides_the_labels() {
 fn the_instance_label_follows_a_rename_unless_the_selector_is_given() {
     let renamed = resolve(Preset::Recommended, "  name: other-adapter\n");
     assert_eq!(
-        renamed.adapter.selector["app.kubernetes.io/instance"],
+        renamed.adapter().selector["app.kubernetes.io/instance"],
         "other-adapter"
     );
     let pinned = resolve(
@@ -215,7 +215,7 @@ fn the_instance_label_follows_a_rename_unless_the_selector_is_given() {
         "  name: other-adapter\n  selector: {app.kubernetes.io/instance: pinned}\n",
     );
     assert_eq!(
-        pinned.adapter.selector,
+        pinned.adapter().selector,
         map(&[("app.kubernetes.io/instance", "pinned")])
     );
 }

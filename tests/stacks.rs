@@ -27,7 +27,7 @@ fn kps(prometheus: &str) -> Config {
 fn done_when_release_prometheus() {
     let config = kps("  release: prometheus\n");
     assert_eq!(
-        config.adapter.prometheus_url,
+        config.adapter().prometheus_url,
         "http://prometheus-kube-prometheus-prometheus.monitoring.svc:9090"
     );
     let manifests = render::manifests(&config);
@@ -78,7 +78,11 @@ fn urls_follow_the_helper() {
         ),
     ];
     for (prometheus, url) in cases {
-        assert_eq!(kps(prometheus).adapter.prometheus_url, url, "{prometheus}");
+        assert_eq!(
+            kps(prometheus).adapter().prometheus_url,
+            url,
+            "{prometheus}"
+        );
     }
 }
 
@@ -89,7 +93,7 @@ fn an_explicit_adapter_url_wins() {
          prometheus:\n  stack: kube-prometheus-stack\n  release: prometheus\n",
     );
     assert_eq!(
-        config.adapter.prometheus_url,
+        config.adapter().prometheus_url,
         "http://thanos-query.monitoring.svc:9090"
     );
 }
@@ -102,17 +106,17 @@ fn operator_points_at_prometheus_operated_and_uses_the_users_labels() {
          apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
     );
     assert_eq!(
-        config.adapter.prometheus_url,
+        config.adapter().prometheus_url,
         "http://prometheus-operated.prom.svc:9090"
     );
     assert_eq!(
-        config.apps[0]
+        config.apps()[0]
             .monitor_labels
             .get("team")
             .map(String::as_str),
         Some("shop")
     );
-    assert!(render::prometheus_access(&config.prometheus).is_empty());
+    assert!(render::prometheus_access(config.prometheus()).is_empty());
 }
 
 #[test]
@@ -122,12 +126,12 @@ fn kube_prometheus_keeps_its_roles_and_network_policy() {
          apps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
     );
     assert_eq!(
-        config.adapter.prometheus_url,
+        config.adapter().prometheus_url,
         "http://prometheus-k8s.monitoring.svc:9090"
     );
-    assert_eq!(render::prometheus_access(&config.prometheus).len(), 2);
-    assert!(config.prometheus.facts.network_policy.is_some());
-    assert!(kps("").prometheus.facts.network_policy.is_none());
+    assert_eq!(render::prometheus_access(config.prometheus()).len(), 2);
+    assert!(config.prometheus().facts.network_policy.is_some());
+    assert!(kps("").prometheus().facts.network_policy.is_none());
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub struct RolesArgs {
 pub fn run(args: &RolesArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let config = kube_prometheus::roles_config(input.load()?, &args.namespaces)?;
     let Some(dir) = &args.patch else {
-        let manifests = render::prometheus_access(&config.prometheus);
+        let manifests = render::prometheus_access(config.prometheus());
         print(&render::to_yaml(&manifests))?;
         return Ok(ExitCode::SUCCESS);
     };
