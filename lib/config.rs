@@ -65,7 +65,7 @@ enum Source {
 ///     "spec.yaml",
 /// ).unwrap();
 /// let error = config.add_app(again.apps.into_iter().next().unwrap().value).unwrap_err();
-/// assert_eq!(error.field, AppField::Name);
+/// assert_eq!(error.field(), AppField::Name);
 /// ```
 ///
 /// A `Config` is read, never assembled: its parts are reached through
@@ -672,7 +672,7 @@ impl Config {
                 ));
             }
             let resolved = resolve_app(app, &config.prometheus, &served)
-                .map_err(|e| at(e.field.as_str(), e.message))?;
+                .map_err(|e| at(e.field().as_str(), e.to_string()))?;
             if namespaces.insert(resolved.namespace.clone()) {
                 config
                     .prometheus
@@ -696,15 +696,13 @@ impl Config {
         }
         if config.backend == Backend::Keda {
             for (index, app) in config.apps.iter().enumerate() {
-                check_keda_app(&config.adapter_config, app).map_err(
-                    |AppError { field, message }| {
-                        error(
-                            app_lines.get(index).copied().flatten(),
-                            &format!("apps[{index}].{field}"),
-                            message,
-                        )
-                    },
-                )?;
+                check_keda_app(&config.adapter_config, app).map_err(|app_error| {
+                    error(
+                        app_lines.get(index).copied().flatten(),
+                        &format!("apps[{index}].{}", app_error.field()),
+                        app_error.to_string(),
+                    )
+                })?;
             }
         }
         Ok(())
@@ -722,16 +720,12 @@ impl Config {
             .iter()
             .any(|existing| existing.name == app.name && existing.namespace == app.namespace)
         {
-            return Err(AppError::new(
-                AppField::Name,
-                format!(
-                    "app `{}` appears twice in namespace `{}`",
-                    app.name, app.namespace
-                ),
-            ));
+            return Err(AppError::Duplicate {
+                name: app.name,
+                namespace: app.namespace,
+            });
         }
-        let served = served_metrics(&self.adapter_config)
-            .map_err(|error| AppError::new(AppField::Metric, error.to_string()))?;
+        let served = served_metrics(&self.adapter_config).map_err(AppError::Rules)?;
         let resolved = resolve_app(app, &self.prometheus, &served)?;
         if !self.prometheus.namespaces.contains(&resolved.namespace) {
             self.prometheus.namespaces.push(resolved.namespace.clone());
@@ -784,25 +778,16 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), AppEr
         app.deployment.as_str(),
         &app.metric,
     )
-    .map_err(|error| AppError::new(AppField::Metric, error.to_string()))?;
+    .map_err(AppError::KedaQuery)?;
     // KEDA formats the threshold with `%.3f` (pkg/scalers/scaler.go).
     if app.target_average_value.as_f64() < 0.0005 {
-        return Err(AppError::new(
-            AppField::TargetAverageValue,
-            format!(
-                "`{}` rounds to 0 in KEDA, which keeps 3 decimals of the threshold: \
-                 give at least 1m",
-                app.target_average_value
-            ),
+        return Err(AppError::KedaThresholdZero(
+            app.target_average_value.clone(),
         ));
     }
     if app.target_average_value.to_decimal().is_none() {
-        return Err(AppError::new(
-            AppField::TargetAverageValue,
-            format!(
-                "`{}` has too many digits for a KEDA threshold",
-                app.target_average_value
-            ),
+        return Err(AppError::KedaThresholdDigits(
+            app.target_average_value.clone(),
         ));
     }
     Ok(())
@@ -841,8 +826,12 @@ fn check_built(spec: &Spec) -> Result<(), (String, String)> {
         scrape(interval).map_err(|message| ("prometheus.scrapeInterval".into(), message))?;
     }
     for (index, app) in spec.apps.iter().enumerate() {
-        check_built_app(app)
-            .map_err(|error| (format!("apps[{index}].{}", error.field), error.message))?;
+        check_built_app(app).map_err(|error| {
+            (
+                format!("apps[{index}].{}", error.field()),
+                error.to_string(),
+            )
+        })?;
     }
     Ok(())
 }
@@ -852,7 +841,7 @@ fn check_built_app(app: &AppSpec) -> Result<(), AppError> {
     if let Some(interval) = &app.interval {
         interval
             .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
-            .map_err(|error| AppError::new(AppField::Interval, error.to_string()))?;
+            .map_err(AppError::Interval)?;
     }
     Ok(())
 }
@@ -867,21 +856,11 @@ pub fn quick_app(
     min_replicas: u32,
     max_replicas: u32,
 ) -> Result<Config, QuickAppError> {
-    let refuse = |input: QuickAppInput, error: &dyn std::fmt::Display| QuickAppError {
-        input,
-        message: error.to_string(),
-    };
-    let namespace: Name = namespace
-        .parse()
-        .map_err(|e: crate::values::NameError| refuse(QuickAppInput::Namespace, &e))?;
-    let name: Name = deployment
-        .parse()
-        .map_err(|e: crate::values::NameError| refuse(QuickAppInput::Deployment, &e))?;
-    let target: Quantity = target
-        .parse()
-        .map_err(|e: crate::values::QuantityError| refuse(QuickAppInput::Target, &e))?;
-    let min = Replicas::new(i64::from(min_replicas)).map_err(|e| refuse(QuickAppInput::Min, &e))?;
-    let max = Replicas::new(i64::from(max_replicas)).map_err(|e| refuse(QuickAppInput::Max, &e))?;
+    let namespace: Name = namespace.parse().map_err(QuickAppError::Namespace)?;
+    let name: Name = deployment.parse().map_err(QuickAppError::Deployment)?;
+    let target: Quantity = target.parse().map_err(QuickAppError::Target)?;
+    let min = Replicas::new(i64::from(min_replicas)).map_err(QuickAppError::Min)?;
+    let max = Replicas::new(i64::from(max_replicas)).map_err(QuickAppError::Max)?;
     let app = AppSpec {
         name,
         namespace,
@@ -897,14 +876,7 @@ pub fn quick_app(
         max_replicas: max,
         behavior: None,
     };
-    config.add_app(app).map_err(|AppError { field, message }| {
-        let input = match field {
-            AppField::MinReplicas => QuickAppInput::Min,
-            AppField::TargetAverageValue => QuickAppInput::Target,
-            other => QuickAppInput::App(other),
-        };
-        QuickAppError { input, message }
-    })?;
+    config.add_app(app).map_err(QuickAppError::App)?;
     Ok(config)
 }
 
@@ -948,20 +920,111 @@ impl std::fmt::Display for AppField {
     }
 }
 
-/// Why an app cannot be added ([`Config::add_app`]): the field at fault
-/// and what is wrong with it.
+/// Why an app cannot be added ([`Config::add_app`]); [`AppError::field`]
+/// is the app field at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct AppError {
-    /// The app field at fault.
-    pub field: AppField,
-    /// What is wrong.
-    pub message: String,
+pub enum AppError {
+    /// Another app has the same name in the same namespace.
+    #[error("app `{name}` appears twice in namespace `{namespace}`")]
+    Duplicate {
+        /// The app's name.
+        name: Name,
+        /// Its namespace.
+        namespace: Name,
+    },
+    /// The adapter's rules do not compute names (so no metric is served).
+    #[error(transparent)]
+    Rules(crate::naming::NamingError),
+    /// No rule serves the app's metric.
+    #[error(
+        "no adapter rule serves metric `{metric}` for app `{app}`; the rules serve: {}",
+        served_list(served)
+    )]
+    NotServed {
+        /// The app's metric.
+        metric: String,
+        /// The app.
+        app: Name,
+        /// The metrics the rules serve.
+        served: Vec<String>,
+    },
+    /// No metric given, and no rule serves the default series.
+    #[error(
+        "no adapter rule serves `{DEFAULT_SERIES}`, so app `{app}` needs an explicit metric; \
+         the rules serve: {}",
+        served_list(served)
+    )]
+    NoDefaultMetric {
+        /// The app.
+        app: Name,
+        /// The metrics the rules serve.
+        served: Vec<String>,
+    },
+    /// minReplicas above maxReplicas.
+    #[error("minReplicas {min} is greater than maxReplicas {max}")]
+    MinAboveMax {
+        /// minReplicas.
+        min: Replicas,
+        /// maxReplicas.
+        max: Replicas,
+    },
+    /// Not a Service port name (`IsValidPortName`).
+    #[error(
+        "`{0}` is not a port name: the ServiceMonitor names the Service port, at most 15 \
+         lower-case letters, digits and single `-`, with at least one letter"
+    )]
+    PortName(String),
+    /// A selector without labels.
+    #[error(
+        "an empty selector makes the ServiceMonitor scrape every Service in the namespace: give \
+         the app Service's labels (or leave `selector` out for `app: <name>`)"
+    )]
+    EmptySelector,
+    /// A target of zero (or below).
+    #[error("the target must be greater than zero")]
+    TargetNotPositive,
+    /// A scrape interval outside what Prometheus and the adapter handle.
+    #[error(transparent)]
+    Interval(crate::values::DurationError),
+    /// The keda backend cannot write the app's query.
+    #[error(transparent)]
+    KedaQuery(crate::query::KedaQueryError),
+    /// A target KEDA rounds to 0.
+    #[error(
+        "`{0}` rounds to 0 in KEDA, which keeps 3 decimals of the threshold: give at least 1m"
+    )]
+    KedaThresholdZero(Quantity),
+    /// A target with more digits than a KEDA threshold holds.
+    #[error("`{0}` has too many digits for a KEDA threshold")]
+    KedaThresholdDigits(Quantity),
 }
 
 impl AppError {
-    fn new(field: AppField, message: String) -> AppError {
-        AppError { field, message }
+    /// The app field at fault.
+    pub fn field(&self) -> AppField {
+        match self {
+            AppError::Duplicate { .. } => AppField::Name,
+            AppError::Rules(_)
+            | AppError::NotServed { .. }
+            | AppError::NoDefaultMetric { .. }
+            | AppError::KedaQuery(_) => AppField::Metric,
+            AppError::MinAboveMax { .. } => AppField::MinReplicas,
+            AppError::PortName(_) => AppField::Port,
+            AppError::EmptySelector => AppField::Selector,
+            AppError::Interval(_) => AppField::Interval,
+            AppError::TargetNotPositive
+            | AppError::KedaThresholdZero(_)
+            | AppError::KedaThresholdDigits(_) => AppField::TargetAverageValue,
+        }
+    }
+}
+
+/// `a, b`, or `none`.
+fn served_list(served: &[String]) -> String {
+    if served.is_empty() {
+        "none".to_owned()
+    } else {
+        served.join(", ")
     }
 }
 
@@ -982,14 +1045,46 @@ pub enum QuickAppInput {
     App(AppField),
 }
 
-/// Why [`quick_app`] refused its arguments: which one, and why.
+/// Why [`quick_app`] refused its arguments; [`QuickAppError::input`] is
+/// the argument at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct QuickAppError {
+pub enum QuickAppError {
+    /// The namespace.
+    #[error(transparent)]
+    Namespace(crate::values::NameError),
+    /// The Deployment's name.
+    #[error(transparent)]
+    Deployment(crate::values::NameError),
+    /// The target.
+    #[error(transparent)]
+    Target(crate::values::QuantityError),
+    /// The minimum replicas.
+    #[error(transparent)]
+    Min(crate::values::IntError),
+    /// The maximum replicas.
+    #[error(transparent)]
+    Max(crate::values::IntError),
+    /// The app the arguments make.
+    #[error(transparent)]
+    App(AppError),
+}
+
+impl QuickAppError {
     /// The argument at fault.
-    pub input: QuickAppInput,
-    /// What is wrong.
-    pub message: String,
+    pub fn input(&self) -> QuickAppInput {
+        match self {
+            QuickAppError::Namespace(_) => QuickAppInput::Namespace,
+            QuickAppError::Deployment(_) => QuickAppInput::Deployment,
+            QuickAppError::Target(_) => QuickAppInput::Target,
+            QuickAppError::Min(_) => QuickAppInput::Min,
+            QuickAppError::Max(_) => QuickAppInput::Max,
+            QuickAppError::App(error) => match error.field() {
+                AppField::MinReplicas => QuickAppInput::Min,
+                AppField::TargetAverageValue => QuickAppInput::Target,
+                other => QuickAppInput::App(other),
+            },
+        }
+    }
 }
 
 /// Where a spec node starts, for error messages.
@@ -1146,38 +1241,26 @@ fn resolve_app(
 ) -> Result<App, AppError> {
     let served_names = || {
         let names: BTreeSet<&str> = served.iter().map(|metric| metric.name.as_str()).collect();
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.into_iter().collect::<Vec<_>>().join(", ")
-        }
+        names.into_iter().map(str::to_owned).collect()
     };
     let metric = match app.metric {
         Some(metric) => {
             if !served.iter().any(|served| served.name == metric) {
-                return Err(AppError::new(
-                    AppField::Metric,
-                    format!(
-                        "no adapter rule serves metric `{metric}` for app `{}`; the rules serve: {}",
-                        app.name,
-                        served_names()
-                    ),
-                ));
+                return Err(AppError::NotServed {
+                    metric,
+                    app: app.name,
+                    served: served_names(),
+                });
             }
             metric
         }
         None => match served.iter().find(|served| served.series == DEFAULT_SERIES) {
             Some(served) => served.name.clone(),
             None => {
-                return Err(AppError::new(
-                    AppField::Metric,
-                    format!(
-                        "no adapter rule serves `{DEFAULT_SERIES}`, so app `{}` needs an explicit metric; \
-                         the rules serve: {}",
-                        app.name,
-                        served_names()
-                    ),
-                ))
+                return Err(AppError::NoDefaultMetric {
+                    app: app.name,
+                    served: served_names(),
+                })
             }
         },
     };
@@ -1186,10 +1269,10 @@ fn resolve_app(
         .unwrap_or(Replicas::new(1).expect("1 is in range"));
     let max_replicas = app.max_replicas;
     if min_replicas > max_replicas {
-        return Err(AppError::new(
-            AppField::MinReplicas,
-            format!("minReplicas {min_replicas} is greater than maxReplicas {max_replicas}"),
-        ));
+        return Err(AppError::MinAboveMax {
+            min: min_replicas,
+            max: max_replicas,
+        });
     }
     if let Some(port) = &app.port {
         let has_letter = port.bytes().any(|b| b.is_ascii_lowercase());
@@ -1200,28 +1283,14 @@ fn resolve_app(
             || port.contains("--")
             || crate::values::check_dns1123_label(port).is_err()
         {
-            return Err(AppError::new(
-                AppField::Port,
-                format!(
-                    "`{port}` is not a port name: the ServiceMonitor names the Service port, \
-                     at most 15 lower-case letters, digits and single `-`, with at least one letter"
-                ),
-            ));
+            return Err(AppError::PortName(port.clone()));
         }
     }
     if app.selector.as_ref().is_some_and(Labels::is_empty) {
-        return Err(AppError::new(
-            AppField::Selector,
-            "an empty selector makes the ServiceMonitor scrape every Service in the namespace: \
-             give the app Service's labels (or leave `selector` out for `app: <name>`)"
-                .into(),
-        ));
+        return Err(AppError::EmptySelector);
     }
     if app.target_average_value.as_f64() <= 0.0 {
-        return Err(AppError::new(
-            AppField::TargetAverageValue,
-            "the target must be greater than zero".into(),
-        ));
+        return Err(AppError::TargetNotPositive);
     }
     let default_interval = prometheus
         .scrape_interval
@@ -1363,6 +1432,37 @@ mod tests {
             assert!(read.field.starts_with(field), "{yaml}: {}", read.field);
             assert_eq!((built.field.as_str(), built.line), (field, None), "{yaml}");
         }
+    }
+
+    /// A refused argument is a typed variant, and names the argument at
+    /// fault (the binary words it as its flag).
+    #[test]
+    fn quick_app_errors_name_their_argument() {
+        let base = || Config::from_preset(Preset::default());
+        let input = |namespace: &str, target: &str, min: u32, max: u32| {
+            quick_app(base(), namespace, "api", target, min, max)
+                .unwrap_err()
+                .input()
+        };
+        assert_eq!(input("Shop", "10", 1, 5), QuickAppInput::Namespace);
+        assert_eq!(input("shop", "x", 1, 5), QuickAppInput::Target);
+        assert_eq!(input("shop", "0", 1, 5), QuickAppInput::Target);
+        assert_eq!(input("shop", "10", 0, 5), QuickAppInput::Min);
+        assert_eq!(input("shop", "10", 6, 5), QuickAppInput::Min);
+        assert_eq!(input("shop", "10", 1, 0), QuickAppInput::Max);
+        let error = quick_app(base(), "shop", "api", "10", 6, 5).unwrap_err();
+        assert!(matches!(
+            error,
+            QuickAppError::App(AppError::MinAboveMax { .. })
+        ));
+        assert_eq!(
+            error.to_string(),
+            "minReplicas 6 is greater than maxReplicas 5"
+        );
+        let config = quick_app(base(), "shop", "api", "10", 1, 5).unwrap();
+        let again = config.apps[0].name.clone();
+        let error = quick_app(config.clone(), "shop", again.as_str(), "10", 1, 5).unwrap_err();
+        assert_eq!(error.input(), QuickAppInput::App(AppField::Name));
     }
 
     /// `Config::from_spec` does not re-check a preset's own rules on every

@@ -104,7 +104,8 @@ pub use config::{
     load, load_with, quick_app, Adapter, App, AppError, AppField, Config, Keda, Prometheus,
     QuickAppError, QuickAppInput, Tls, DEFAULT_SCRAPE_INTERVAL,
 };
-pub use naming::{ServedMetric, DEFAULT_SERIES};
+pub use naming::{NamingError, ServedMetric, DEFAULT_SERIES};
+pub use query::KedaQueryError;
 pub use stack::StackFacts;
 // Reading input files.
 pub use spec::read_bounded;

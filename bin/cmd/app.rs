@@ -45,7 +45,7 @@ pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     )
     .map_err(|error| {
         // The argument as its flag.
-        let flag = match error.input {
+        let flag = match error.input() {
             QuickAppInput::Namespace => "namespace",
             QuickAppInput::Deployment => "deployment",
             QuickAppInput::Target => "target",
@@ -53,7 +53,7 @@ pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
             QuickAppInput::Max => "max",
             QuickAppInput::App(field) => field.as_str(),
         };
-        UsageError(format!("--{flag}: {}", error.message))
+        UsageError(format!("--{flag}: {error}"))
     })?;
     let manifests = render::app_manifests(&config);
     print(&custom_metrics_manifests::encode(&manifests, args.format))?;
