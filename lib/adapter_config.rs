@@ -380,7 +380,7 @@ impl ConfigFile {
 impl Rule {
     /// A rule from its YAML as a value, as far as it has the model's shape
     /// (see [`ConfigFile`]): `None` without a string `seriesQuery`.
-    pub fn from_value(value: &serde_json::Value) -> Option<Rule> {
+    pub(crate) fn from_value(value: &serde_json::Value) -> Option<Rule> {
         let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
         let filters = value["seriesFilters"]
             .as_array()

@@ -2,16 +2,82 @@
 //! metric with prometheus-adapter, built from typed objects; and the
 //! checks that catch what breaks such setups.
 //!
-//! The pipeline is: read a [`Spec`](Spec) (or none), resolve it over
-//! a [`Preset`](Preset) into a [`Config`](Config), build the
-//! objects with [`render::manifests`], write them with
-//! [`render::to_yaml`] or [`render::to_json`].
+//! The pipeline is: read a [`Spec`] (or write one in code), resolve it
+//! over a [`Preset`] into a [`Config`], build the objects with
+//! [`render::objects`], write them with [`write`] (or [`generate`],
+//! [`render::to_yaml`], [`render::to_json`]).
 //!
 //! ```
 //! use custom_metrics_manifests::{generate, Preset, Config, OutputFormat};
 //!
 //! let yaml = generate(&Config::from_preset(Preset::Documented), OutputFormat::Yaml);
 //! assert!(yaml.contains("kind: APIService"));
+//! ```
+//!
+//! Reading a spec file and streaming the bundle (the README's example):
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::Write;
+//! use custom_metrics_manifests::{render, write, Config, OutputFormat, Spec};
+//!
+//! let spec = Spec::from_yaml(&std::fs::read_to_string("spec.yaml")?, "spec.yaml")?;
+//! let config = Config::from_spec(spec, "spec.yaml")?;
+//! // Objects are built one at a time as they are taken.
+//! for manifest in render::objects(&config) {
+//!     println!("{}", manifest.display_name());
+//! }
+//! // The bytes the CLI writes, streamed: memory does not grow with the apps.
+//! let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+//! write(&config, OutputFormat::Yaml, &mut out)?;
+//! out.flush()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A spec written in code (the README's second example):
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use custom_metrics_manifests::{generate, AppSpec, Config, OutputFormat, Preset, Replicas, Spec};
+//!
+//! let mut spec = Spec {
+//!     preset: Some(Preset::Recommended),
+//!     ..Spec::default()
+//! };
+//! let mut app = AppSpec::new("api".parse()?, "shop".parse()?, "500m".parse()?, Replicas::new(10)?);
+//! app.min_replicas = Some(Replicas::new(2)?);
+//! spec.apps.push(app.into());
+//! let config = Config::from_spec(spec, "in code")?;
+//! print!("{}", generate(&config, OutputFormat::Yaml));
+//! # // The README shows the end of this output.
+//! # let expected = concat!(
+//! #     "kind: HorizontalPodAutoscaler\n",
+//! #     "metadata:\n",
+//! #     "  labels:\n",
+//! #     "    app.kubernetes.io/managed-by: gen-manifests\n",
+//! #     "    app.kubernetes.io/name: api\n",
+//! #     "  name: api\n",
+//! #     "  namespace: shop\n",
+//! #     "spec:\n",
+//! #     "  maxReplicas: 10\n",
+//! #     "  metrics:\n",
+//! #     "  - pods:\n",
+//! #     "      metric:\n",
+//! #     "        name: http_requests_per_second\n",
+//! #     "      target:\n",
+//! #     "        averageValue: 500m\n",
+//! #     "        type: AverageValue\n",
+//! #     "    type: Pods\n",
+//! #     "  minReplicas: 2\n",
+//! #     "  scaleTargetRef:\n",
+//! #     "    apiVersion: apps/v1\n",
+//! #     "    kind: Deployment\n",
+//! #     "    name: api\n",
+//! # );
+//! # assert!(generate(&config, OutputFormat::Yaml).ends_with(expected));
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! The library does not choose a Kubernetes API version for you: turn off

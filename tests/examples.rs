@@ -35,3 +35,32 @@ fn example_manifests_are_current() {
     }
     assert!(checked >= 1, "no example found");
 }
+
+/// The README's library examples are the crate's doc tests (in
+/// `lib/lib.rs`), so `cargo test --doc` compiles them against the API.
+#[test]
+fn readme_library_examples_are_doc_tests() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let lib = std::fs::read_to_string(format!("{root}/lib/lib.rs")).unwrap();
+    // The crate docs without their `//! ` prefix and hidden `# ` lines.
+    let docs: String = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .filter(|line| !line.starts_with("# "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let section = &readme[readme.find("## Library use").unwrap()..];
+    let section = &section[..section[3..].find("\n## ").unwrap()];
+    let mut examples = 0;
+    for block in section.split("```rust\n").skip(1) {
+        let code = &block[..block.find("```").unwrap()];
+        assert!(
+            docs.contains(code),
+            "README example not among lib.rs's doc tests:\n{code}"
+        );
+        examples += 1;
+    }
+    assert!(examples >= 2, "the README's library examples");
+}
