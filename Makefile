@@ -15,8 +15,17 @@ PY_DEPS := kubernetes-validate==1.37.0 PyYAML==6.0.4 jsonschema==4.26.0 \
 
 all: build
 
+# On Linux the binary is linked statically (glibc's crt-static, at a fixed
+# address): no shared library to map, relocate and initialise at each start,
+# a third of the default bundle's run time (`make bench`). `cargo rustc`
+# gives the flags to the binary alone: through RUSTFLAGS they would also
+# reach the proc-macros, which cannot be static, and `--target` would move
+# the binary out of target/release. `cargo build --release` builds the same
+# program, dynamically linked.
+STATIC := $(if $(filter Linux,$(shell uname -s)),-- -C target-feature=+crt-static -C relocation-model=static)
+
 build:
-	$(CARGO) build --release --locked
+	$(CARGO) rustc --release --locked --bin gen-manifests $(STATIC)
 
 gen: build
 	$(BIN) > custom-metrics.yaml

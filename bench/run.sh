@@ -14,6 +14,11 @@ WORK=target/bench
 mkdir -p "$WORK"
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install -y hyperfine"; exit 2; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install -y time"; exit 2; }
+# `make build` links the binary statically; one from `cargo build --release`
+# loads shared libraries at each start, which the process-floor ratio shows.
+if readelf -l "$BIN" 2>/dev/null | grep -q INTERP; then
+  echo "note: $BIN is dynamically linked (cargo build --release); make bench links it statically"
+fi
 
 if [ "${1:-}" != limits ]; then
 for n in 100 1000 10000; do

@@ -108,7 +108,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Without a subcommand, the generate flags alone: see `generate::parse`.
+    let parsed = match generate::parse(std::env::args_os().collect()) {
+        Some(generate) => Ok(Cli {
+            command: None,
+            generate,
+        }),
+        None => Cli::try_parse(),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version go to standard output, usage errors to
         // standard error; clap's own exit would ignore a failed write.

@@ -9,7 +9,7 @@ use custom_metrics_manifests::Backend;
 use custom_metrics_manifests::{Config, Error, ExitStatus, Preset};
 
 /// The spec, preset and backend flags (global: every subcommand takes them).
-#[derive(Args)]
+#[derive(Args, Debug, Default, PartialEq)]
 pub struct InputArgs {
     /// Spec file (YAML). Without it, the preset alone.
     #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
