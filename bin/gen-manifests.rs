@@ -1,6 +1,9 @@
 //! `gen-manifests`: the command-line face of the library. Parse arguments,
 //! load the input, call one library function, write the result. Each
-//! subcommand is its own file under `cmd/`.
+//! subcommand is its own file under `cmd/`. On Unix the process starts in
+//! `cmd/start.rs`, not in the Rust runtime's start.
+
+#![cfg_attr(all(unix, not(test)), no_main)]
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +35,9 @@ mod roles;
 mod shell;
 #[path = "cmd/simulate.rs"]
 mod simulate;
+#[cfg(unix)]
+#[path = "cmd/start.rs"]
+mod start;
 #[path = "cmd/wording.rs"]
 mod wording;
 
@@ -107,7 +113,14 @@ enum Command {
     Man,
 }
 
+#[cfg(not(unix))]
 fn main() -> ExitCode {
+    cli_main()
+}
+
+/// The program, from the command line to its exit status.
+#[cfg_attr(test, allow(dead_code))]
+fn cli_main() -> ExitCode {
     // Without a subcommand, the generate flags alone: see `generate::parse`.
     let parsed = match generate::parse(std::env::args_os().collect()) {
         Some(generate) => Ok(Cli {
