@@ -97,6 +97,7 @@
 mod adapter_config;
 mod autoscaling;
 mod config;
+mod documents;
 mod error;
 #[cfg(feature = "explain")]
 mod http_config;
@@ -174,6 +175,7 @@ pub use naming::{NamingError, ServedMetric, DEFAULT_SERIES};
 pub use query::KedaQueryError;
 pub use stack::StackFacts;
 // Reading input files.
+pub use documents::Documents;
 pub use spec::read_bounded;
 // The objects: k8s-openapi's types, and the custom resources below.
 pub use error::{Error, ExitStatus};

@@ -10,14 +10,14 @@
 //! handlebars template `lib/templates/migrate.hbs`.
 //!
 //! ```
-//! use custom_metrics_manifests::{Config, migrate, Spec};
+//! use custom_metrics_manifests::{migrate, Config, Documents, Spec};
 //!
 //! let spec = Spec::from_yaml(
 //!     "preset: recommended\napps:\n- name: api\n  namespace: shop\n  targetAverageValue: \"10\"\n  maxReplicas: 5\n",
 //!     "spec.yaml",
 //! ).unwrap();
 //! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! let plan = migrate::plan(&config, "-c spec.yaml", &[]);
+//! let plan = migrate::plan(&config, "-c spec.yaml", &Documents::default());
 //! assert_eq!(plan.delete[0].kind, "apiservice");
 //! assert!(migrate::render_text(&plan).contains("external.metrics.k8s.io/v1beta1/namespaces/shop/s0-prometheus"));
 //! ```
@@ -28,6 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::documents::Documents;
 use crate::render::Manifest;
 use crate::spec::Backend;
 
@@ -76,7 +77,8 @@ pub struct ObjectRef {
 
 /// The plan for `config`; `current` are the documents of the installed
 /// manifests (origin, object), or empty to take the spec's adapter bundle.
-pub fn plan(config: &Config, spec_args: &str, current: &[(String, Value)]) -> Plan {
+pub fn plan(config: &Config, spec_args: &str, current: &Documents) -> Plan {
+    let current = &current.0;
     let (delete, kept) = if current.is_empty() {
         (spec_bundle(config), Vec::new())
     } else {

@@ -897,7 +897,7 @@ fn findings_follow_input_order_then_id() {
     let guide = fixture("fixtures/custom-metrics.yaml");
     let files = [("b.yaml".to_owned(), clean()), ("a.yaml".to_owned(), guide)];
     let docs = parse_manifest_files(&files).unwrap();
-    assert_eq!(docs[0].0, "b.yaml");
+    assert_eq!(docs.origins().next(), Some("b.yaml"));
     let findings = lint_documents(&docs, &LintOptions::default());
     let order: Vec<(&str, &str)> = findings.iter().map(|f| (f.object.as_str(), f.id)).collect();
     let first_config = order

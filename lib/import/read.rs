@@ -104,7 +104,7 @@ pub(super) fn objects(files: &[(String, Vec<u8>)]) -> Result<Vec<Object>, Import
     let mut seen: BTreeMap<Key, usize> = BTreeMap::new();
     for (origin, bytes) in files {
         let text = crate::spec::checked_text(bytes, origin).map_err(ImportError::Unreadable)?;
-        let documents = crate::lint::parse_manifest_files(&[(origin.clone(), text.to_owned())])
+        let documents = crate::lint::parse_documents(&[(origin.clone(), text.to_owned())])
             .map_err(ImportError::Unreadable)?;
         for (ordinal, (_, value)) in documents.into_iter().enumerate() {
             let object = Object {

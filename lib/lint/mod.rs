@@ -41,6 +41,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::documents::Documents;
 use crate::spec::SpecError;
 use crate::values::Duration;
 
@@ -112,7 +113,14 @@ pub struct LintOptions {
 /// Reads manifest files (`(origin, text)`): multi-document YAML (or JSON),
 /// `*List` kinds expanded into their items, empty documents skipped. A file
 /// that is not YAML gives a [`SpecError`] with its line and column.
-pub fn parse_manifest_files(files: &[(String, String)]) -> Result<Vec<(String, Value)>, SpecError> {
+pub fn parse_manifest_files(files: &[(String, String)]) -> Result<Documents, SpecError> {
+    parse_documents(files).map(Documents)
+}
+
+/// [`parse_manifest_files`], as the values the checks read.
+pub(crate) fn parse_documents(
+    files: &[(String, String)],
+) -> Result<Vec<(String, Value)>, SpecError> {
     let mut out = Vec::new();
     for (origin, text) in files {
         let options = crate::spec::strict_options(crate::spec::YamlLimits::MANIFESTS);
@@ -181,7 +189,7 @@ pub fn lint_files(
     let mut findings = Vec::new();
     for (origin, bytes) in files {
         let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotUtf8(origin.clone()))?;
-        let documents = parse_manifest_files(&[(origin.clone(), text.to_owned())])?;
+        let documents = parse_documents(&[(origin.clone(), text.to_owned())])?;
         let objects = documents
             .iter()
             .filter(|(_, value)| value["kind"].as_str().is_some_and(|kind| !kind.is_empty()))
@@ -226,7 +234,7 @@ pub fn lint_files(
             return Err(InputError::NothingToLint(origin.clone()).into());
         }
     }
-    let mut all = lint_documents(&manifests, options);
+    let mut all = lint_values(&manifests, options);
     all.extend(findings);
     Ok(all)
 }
@@ -268,7 +276,7 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
             other => Some(other),
         }),
     };
-    let mut findings = lint_documents(&docs, &options);
+    let mut findings = lint_values(&docs, &options);
     // An object that cannot become a value is reported, not skipped.
     for error in unconverted {
         findings.push(Finding {
@@ -285,7 +293,12 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
 
 /// Runs every check over `docs` (`(origin file, object)`). Findings come in
 /// input order of their object, then by id.
-pub fn lint_documents(docs: &[(String, Value)], options: &LintOptions) -> Vec<Finding> {
+pub fn lint_documents(docs: &Documents, options: &LintOptions) -> Vec<Finding> {
+    lint_values(&docs.0, options)
+}
+
+/// [`lint_documents`] over the values the checks read.
+fn lint_values(docs: &[(String, Value)], options: &LintOptions) -> Vec<Finding> {
     let objects: Vec<Object<'_>> = docs
         .iter()
         .enumerate()
@@ -373,8 +386,8 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(docs.len(), 2);
-        assert_eq!(docs[1].1["metadata"]["name"], "b");
-        assert_eq!(docs[0].0, "a.yaml");
+        assert_eq!(docs.0[1].1["metadata"]["name"], "b");
+        assert_eq!(docs.origins().next(), Some("a.yaml"));
     }
 
     #[test]
