@@ -17,7 +17,7 @@ all: build
 
 # On Linux the binary is linked statically (glibc's crt-static, at a fixed
 # address): no shared library to map, relocate and initialise at each start,
-# a third of the default bundle's run time (`make bench`). `cargo rustc`
+# about a quarter of the default bundle's run time (`make bench`). `cargo rustc`
 # gives the flags to the binary alone: through RUSTFLAGS they would also
 # reach the proc-macros, which cannot be static, and `--target` would move
 # the binary out of target/release. `cargo build --release` builds the same

@@ -8,8 +8,10 @@
 //! What is lost: a stack overflow is a bare SIGSEGV without Rust's
 //! message, and a panic's message names the thread `<unnamed>`.
 
+// Unit tests have the test harness's start; only `number` is tested.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::ffi::c_int;
-use std::io::Write;
 use std::process::ExitCode;
 
 unsafe extern "C" {
@@ -29,7 +31,7 @@ extern "C" fn main(_argc: c_int, _argv: *const *const std::ffi::c_char) -> c_int
     // runs as a handler.
     unsafe { signal(SIGPIPE, SIG_IGN) };
     let code = std::panic::catch_unwind(crate::cli_main).unwrap_or(ExitCode::from(101));
-    let _ = std::io::stdout().lock().flush();
+    let _ = std::io::Write::flush(&mut std::io::stdout().lock());
     number(code)
 }
 
@@ -44,8 +46,8 @@ fn number(code: ExitCode) -> c_int {
 /// Standard input, output or error that the process was started without
 /// is opened on /dev/null, as Rust's start does, so that no file the
 /// program opens takes its number: /dev/null opens on the lowest free
-/// number, kept while that is 0, 1 or 2.
-#[cfg_attr(test, allow(dead_code))]
+/// number, kept while that is 0, 1 or 2 (close-on-exec, unlike Rust's
+/// start: the program starts no other).
 fn open_closed_standard_streams() {
     use std::os::fd::{AsRawFd, IntoRawFd};
     loop {
