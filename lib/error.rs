@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use crate::spec::SpecError;
 
+#[cfg(feature = "simulate")]
+pub(crate) mod simulate;
+
 /// Everything that can go wrong between reading input and writing output.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,25 +35,147 @@ pub enum Error {
     /// conflict, a trace or an autoscaler that cannot be simulated.
     #[error(transparent)]
     #[cfg(feature = "simulate")]
-    Simulate(#[from] crate::simulate::SimulateError),
+    Simulate(#[from] simulate::SimulateError),
     /// A generated directory holds what this tool did not write.
     #[error(transparent)]
     #[cfg(feature = "gitops")]
-    OutDir(#[from] crate::gitops::OutDirError),
+    OutDir(#[from] OutDirError),
     /// Prometheus' per-namespace Roles cannot be made as asked.
     #[error(transparent)]
     #[cfg(feature = "write")]
-    Roles(#[from] crate::kube_prometheus::RolesError),
+    Roles(#[from] RolesError),
     /// A file given to lint is not something to lint.
     #[error(transparent)]
     #[cfg(feature = "lint")]
-    Lint(#[from] crate::lint::InputError),
+    Lint(#[from] InputError),
     /// A file to patch in place cannot be patched (wrong kind, items that
     /// disagree, a layout the patcher cannot place items in); nothing was
     /// written.
     #[error(transparent)]
     #[cfg(feature = "write")]
-    Patch(#[from] crate::kube_prometheus::PatchError),
+    Patch(#[from] PatchError),
+}
+
+/// Why a generated directory cannot be updated.
+#[cfg(feature = "gitops")]
+#[derive(Debug, thiserror::Error)]
+pub enum OutDirError {
+    /// A file at a generated file's name that this tool did not write.
+    #[error(
+        "{} exists and was not written by gen-manifests; move it away or choose another \
+         directory",
+        .0.display()
+    )]
+    NotGenerated(PathBuf),
+}
+
+/// Why a kube-prometheus list file cannot be patched in place; nothing was
+/// written.
+#[cfg(feature = "write")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// Another kind of file (or no `kind`).
+    #[error(
+        "{}: {}, not a {expected_kind} ({expected_version}); is this the right file?",
+        path.display(),
+        match kind {
+            Some(kind) => format!(
+                "the file is a {kind} ({})",
+                api_version.as_deref().unwrap_or("no apiVersion")
+            ),
+            None => "the file has no `kind`".to_owned(),
+        }
+    )]
+    NotAList {
+        /// The file.
+        path: PathBuf,
+        /// Its `kind`.
+        kind: Option<String>,
+        /// Its `apiVersion`.
+        api_version: Option<String>,
+        /// The list kind expected.
+        expected_kind: &'static str,
+        /// Its apiVersion.
+        expected_version: &'static str,
+    },
+    /// Items that differ where new items copy them.
+    #[error(
+        "{}: the items for namespaces `{}` (line {}) and `{}` (line {}) have different {field}; \
+         new items copy the existing ones, so make them agree first",
+        path.display(), first.0, first.1, other.0, other.1
+    )]
+    Disagree {
+        /// The file.
+        path: PathBuf,
+        /// The first item's namespace and line.
+        first: (String, usize),
+        /// The disagreeing item's namespace and line.
+        other: (String, usize),
+        /// The field that differs (`metadata.labels`, `rules`, ...).
+        field: &'static str,
+    },
+    /// Not exactly one top-level `items:` line.
+    #[error(
+        "{}: expected one top-level `items:` line, found {found}; write the list in block style",
+        path.display()
+    )]
+    ItemsKeys {
+        /// The file.
+        path: PathBuf,
+        /// The `items:` lines found.
+        found: usize,
+    },
+    /// Items the patcher cannot place new ones after (flow style).
+    #[error(
+        "{}: line {line}: the parser found {parsed} items but {found} `- ` item lines follow \
+         `items:`; write the items as a block sequence, one `- ` per item",
+        path.display()
+    )]
+    ItemLines {
+        /// The file.
+        path: PathBuf,
+        /// The `items:` line.
+        line: usize,
+        /// Items the YAML parser saw.
+        parsed: usize,
+        /// `- ` lines found at the items' indent.
+        found: usize,
+    },
+}
+
+/// Why Prometheus' per-namespace Roles cannot be made.
+#[cfg(feature = "write")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RolesError {
+    /// The stack's Prometheus has no per-namespace Roles.
+    #[error(
+        "prometheus.stack is {stack}: {why}, so there are no per-namespace prometheus-k8s Roles \
+         to print or patch (those are kube-prometheus' RoleList/RoleBindingList items)"
+    )]
+    NoNamespaceRoles {
+        /// The spec's stack.
+        stack: crate::spec::Stack,
+        /// How that stack's Prometheus is granted access instead.
+        why: &'static str,
+    },
+    /// A namespace that is not a DNS-1123 label.
+    #[error("namespace {0}")]
+    Namespace(crate::values::NameError),
+}
+
+/// Why a file given to `lint::lint_files` cannot be linted.
+#[cfg(feature = "lint")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Not UTF-8 text (the file's name).
+    #[error("{0}: not UTF-8 text, nothing to lint")]
+    NotUtf8(String),
+    /// No Kubernetes object, spec or adapter config in it (the file's name).
+    #[error(
+        "{0}: nothing to lint: no Kubernetes object (a document with `kind`), no gen-manifests \
+         spec and no prometheus-adapter config.yaml"
+    )]
+    NothingToLint(String),
 }
 
 /// The process exit statuses of `gen-manifests`, as its README and
@@ -162,25 +287,23 @@ mod tests {
                 ExitStatus::Failure,
             ),
             (
-                Error::Simulate(crate::simulate::SimulateError::NoLoad),
+                Error::Simulate(simulate::SimulateError::NoLoad),
                 ExitStatus::Failure,
             ),
             (
-                Error::OutDir(crate::gitops::OutDirError::NotGenerated("a.yaml".into())),
+                Error::OutDir(OutDirError::NotGenerated("a.yaml".into())),
                 ExitStatus::Failure,
             ),
             (
-                Error::Roles(crate::kube_prometheus::RolesError::Namespace(
-                    crate::values::NameError::Empty,
-                )),
+                Error::Roles(RolesError::Namespace(crate::values::NameError::Empty)),
                 ExitStatus::Failure,
             ),
             (
-                Error::Lint(crate::lint::InputError::NotUtf8("a".into())),
+                Error::Lint(InputError::NotUtf8("a".into())),
                 ExitStatus::Failure,
             ),
             (
-                Error::Patch(crate::kube_prometheus::PatchError::ItemsKeys {
+                Error::Patch(PatchError::ItemsKeys {
                     path: "list.yaml".into(),
                     found: 2,
                 }),

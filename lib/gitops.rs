@@ -112,17 +112,7 @@ impl DirPlan {
     }
 }
 
-/// Why a generated directory cannot be updated.
-#[derive(Debug, thiserror::Error)]
-pub enum OutDirError {
-    /// A file at a generated file's name that this tool did not write.
-    #[error(
-        "{} exists and was not written by gen-manifests; move it away or choose another \
-         directory",
-        .0.display()
-    )]
-    NotGenerated(PathBuf),
-}
+pub use crate::error::OutDirError;
 
 /// Compares `dir` with `files`. A file in the way that this tool did not
 /// write (no [`GENERATED_HEADER`]), or anything but a regular file at a

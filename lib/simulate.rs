@@ -40,7 +40,7 @@
 
 mod command;
 pub mod controller;
-mod error;
+use crate::error::simulate as error;
 mod model;
 mod plot;
 mod report;

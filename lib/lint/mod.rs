@@ -152,19 +152,7 @@ fn expand(document: Value, origin: &str, depth: usize, out: &mut Vec<(String, Va
     out.push((origin.to_owned(), document));
 }
 
-/// Why a file given to [`lint_files`] cannot be linted.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InputError {
-    /// Not UTF-8 text (the file's name).
-    #[error("{0}: not UTF-8 text, nothing to lint")]
-    NotUtf8(String),
-    /// No Kubernetes object, spec or adapter config in it (the file's name).
-    #[error(
-        "{0}: nothing to lint: no Kubernetes object (a document with `kind`), no gen-manifests \
-         spec and no prometheus-adapter config.yaml"
-    )]
-    NothingToLint(String),
-}
+pub use crate::error::InputError;
 
 /// The top-level keys of a gen-manifests spec that a manifest never has.
 const SPEC_KEYS: [&str; 5] = ["preset", "adapter", "prometheus", "apps", "backend"];

@@ -16,32 +16,7 @@ use super::model::{
 use super::report::clock;
 use super::trace::Trace;
 
-/// The setting a sweep varies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SweepParameter {
-    /// `targetAverageValue` (a Kubernetes quantity).
-    Target,
-    /// `minReplicas`.
-    MinReplicas,
-    /// `maxReplicas`.
-    MaxReplicas,
-    /// `behavior.scaleDown.stabilizationWindowSeconds` (seconds, or a
-    /// duration such as `5m`).
-    ScaleDownWindow,
-}
-
-impl SweepParameter {
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            SweepParameter::Target => "target",
-            SweepParameter::MinReplicas => "minReplicas",
-            SweepParameter::MaxReplicas => "maxReplicas",
-            SweepParameter::ScaleDownWindow => "scaleDownWindow",
-        }
-    }
-}
+pub use super::error::SweepParameter;
 
 /// One setting and its values, as in `target=5,10,20`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,7 +84,10 @@ impl Sweep {
         }
         let count = axes.iter().map(|a| a.values.len()).product::<usize>();
         if count > MAX_SETTINGS {
-            return Err(SweepError::TooManySettings(count));
+            return Err(SweepError::TooManySettings {
+                count,
+                max: MAX_SETTINGS,
+            });
         }
         Ok(Sweep { axes })
     }
@@ -288,6 +266,7 @@ pub fn run_sweep(
     let total = steps.saturating_mul(settings.len() as u64);
     if total > MAX_SWEEP_STEPS {
         return Err(SweepError::TooManySteps {
+            max: MAX_SWEEP_STEPS,
             settings: settings.len(),
             steps,
             total,

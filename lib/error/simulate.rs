@@ -1,11 +1,38 @@
 //! Why a simulation is refused: one error type per value kind (a trace
 //! point, a duration setting, a feature gate, a sweep, a chart), and
-//! [`SimulateError`] for a whole [`Request`](super::Request). Each carries
-//! the values; none names a command-line flag (the CLI words them).
+//! [`SimulateError`] for a whole `simulate::Request`. Each carries the
+//! values; none names a command-line flag (the CLI words them). They live
+//! under `error`, below the tools, so that `Error` can hold them without
+//! a module cycle; `simulate` re-exports them.
 
 use std::path::PathBuf;
 
-use super::sweep::SweepParameter;
+/// The setting a sweep varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SweepParameter {
+    /// `targetAverageValue` (a Kubernetes quantity).
+    Target,
+    /// `minReplicas`.
+    MinReplicas,
+    /// `maxReplicas`.
+    MaxReplicas,
+    /// `behavior.scaleDown.stabilizationWindowSeconds` (seconds, or a
+    /// duration such as `5m`).
+    ScaleDownWindow,
+}
+
+impl SweepParameter {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepParameter::Target => "target",
+            SweepParameter::MinReplicas => "minReplicas",
+            SweepParameter::MaxReplicas => "maxReplicas",
+            SweepParameter::ScaleDownWindow => "scaleDownWindow",
+        }
+    }
+}
 
 /// Why one point of a trace was refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -26,7 +53,7 @@ pub enum PointError {
     Load(f64),
 }
 
-/// Why points were refused as a [`Trace`](super::Trace).
+/// Why points were refused as a `Trace`.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TraceError {
     /// A point is wrong (0-based index).
@@ -75,7 +102,7 @@ pub enum AutoscalerError {
 /// Why a run was refused before it started.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
-    /// More syncs or scrapes than [`MAX_STEPS`](super::MAX_STEPS).
+    /// More syncs or scrapes than `MAX_STEPS`.
     #[error(
         "the trace is {seconds} s long: that is {syncs} HPA syncs at a {sync_period} s sync period \
          and {scrapes} scrapes at a {interval} s interval, more than the {max} a run may take; \
@@ -120,9 +147,14 @@ pub enum SweepError {
     /// No axis, or more than two.
     #[error("{0} axes: sweep one setting, or two for a grid")]
     Axes(usize),
-    /// More settings than [`MAX_SETTINGS`](super::MAX_SETTINGS).
-    #[error("{0} settings: a sweep runs at most {max}", max = super::sweep::MAX_SETTINGS)]
-    TooManySettings(usize),
+    /// More settings than `MAX_SETTINGS`.
+    #[error("{count} settings: a sweep runs at most {max}")]
+    TooManySettings {
+        /// The settings asked for.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A replica count that is not a whole number of at least 1.
     #[error("{}={value}: give a whole number of at least 1", .parameter.name())]
     NotWhole {
@@ -165,13 +197,14 @@ pub enum SweepError {
     )]
     NoCapacity,
     /// More steps over all settings than
-    /// [`MAX_SWEEP_STEPS`](super::MAX_SWEEP_STEPS).
+    /// `MAX_SWEEP_STEPS`.
     #[error(
         "{settings} settings x {steps} HPA syncs (or scrapes) each is {total}, more than the \
-         {max} a sweep may take; sweep fewer values or a shorter trace",
-        max = super::MAX_SWEEP_STEPS
+         {max} a sweep may take; sweep fewer values or a shorter trace"
     )]
     TooManySteps {
+        /// The limit.
+        max: u64,
         /// The settings.
         settings: usize,
         /// Steps per setting.
@@ -196,7 +229,7 @@ pub struct PlotError {
     pub message: String,
 }
 
-/// Why a duration setting of a [`Request`](super::Request) was refused.
+/// Why a duration setting of a `Request` was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SecondsError {
     /// Not a duration (or whole seconds), or over 30 days.
@@ -210,16 +243,16 @@ pub enum SecondsError {
     NotPositive(String),
 }
 
-/// A duration setting of a [`Request`](super::Request).
+/// A duration setting of a `Request`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DurationSetting {
-    /// [`Request::pod_startup`](super::Request::pod_startup).
+    /// `Request::pod_startup`.
     PodStartup,
-    /// [`Request::sync_period`](super::Request::sync_period).
+    /// `Request::sync_period`.
     SyncPeriod,
-    /// [`Request::downscale_stabilization`](super::Request::downscale_stabilization).
+    /// `Request::downscale_stabilization`.
     DownscaleStabilization,
-    /// [`Request::keda_polling_interval`](super::Request::keda_polling_interval).
+    /// `Request::keda_polling_interval`.
     KedaPollingInterval,
     /// A Prometheus load source's `range`.
     Range,
@@ -274,7 +307,7 @@ pub enum FeatureGateError {
     },
 }
 
-/// Why a simulation [`Request`](super::Request) was refused; nothing was
+/// Why a simulation `Request` was refused; nothing was
 /// written.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SimulateError {
@@ -425,7 +458,10 @@ mod tests {
             SweepError::EmptyValue("target=1,".into()),
             SweepError::Twice(SweepParameter::Target),
             SweepError::Axes(3),
-            SweepError::TooManySettings(20_000),
+            SweepError::TooManySettings {
+                count: 20_000,
+                max: 10_000,
+            },
             SweepError::NotWhole {
                 parameter: SweepParameter::MinReplicas,
                 value: "0".into(),
@@ -444,6 +480,7 @@ mod tests {
             SweepError::NoValues,
             SweepError::NoCapacity,
             SweepError::TooManySteps {
+                max: 5,
                 settings: 2,
                 steps: 3,
                 total: 6,
