@@ -823,6 +823,17 @@ pub fn verify_notes(
     target: &str,
     directory: bool,
 ) -> String {
+    verify_notes_counted(config, manifests.len(), target, directory)
+}
+
+/// [`verify_notes`] from the number of objects written (`count`), for a
+/// caller that does not hold them all.
+pub fn verify_notes_counted(
+    config: &Config,
+    count: usize,
+    target: &str,
+    directory: bool,
+) -> String {
     let apps: Vec<BTreeMap<&str, String>> = config
         .apps
         .iter()
@@ -835,7 +846,7 @@ pub fn verify_notes(
         })
         .collect();
     let data = serde_json::json!({
-        "count": manifests.len(),
+        "count": count,
         "target": target,
         "apply_flag": if directory { "-k" } else { "-f" },
         "api_service": crate::network::api_service_name(),

@@ -14,7 +14,8 @@
 //! assert!(gitops::drift(&text, &text).is_none());
 //! ```
 
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -38,17 +39,24 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// -k` always passes `--reorder` and warns ("Sorting order is set both in
 /// kustomization.yaml and in a CLI flag") when the file sets one too; its
 /// legacy order applies RBAC and ConfigMaps before workloads as well.
-pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = file_names(manifests)
-        .into_iter()
-        .zip(manifests)
-        .map(|(name, manifest)| {
-            (
-                name,
-                format!("{GENERATED_HEADER}{}", render::to_yaml_document(manifest)),
-            )
-        })
-        .collect();
+///
+/// The manifests are read once, in turn (give [`render::objects`] to never
+/// hold them all): only the files' text is kept.
+pub fn out_dir_files<M: Borrow<Manifest>>(
+    manifests: impl IntoIterator<Item = M>,
+) -> Vec<(String, String)> {
+    // The names are settled once every object's plain name is known.
+    let mut names = Vec::new();
+    let mut texts = Vec::new();
+    for manifest in manifests {
+        let manifest = manifest.borrow();
+        names.push(both_names(manifest));
+        texts.push(format!(
+            "{GENERATED_HEADER}{}",
+            render::to_yaml_document(manifest)
+        ));
+    }
+    let mut files: Vec<(String, String)> = settle_names(names).into_iter().zip(texts).collect();
     let mut kustomization = String::from(GENERATED_HEADER);
     kustomization.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     kustomization.push_str("resources:\n");
@@ -64,15 +72,31 @@ pub fn out_dir_files(manifests: &[Manifest]) -> Vec<(String, String)> {
 /// `prometheus-k8s` Role in each namespace). `--out-dir` and the KRM
 /// function's path annotations both use them.
 pub fn file_names(manifests: &[Manifest]) -> Vec<String> {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for manifest in manifests {
-        *counts.entry(base_name(manifest, false)).or_default() += 1;
+    settle_names(manifests.iter().map(both_names).collect())
+}
+
+/// An object's plain name and its name with the namespace.
+fn both_names(manifest: &Manifest) -> (String, String) {
+    (base_name(manifest, false), base_name(manifest, true))
+}
+
+/// The file names of objects given as [`both_names`]: the plain one unless
+/// it repeats.
+fn settle_names(names: Vec<(String, String)>) -> Vec<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (plain, _) in &names {
+        *counts.entry(plain.as_str()).or_default() += 1;
     }
-    manifests
-        .iter()
-        .map(|manifest| {
-            let repeated = counts[&base_name(manifest, false)] > 1;
-            format!("{}.yaml", base_name(manifest, repeated))
+    let repeated: BTreeSet<String> = counts
+        .into_iter()
+        .filter(|(_, count)| *count > 1)
+        .map(|(plain, _)| plain.to_owned())
+        .collect();
+    names
+        .into_iter()
+        .map(|(plain, with_namespace)| match repeated.contains(&plain) {
+            true => format!("{with_namespace}.yaml"),
+            false => format!("{plain}.yaml"),
         })
         .collect()
 }
@@ -119,6 +143,12 @@ pub use crate::error::OutDirError;
 /// generated file's name (a link, a directory, a FIFO), is an error, never
 /// overwritten. Only regular files are ever removed; links are the user's.
 pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, Error> {
+    plan(dir, files, true)
+}
+
+/// [`plan_out_dir`], with the diff (`--check`) or without (when writing:
+/// nobody reads it, and for a new directory it is as large as the files).
+fn plan(dir: &Path, files: &[(String, String)], with_diff: bool) -> Result<DirPlan, Error> {
     let mut plan = DirPlan::default();
     for (name, contents) in files {
         let path = dir.join(name);
@@ -127,7 +157,7 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
             Some((existing, _)) if !existing.starts_with(GENERATED_HEADER) => {
                 return Err(OutDirError::NotGenerated(path).into())
             }
-            Some((_, false)) => {
+            Some((_, false)) if with_diff => {
                 let _ = writeln!(
                     plan.diff,
                     "rewrite {} (larger than {DIFF_BYTES} bytes: no line diff)",
@@ -136,18 +166,17 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
                 plan.write.push((path, contents.clone()));
             }
             existing => {
-                let existing = existing.map(|(text, _)| text).unwrap_or_default();
-                plan.diff.push_str(&unified_diff(
-                    &path.display().to_string(),
-                    &existing,
-                    contents,
-                ));
+                if with_diff {
+                    let existing = existing.map(|(text, _)| text).unwrap_or_default();
+                    plan.diff
+                        .push_str(&unified_diff(&path.display().to_string(), &existing, contents));
+                }
                 plan.write.push((path, contents.clone()));
             }
         }
     }
     if dir.is_dir() {
-        let wanted: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+        let wanted: BTreeSet<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|source| Error::Read {
                 path: dir.to_owned(),
@@ -159,17 +188,19 @@ pub fn plan_out_dir(dir: &Path, files: &[(String, String)]) -> Result<DirPlan, E
         for path in entries {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let regular = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file());
-            if !name.ends_with(".yaml") || wanted.contains(&name) || !regular {
+            if !name.ends_with(".yaml") || wanted.contains(name) || !regular {
                 continue;
             }
             let generated = read_generated(&path, GENERATED_HEADER.len())?
                 .is_some_and(|(text, _)| text.starts_with(GENERATED_HEADER));
-            if generated {
+            if generated && with_diff {
                 let _ = writeln!(
                     plan.diff,
                     "remove {} (the spec no longer produces it)",
                     path.display()
                 );
+            }
+            if generated {
                 plan.remove.push(path);
             }
         }
@@ -218,10 +249,10 @@ fn read_generated(path: &Path, limit: usize) -> Result<Option<(String, bool)>, E
 
 /// The transaction that applies `plan`: every write and removal, both or
 /// neither (see [`crate::output`]).
-pub fn out_dir_transaction(plan: &DirPlan) -> Transaction<'static> {
+pub fn out_dir_transaction(plan: &DirPlan) -> Transaction<'_> {
     let mut transaction = Transaction::new();
     for (path, text) in &plan.write {
-        transaction.write(path, text.clone().into_bytes());
+        transaction.write_borrowed(path, text.as_bytes());
     }
     for path in &plan.remove {
         transaction.remove(path);
@@ -249,7 +280,7 @@ fn create_dir(dir: &Path) -> Result<(), Error> {
 /// `--out-dir`: plans, writes and prunes `dir` under its lock
 /// ([`DirLock`]), so that concurrent runs leave exactly one run's output;
 /// files that are one of `inputs` are never written or removed. Returns
-/// what was done.
+/// what was done (the plan without its diff).
 pub fn update_out_dir(
     dir: &Path,
     files: &[(String, String)],
@@ -257,7 +288,7 @@ pub fn update_out_dir(
 ) -> Result<DirPlan, Error> {
     create_dir(dir)?;
     let _lock = DirLock::exclusive(dir)?;
-    let plan = plan_out_dir(dir, files)?;
+    let plan = plan(dir, files, false)?;
     let mut transaction = out_dir_transaction(&plan);
     for input in inputs {
         transaction.protect(input);

@@ -253,7 +253,7 @@ impl HttpClientConfig {
             field: String::new(),
             message: format!("cannot read the http config: {error}"),
         })?;
-        let text = spec::checked_text(&bytes, &origin)?;
+        let text = spec::checked_text_of(&bytes, &origin, "http_config files")?;
         let dir = path.parent().unwrap_or(Path::new("."));
         HttpClientConfig::from_yaml(text, &origin, dir)
     }

@@ -406,12 +406,14 @@ pub fn trigger_authentications(config: &Config) -> Vec<TriggerAuthentication> {
     if auth.ca {
         parameters.push("ca");
     }
-    let mut namespaces: Vec<&str> = Vec::new();
-    for app in &config.apps {
-        if !namespaces.contains(&app.namespace.as_str()) {
-            namespaces.push(app.namespace.as_str());
-        }
-    }
+    // In the apps' order, each once (a set: linear in the apps).
+    let mut seen = std::collections::BTreeSet::new();
+    let namespaces: Vec<&str> = config
+        .apps
+        .iter()
+        .map(|app| app.namespace.as_str())
+        .filter(|namespace| seen.insert(*namespace))
+        .collect();
     let name = authentication_name(auth);
     namespaces
         .into_iter()

@@ -244,22 +244,26 @@ fn splice(processed: &Processed) -> Option<String> {
     let reread: Value =
         serde_saphyr::from_str_with_options(&out, spec::strict_options(YamlLimits::MANIFESTS))
             .ok()?;
-    // Compared item by item, without a copy of the package's items.
-    let generated: Vec<Value> = processed
-        .generated
-        .iter()
-        .map(|m| serde_json::to_value(m).expect("objects serialize"))
-        .collect();
-    let expected = processed
+    // Compared item by item, without a copy of the package's items, and
+    // each generated object made a value only for its comparison.
+    let reread = reread["items"].as_array()?;
+    let count = processed.keep.iter().filter(|keep| **keep).count() + processed.generated.len();
+    if reread.len() != count {
+        return None;
+    }
+    let kept = processed
         .items
         .iter()
         .zip(&processed.keep)
         .filter(|(_, keep)| **keep)
-        .map(|(item, _)| item)
-        .chain(&generated);
-    let reread = reread["items"].as_array()?;
-    let count = processed.keep.iter().filter(|keep| **keep).count() + generated.len();
-    (reread.len() == count && reread.iter().zip(expected).all(|(a, b)| a == b)).then_some(out)
+        .map(|(item, _)| item);
+    let (reread_kept, reread_generated) = reread.split_at(count - processed.generated.len());
+    let same = reread_kept.iter().zip(kept).all(|(a, b)| a == b)
+        && reread_generated
+            .iter()
+            .zip(&processed.generated)
+            .all(|(a, manifest)| serde_json::to_value(manifest).is_ok_and(|b| *a == b));
+    same.then_some(out)
 }
 
 /// The top-level `items:` block sequence of a ResourceList's text.
@@ -420,7 +424,10 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
     let config = function_config(&list["functionConfig"])?;
     let generated = render::manifests(&config);
     let names = gitops::file_names(&generated);
-    let identities: Vec<Identity> = generated.iter().map(Identity::of_manifest).collect();
+    // A set: a package of thousands of items against thousands of
+    // generated objects stays linear.
+    let identities: std::collections::BTreeSet<Identity> =
+        generated.iter().map(Identity::of_manifest).collect();
     let keep = items
         .iter()
         .map(|item| !identities.contains(&Identity::of_value(item)))
@@ -550,7 +557,7 @@ fn function_config(config: &Value) -> Result<Config, KrmResult> {
 }
 
 /// What makes two objects the same object to Kubernetes.
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Identity {
     group: String,
     kind: String,

@@ -294,7 +294,7 @@ fn plan_file<T: Item>(path: &Path, prometheus: &Prometheus) -> Result<FilePatch,
             source,
         })?;
     let origin = path.display().to_string();
-    let text = spec::checked_text(&bytes, &origin)?;
+    let text = spec::checked_text_of(&bytes, &origin, "kube-prometheus list files")?;
     let list = parse_list::<T>(path, text)?;
     let layout = ItemsLayout::find(path, text, list.items.len())?;
     let template = agreed_template(path, &list.items, &layout)?;

@@ -6,6 +6,8 @@
 //! `$1` with one (more groups need an explicit `as`), and serves the
 //! expansion of `as` over the first match in the series name.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 
 use crate::adapter_config::{AdapterConfig, Rule};
@@ -266,12 +268,30 @@ fn unquote(literal: &str) -> Option<String> {
     Some(out)
 }
 
+/// Compiles `pattern`, once per process: the rules' few patterns are asked
+/// for every app (10,000 apps must not compile them 10,000 times). A
+/// `Regex` clone shares the compiled program.
 fn compile(pattern: &str, field: &'static str) -> Result<Regex, NamingError> {
-    Regex::new(pattern).map_err(|error| NamingError::Regex {
+    static COMPILED: std::sync::Mutex<BTreeMap<String, Regex>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    // A poisoned cache only holds complete entries.
+    let mut compiled = COMPILED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(regex) = compiled.get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = Regex::new(pattern).map_err(|error| NamingError::Regex {
         field,
         pattern: pattern.to_owned(),
         message: error.to_string(),
-    })
+    })?;
+    // Bounded: a program reading many configs does not grow it forever.
+    if compiled.len() >= 256 {
+        compiled.clear();
+    }
+    compiled.insert(pattern.to_owned(), regex.clone());
+    Ok(regex)
 }
 
 /// The series an app without an explicit `metric` is scaled on: the

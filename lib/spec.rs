@@ -1117,8 +1117,18 @@ pub fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Vec
     Ok(bytes)
 }
 
-/// Checks size and UTF-8 before any YAML parsing.
+/// Checks size and UTF-8 before any YAML parsing (of a spec).
 pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, SpecError> {
+    checked_text_of(bytes, origin, "specs")
+}
+
+/// [`checked_text`] for another kind of input: `kind` (plural, such as
+/// `load traces (CSV)`) names it in the size error.
+pub(crate) fn checked_text_of<'a>(
+    bytes: &'a [u8],
+    origin: &str,
+    kind: &str,
+) -> Result<&'a str, SpecError> {
     if bytes.len() > MAX_SPEC_BYTES {
         return Err(SpecError {
             origin: origin.to_owned(),
@@ -1126,7 +1136,7 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
             column: None,
             field: String::new(),
             message: format!(
-                "the file is larger than {MAX_SPEC_BYTES} bytes; specs are limited to {MAX_SPEC_BYTES} bytes"
+                "the file is larger than {MAX_SPEC_BYTES} bytes; {kind} are limited to {MAX_SPEC_BYTES} bytes"
             ),
         });
     }

@@ -452,6 +452,45 @@ fn out_dir_is_both_or_neither_under_a_failure_at_every_step() {
 }
 
 #[test]
+fn a_large_set_is_synced_once_and_both_or_neither_at_every_step() {
+    // Past 16 files the staged files are synced together (one syncfs per
+    // file system) before any rename: a failure there, or at any other
+    // step, leaves every file with its previous bytes and no file behind.
+    let dir = scratch_dir("large-set-steps");
+    let names: Vec<String> = (0..17).map(|i| format!("file-{i:02}.yaml")).collect();
+    let reset = || {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in names.iter().step_by(4) {
+            std::fs::write(dir.join(name), format!("old {name}\n")).unwrap();
+        }
+    };
+    let new: Vec<(PathBuf, Vec<u8>)> = names
+        .iter()
+        .map(|name| (dir.join(name), format!("new {name}\n").into_bytes()))
+        .collect();
+    let steps = fail_at_every_step(&dir, &reset, &|faults| {
+        let mut transaction = Transaction::new();
+        for (path, text) in &new {
+            transaction.write(path, text.clone());
+        }
+        transaction.faults(faults);
+        transaction.commit()
+    });
+    assert_eq!(
+        steps.iter().filter(|s| **s == Step::SyncFiles).count(),
+        1,
+        "{steps:?}"
+    );
+    let expected: BTreeMap<String, Vec<u8>> = names
+        .iter()
+        .map(|name| (name.clone(), format!("new {name}\n").into_bytes()))
+        .collect();
+    assert_eq!(contents(&dir), expected);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn roles_patch_is_both_or_neither_under_a_failure_at_every_step() {
     let dir = scratch_dir("patch-steps");
     let source = Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14");
@@ -1052,7 +1091,7 @@ fn every_file_reader_is_bounded() {
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["-c", h],
-            format!("{h}: the file is larger than {limit} bytes"),
+            format!("{h}: the file is larger than {limit} bytes; specs are limited to"),
         ),
         (vec!["lint", h], format!("{h}: larger than {limit} bytes")),
         (
@@ -1074,7 +1113,19 @@ fn every_file_reader_is_bounded() {
         ),
         (
             simulate_args("fixtures/simulate/spec.yaml", c),
-            c.to_string(),
+            format!("{c}: the file is larger than {limit} bytes; load traces (CSV) are limited to"),
+        ),
+        (
+            vec![
+                "explain",
+                "-c",
+                SPEC_A,
+                "--prometheus",
+                "http://127.0.0.1:9",
+                "--prometheus-http-config",
+                h,
+            ],
+            format!("{h}: the file is larger than {limit} bytes; http_config files are limited to"),
         ),
         (
             vec![
@@ -1084,9 +1135,14 @@ fn every_file_reader_is_bounded() {
                 "--patch",
                 kube.to_str().unwrap(),
             ],
-            format!("{}", big_list.display()),
+            format!(
+                "{}: the file is larger than {limit} bytes; kube-prometheus list files are limited to",
+                big_list.display()
+            ),
         ),
     ];
+    // Each message names its kind of input: one snapshot of them all.
+    let mut messages = String::new();
     for (args, message) in cases {
         let output = gen_manifests(&args);
         assert_eq!(
@@ -1105,7 +1161,13 @@ fn every_file_reader_is_bounded() {
             "{args:?}: {}",
             stderr(&output)
         );
+        let shown = stderr(&output).replace(dir.to_str().unwrap(), "<dir>");
+        messages.push_str(
+            &format!("$ gen-manifests {}\n{shown}", args.join(" "))
+                .replace(dir.to_str().unwrap(), "<dir>"),
+        );
     }
+    common::settings().bind(|| insta::assert_snapshot!("bounded-readers", messages));
     assert_eq!(contents(&kube), before);
 }
 

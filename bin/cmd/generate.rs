@@ -54,8 +54,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let config = input.load()?;
     if let Some(dir) = &args.out_dir {
-        let manifests = render::manifests(&config);
-        let files = gitops::out_dir_files(&manifests);
+        // Each object is rendered to its file's text in turn: only the
+        // texts are held.
+        let files = gitops::out_dir_files(render::objects(&config));
         if args.check {
             let plan = gitops::check_out_dir(dir, &files)?;
             if plan.is_current() {
@@ -66,7 +67,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         }
         gitops::update_out_dir(dir, &files, &input.files())?;
         let target = dir.display().to_string();
-        notes(explain::verify_notes(&config, &manifests, &target, true));
+        // Every file but kustomization.yaml is one object.
+        let count = files.len() - 1;
+        notes(explain::verify_notes_counted(&config, count, &target, true));
         return Ok(ExitCode::SUCCESS);
     }
     // Streamed: each object is built and written in turn, so memory does
@@ -82,9 +85,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             transaction.write_with(&path, &write);
             transaction.commit().map_err(Error::from)?;
             if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                let manifests = render::manifests(&config);
+                let count = render::objects(&config).count();
                 let target = path.display().to_string();
-                notes(explain::verify_notes(&config, &manifests, &target, false));
+                notes(explain::verify_notes_counted(
+                    &config, count, &target, false,
+                ));
             }
         }
         _ => print_with(write)?,

@@ -103,7 +103,8 @@ pub(super) fn objects(files: &[(String, Vec<u8>)]) -> Result<Vec<Object>, Import
     let mut out: Vec<Object> = Vec::new();
     let mut seen: BTreeMap<Key, usize> = BTreeMap::new();
     for (origin, bytes) in files {
-        let text = crate::spec::checked_text(bytes, origin).map_err(ImportError::Unreadable)?;
+        let text = crate::spec::checked_text_of(bytes, origin, "manifest files")
+            .map_err(ImportError::Unreadable)?;
         let documents = crate::lint::parse_documents(&[(origin.clone(), text.to_owned())])
             .map_err(ImportError::Unreadable)?;
         for (ordinal, (_, value)) in documents.into_iter().enumerate() {

@@ -4,7 +4,7 @@
 //! what its admission webhook and the HPA controller do with two
 //! autoscalers on one workload.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use promql_parser::parser::Expr;
 use serde_json::Value;
@@ -60,10 +60,57 @@ fn prometheus_triggers<'a>(objects: &'a [Object<'a>]) -> Vec<Trigger<'a>> {
         .collect()
 }
 
+/// The objects a trigger refers to, by name: each trigger's lookups cost
+/// a search, not a pass over the input (10,000 ScaledObjects stay linear).
+struct Named<'o, 'a> {
+    /// KEDA's authentications by kind, namespace (none for cluster ones)
+    /// and name, in input order.
+    authentications: BTreeMap<(&'a str, Option<&'a str>, &'a str), Vec<&'o Object<'a>>>,
+    /// HPAs by namespace and name, in input order.
+    hpas: BTreeMap<(Option<&'a str>, &'a str), Vec<&'o Object<'a>>>,
+}
+
+impl<'o, 'a> Named<'o, 'a> {
+    fn new(objects: &'o [Object<'a>]) -> Self {
+        let mut named = Named {
+            authentications: BTreeMap::new(),
+            hpas: BTreeMap::new(),
+        };
+        for object in objects {
+            if object.kind == "HorizontalPodAutoscaler" {
+                named
+                    .hpas
+                    .entry((object.namespace, object.name))
+                    .or_default()
+                    .push(object);
+            }
+            if is_keda(object) {
+                let namespace = authentication_namespace(object.kind, object.namespace);
+                named
+                    .authentications
+                    .entry((object.kind, namespace, object.name))
+                    .or_default()
+                    .push(object);
+            }
+        }
+        named
+    }
+}
+
+/// The namespace an authentication of `kind` is looked up in: none for a
+/// ClusterTriggerAuthentication.
+fn authentication_namespace<'a>(kind: &str, namespace: Option<&'a str>) -> Option<&'a str> {
+    match kind {
+        "ClusterTriggerAuthentication" => None,
+        _ => namespace,
+    }
+}
+
 /// Every KEDA check.
 pub(super) fn check(objects: &[Object<'_>], scrape: &Scrape, lint: &mut Lint) {
+    let named = Named::new(objects);
     for trigger in prometheus_triggers(objects) {
-        check_metadata(&trigger, objects, lint);
+        check_metadata(&trigger, &named, lint);
         let Some(query) = trigger.metadata("query") else {
             continue;
         };
@@ -85,7 +132,7 @@ pub(super) fn check(objects: &[Object<'_>], scrape: &Scrape, lint: &mut Lint) {
         check_samples(&trigger, &field, &expr, lint);
         check_rate_window(&trigger, &field, &expr, scrape, lint);
         check_null_values(&trigger, &expr, lint);
-        check_unit(&trigger, objects, query, &expr, lint);
+        check_unit(&trigger, &named, query, &expr, lint);
     }
     check_autoscalers(objects, lint);
     check_external_provider(objects, lint);
@@ -139,7 +186,7 @@ fn suggestion(key: &str, known: &[&str]) -> Option<String> {
 /// keda-metadata-keys: keys the scaler does not read, required keys
 /// missing, values KEDA refuses; TriggerAuthentication parameters the
 /// scaler does not read.
-fn check_metadata(trigger: &Trigger<'_>, objects: &[Object<'_>], lint: &mut Lint) {
+fn check_metadata(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut Lint) {
     let object = trigger.object;
     let path = &trigger.path;
     let Some(metadata) = trigger.value["metadata"].as_object() else {
@@ -256,11 +303,11 @@ fn check_metadata(trigger: &Trigger<'_>, objects: &[Object<'_>], lint: &mut Lint
             }
         }
     }
-    check_authentication(trigger, objects, lint);
+    check_authentication(trigger, named, lint);
 }
 
 /// The TriggerAuthentication a trigger names, in the input.
-fn check_authentication(trigger: &Trigger<'_>, objects: &[Object<'_>], lint: &mut Lint) {
+fn check_authentication(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut Lint) {
     let reference = &trigger.value["authenticationRef"];
     let Some(name) = reference["name"].as_str() else {
         return;
@@ -268,14 +315,12 @@ fn check_authentication(trigger: &Trigger<'_>, objects: &[Object<'_>], lint: &mu
     let kind = reference["kind"]
         .as_str()
         .unwrap_or("TriggerAuthentication");
-    let found = objects.iter().find(|object| {
-        is_keda(object)
-            && object.kind == kind
-            && object.name == name
-            && (kind == "ClusterTriggerAuthentication"
-                || object.namespace == trigger.object.namespace)
-    });
-    let Some(auth) = found else { return };
+    let namespace = authentication_namespace(kind, trigger.object.namespace);
+    let found = named
+        .authentications
+        .get(&(kind, namespace, name))
+        .and_then(|found| found.first());
+    let Some(auth) = found.copied() else { return };
     for source in ["secretTargetRef", "env", "configMapTargetRef"] {
         for (index, item) in auth.value["spec"][source]
             .as_array()
@@ -532,7 +577,7 @@ fn query_unit(query: &str, expr: &Expr) -> Option<Unit> {
 /// so), the query gives another.
 fn check_unit(
     trigger: &Trigger<'_>,
-    objects: &[Object<'_>],
+    named: &Named<'_, '_>,
     query: &str,
     expr: &Expr,
     lint: &mut Lint,
@@ -550,11 +595,11 @@ fn check_unit(
     // The HPA this ScaledObject adopts was written for the same target.
     let adopted =
         trigger.object.value["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"].as_str();
-    for hpa in objects.iter().filter(|o| {
-        o.kind == "HorizontalPodAutoscaler"
-            && o.namespace == trigger.object.namespace
-            && Some(o.name) == adopted
-    }) {
+    let adopted_hpas = adopted
+        .and_then(|name| named.hpas.get(&(trigger.object.namespace, name)))
+        .into_iter()
+        .flatten();
+    for hpa in adopted_hpas {
         for metric in hpa.value["spec"]["metrics"]
             .as_array()
             .into_iter()
@@ -630,26 +675,38 @@ fn check_autoscalers(objects: &[Object<'_>], lint: &mut Lint) {
         .iter()
         .filter(|o| o.kind == "ScaledObject" && api_version(o).starts_with("keda.sh/"))
         .collect();
-    let hpas: Vec<&Object<'_>> = objects
+    // Grouped by what they scale and by the HPA they name, in input order:
+    // only objects that share a target or a name are compared.
+    let mut hpas: BTreeMap<TargetKey<'_>, Vec<&Object<'_>>> = BTreeMap::new();
+    for hpa in objects
         .iter()
         .filter(|o| o.kind == "HorizontalPodAutoscaler")
-        .collect();
+    {
+        if let Some(target) = target_of(hpa, false) {
+            hpas.entry(target).or_default().push(hpa);
+        }
+    }
+    let mut same_target: BTreeMap<TargetKey<'_>, Vec<usize>> = BTreeMap::new();
+    let mut same_hpa: BTreeMap<(Option<&str>, String), Vec<usize>> = BTreeMap::new();
+    for (index, so) in scaled.iter().enumerate() {
+        if let Some(target) = target_of(so, true) {
+            same_target.entry(target).or_default().push(index);
+        }
+        same_hpa
+            .entry((so.namespace, hpa_name_of(so)))
+            .or_default()
+            .push(index);
+    }
     let fix = "adopt the HPA: set spec.advanced.horizontalPodAutoscalerConfig.name to its name and the annotation \
                scaledobject.keda.sh/transfer-hpa-ownership: \"true\" (gen-manifests --backend keda does), or delete the HPA";
     for (index, so) in scaled.iter().enumerate() {
         let Some(target) = target_of(so, true) else {
             continue;
         };
-        let hpa_name = so.value["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
-            .as_str()
-            .filter(|name| !name.is_empty())
-            .map_or_else(|| default_hpa_name(so.name), str::to_owned);
+        let hpa_name = hpa_name_of(so);
         let transfer =
             so.value["metadata"]["annotations"][TRANSFER_HPA_OWNERSHIP].as_str() == Some("true");
-        for hpa in &hpas {
-            if target_of(hpa, false) != Some(target) {
-                continue;
-            }
+        for hpa in hpas.get(&target).into_iter().flatten() {
             let owned = hpa.value["metadata"]["ownerReferences"]
                 .as_array()
                 .into_iter()
@@ -688,7 +745,15 @@ fn check_autoscalers(objects: &[Object<'_>], lint: &mut Lint) {
                 fix,
             );
         }
-        for other in &scaled[index + 1..] {
+        // The later ScaledObjects with this target or this HPA name, in
+        // input order.
+        let later: BTreeSet<usize> = same_target[&target]
+            .iter()
+            .chain(&same_hpa[&(so.namespace, hpa_name.clone())])
+            .copied()
+            .filter(|other| *other > index)
+            .collect();
+        for other in later.into_iter().map(|other| scaled[other]) {
             if target_of(other, true) == Some(target) {
                 lint.push(
                     other,
@@ -706,11 +771,7 @@ fn check_autoscalers(objects: &[Object<'_>], lint: &mut Lint) {
                 );
                 continue;
             }
-            let other_hpa = other.value["spec"]["advanced"]["horizontalPodAutoscalerConfig"]
-                ["name"]
-                .as_str()
-                .filter(|name| !name.is_empty())
-                .map_or_else(|| default_hpa_name(other.name), str::to_owned);
+            let other_hpa = hpa_name_of(other);
             if other.namespace == so.namespace && other_hpa == hpa_name {
                 lint.push(
                     other,
@@ -727,6 +788,15 @@ fn check_autoscalers(objects: &[Object<'_>], lint: &mut Lint) {
             }
         }
     }
+}
+
+/// The HPA a ScaledObject makes: `advanced.horizontalPodAutoscalerConfig.name`,
+/// else KEDA's default name.
+fn hpa_name_of(so: &Object<'_>) -> String {
+    so.value["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
+        .as_str()
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| default_hpa_name(so.name), str::to_owned)
 }
 
 /// Whether an APIService routes `external.metrics.k8s.io`.

@@ -246,7 +246,9 @@ pub fn lint_files(
 pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
     let mut docs = Vec::new();
     let mut unconverted = Vec::new();
-    for manifest in crate::render::manifests(config) {
+    // Each object becomes a value in turn: the typed objects are never
+    // all held.
+    for manifest in crate::render::objects(config) {
         match serde_json::to_value(&manifest) {
             Ok(value) => expand(value, "<generated>", 0, &mut docs),
             Err(error) => unconverted.push(error.to_string()),

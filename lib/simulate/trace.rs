@@ -197,7 +197,7 @@ impl Trace {
             }
             .into());
         }
-        let text = crate::spec::checked_text(&bytes, &origin)?;
+        let text = crate::spec::checked_text_of(&bytes, &origin, "load traces (CSV)")?;
         Ok(Trace::from_csv(text, &origin)?)
     }
 
