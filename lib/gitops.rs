@@ -168,8 +168,11 @@ fn plan(dir: &Path, files: &[(String, String)], with_diff: bool) -> Result<DirPl
             existing => {
                 if with_diff {
                     let existing = existing.map(|(text, _)| text).unwrap_or_default();
-                    plan.diff
-                        .push_str(&unified_diff(&path.display().to_string(), &existing, contents));
+                    plan.diff.push_str(&unified_diff(
+                        &path.display().to_string(),
+                        &existing,
+                        contents,
+                    ));
                 }
                 plan.write.push((path, contents.clone()));
             }
