@@ -241,29 +241,67 @@ fn splice(processed: &Processed) -> Option<String> {
     }
     out.push_str(&text[block.end..]);
 
-    let reread: Value =
+    // Re-read item by item, each item kept only as the digest of its
+    // value: the whole output is never held as values (10,000 apps'
+    // objects would take over 100 MiB), and compared with the package's
+    // kept items and each generated object, made a value in turn.
+    let reread: Reread =
         serde_saphyr::from_str_with_options(&out, spec::strict_options(YamlLimits::MANIFESTS))
             .ok()?;
-    // Compared item by item, without a copy of the package's items, and
-    // each generated object made a value only for its comparison.
-    let reread = reread["items"].as_array()?;
-    let count = processed.keep.iter().filter(|keep| **keep).count() + processed.generated.len();
-    if reread.len() != count {
-        return None;
-    }
     let kept = processed
         .items
         .iter()
         .zip(&processed.keep)
         .filter(|(_, keep)| **keep)
-        .map(|(item, _)| item);
-    let (reread_kept, reread_generated) = reread.split_at(count - processed.generated.len());
-    let same = reread_kept.iter().zip(kept).all(|(a, b)| a == b)
-        && reread_generated
-            .iter()
-            .zip(&processed.generated)
-            .all(|(a, manifest)| serde_json::to_value(manifest).is_ok_and(|b| *a == b));
-    same.then_some(out)
+        .map(|(item, _)| Some(digest(item)));
+    let generated = processed.generated.iter().map(|manifest| {
+        serde_json::to_value(manifest)
+            .ok()
+            .map(|value| digest(&value))
+    });
+    let expected: Option<Vec<[u8; 32]>> = kept.chain(generated).collect();
+    (reread.items.0 == expected?).then_some(out)
+}
+
+/// A re-read ResourceList: its items' digests.
+#[derive(serde::Deserialize)]
+struct Reread {
+    items: Digests,
+}
+
+/// The digest of each item of a sequence, taken as the item is read.
+struct Digests(Vec<[u8; 32]>);
+
+impl<'de> serde::Deserialize<'de> for Digests {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Digests;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of items")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Digests, A::Error> {
+                let mut digests = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    digests.push(digest(&item));
+                }
+                Ok(Digests(digests))
+            }
+        }
+        deserializer.deserialize_seq(Visit)
+    }
+}
+
+/// The sha256 of a value's JSON (keys sorted: equal values, equal text;
+/// the rare equal numbers written differently, such as `-0.0` and `0.0`,
+/// only make the splice fall back to a full rewrite).
+fn digest(value: &Value) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(value).expect("a value serializes");
+    Sha256::digest(&text).into()
 }
 
 /// The top-level `items:` block sequence of a ResourceList's text.
@@ -422,7 +460,8 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         }
     };
     let config = function_config(&list["functionConfig"])?;
-    let generated = render::manifests(&config);
+    let mut generated = render::manifests(&config);
+    generated.shrink_to_fit();
     let names = gitops::file_names(&generated);
     // A set: a package of thousands of items against thousands of
     // generated objects stays linear.
@@ -432,8 +471,8 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         .iter()
         .map(|item| !identities.contains(&Identity::of_value(item)))
         .collect();
-    let mut annotated = Vec::with_capacity(generated.len());
-    for (mut manifest, name) in generated.into_iter().zip(names) {
+    // Annotated in place: no second vector of every object.
+    for (manifest, name) in generated.iter_mut().zip(names) {
         let annotations = manifest
             .metadata_mut()
             .annotations
@@ -444,14 +483,13 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         for key in INDEX_ANNOTATIONS {
             annotations.insert(key.to_owned(), "0".to_owned());
         }
-        annotated.push(manifest);
     }
     Ok(Processed {
         text,
         api_version,
         items,
         keep,
-        generated: annotated,
+        generated,
     })
 }
 
