@@ -862,19 +862,8 @@ pub fn quick_app(
     let min = Replicas::new(i64::from(min_replicas)).map_err(QuickAppError::Min)?;
     let max = Replicas::new(i64::from(max_replicas)).map_err(QuickAppError::Max)?;
     let app = AppSpec {
-        name,
-        namespace,
-        deployment: None,
-        monitor: None,
-        selector: None,
-        port: None,
-        path: None,
-        interval: None,
-        metric: None,
-        target_average_value: target,
         min_replicas: Some(min),
-        max_replicas: max,
-        behavior: None,
+        ..AppSpec::new(name, namespace, target, max)
     };
     config.add_app(app).map_err(QuickAppError::App)?;
     Ok(config)

@@ -76,7 +76,7 @@ fn run_with(args: &[&str], stdin: Stdio, stdout: Stdio) -> Output {
 
 fn out_dir_files(spec: &str) -> Vec<(String, String)> {
     let config = custom_metrics_manifests::load(Some(&Path::new(ROOT).join(spec)), None).unwrap();
-    gitops::out_dir_files(&render::manifests(&config))
+    gitops::out_dir_files(render::manifests(&config))
 }
 
 fn copy_dir(from: &Path, to: &Path) {
