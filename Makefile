@@ -84,6 +84,8 @@ unit:
 	@n=$$($(CARGO) tree --locked -e normal --no-default-features --features k8s-openapi/v1_36 --prefix none \
 	  | sed 's/ (\*)//' | sort -u | wc -l); \
 	  echo "core library: $$n crates (at most 50)"; test "$$n" -le 50
+	# The binary stays thin: no file under bin/ over 200 lines.
+	@! find bin -name '*.rs' -exec awk 'END { if (NR > 200) print FILENAME ": " NR " lines, at most 200" }' {} \; | grep .
 	# Each tool feature builds on its own.
 	for feature in promql lint explain simulate gitops write migrate import; do \
 	  $(CARGO) check --locked --lib --no-default-features --features k8s-openapi/v1_36,$$feature || exit 1; \
