@@ -492,20 +492,7 @@ fn lint_stack_and_info_findings() {
 /// not; migrate reads its manifests the same way.
 #[test]
 fn lint_and_migrate_read_standard_input() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let with_stdin = |args: &[&str], input: &[u8]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-            .args(args)
-            .current_dir(ROOT)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let with_stdin = common::gen_manifests_with_stdin;
     let default = gen_manifests(&[]);
     assert!(default.status.success());
     let linted = with_stdin(&["lint", "-"], &default.stdout);

@@ -199,16 +199,7 @@ fn kpt_refuses_nested_lists() {
 
 /// `gen-manifests krm` with `input` on standard input.
 fn krm(input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-        .arg("krm")
-        .current_dir(ROOT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    common::gen_manifests_with_stdin(&["krm"], input)
 }
 
 fn exec() -> String {

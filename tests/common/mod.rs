@@ -21,6 +21,23 @@ pub fn gen_manifests(args: &[&str]) -> Output {
         .expect("gen-manifests runs")
 }
 
+/// Runs `gen-manifests` with `args` in the crate root, `input` on its
+/// standard input.
+pub fn gen_manifests_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
+        .args(args)
+        .current_dir(ROOT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gen-manifests runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// insta settings: snapshots in `<root>/snapshots`, named without the
 /// module prefix.
 pub fn settings() -> insta::Settings {
