@@ -13,26 +13,14 @@ use std::time::Duration;
 use common::prometheus::{vector, FakePrometheus};
 
 use custom_metrics_manifests::explain::{explain, render_text};
-use custom_metrics_manifests::objects::ScaledObject;
 use custom_metrics_manifests::prometheus::Prometheus;
-use custom_metrics_manifests::{render, Config, Manifest, Spec};
+use custom_metrics_manifests::{Config, Spec};
 
 /// Answers every query with `result` (a vector's `result` array), at most
 /// 20 requests; records the queries asked.
 fn fake_prometheus(result: &str) -> FakePrometheus {
     let response = vector(result);
     FakePrometheus::start(20, move |_, _| response.clone())
-}
-
-/// The first app's ScaledObject, as rendered.
-fn scaled_object(config: &Config) -> ScaledObject {
-    render::manifests(config)
-        .into_iter()
-        .find_map(|manifest| match manifest {
-            Manifest::ScaledObject(scaled) => Some(scaled),
-            _ => None,
-        })
-        .expect("the keda backend renders a ScaledObject")
 }
 
 fn config() -> Config {

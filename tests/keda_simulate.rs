@@ -7,25 +7,13 @@
 mod common;
 use common::*;
 
-use custom_metrics_manifests::objects::ScaledObject;
 use custom_metrics_manifests::simulate::{
     run, Autoscaler, AutoscalerError, MetricTarget, SimOptions, Trace,
 };
-use custom_metrics_manifests::{render, Config, Manifest, Spec};
+use custom_metrics_manifests::{Config, Spec};
 
 const SPEC: &str = "fixtures/simulate/spec.yaml";
 const STEP: &str = "fixtures/simulate/step.csv";
-
-/// The first app's ScaledObject, as rendered.
-fn scaled_object(config: &Config) -> ScaledObject {
-    render::manifests(config)
-        .into_iter()
-        .find_map(|manifest| match manifest {
-            Manifest::ScaledObject(scaled) => Some(scaled),
-            _ => None,
-        })
-        .expect("the keda backend renders a ScaledObject")
-}
 
 fn config(backend: &str) -> Config {
     let text = std::fs::read_to_string(std::path::Path::new(ROOT).join(SPEC)).unwrap();

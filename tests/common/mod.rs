@@ -38,6 +38,19 @@ pub fn gen_manifests_with_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The first app's ScaledObject, as rendered.
+pub fn scaled_object(
+    config: &custom_metrics_manifests::Config,
+) -> custom_metrics_manifests::objects::ScaledObject {
+    custom_metrics_manifests::render::manifests(config)
+        .into_iter()
+        .find_map(|manifest| match manifest {
+            custom_metrics_manifests::Manifest::ScaledObject(scaled) => Some(scaled),
+            _ => None,
+        })
+        .expect("the keda backend renders a ScaledObject")
+}
+
 /// insta settings: snapshots in `<root>/snapshots`, named without the
 /// module prefix.
 pub fn settings() -> insta::Settings {
