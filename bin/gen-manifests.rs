@@ -6,7 +6,6 @@
 #![cfg_attr(all(unix, not(test)), no_main)]
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use custom_metrics_manifests::{Error, ExitStatus};
@@ -114,13 +113,13 @@ enum Command {
 }
 
 #[cfg(not(unix))]
-fn main() -> ExitCode {
-    cli_main()
+fn main() -> std::process::ExitCode {
+    cli_main().into()
 }
 
 /// The program, from the command line to its exit status.
 #[cfg_attr(test, allow(dead_code))]
-fn cli_main() -> ExitCode {
+fn cli_main() -> ExitStatus {
     // Without a subcommand, the generate flags alone: see `generate::parse`.
     let parsed = match generate::parse(std::env::args_os().collect()) {
         Some(generate) => Ok(Cli {
@@ -142,7 +141,12 @@ fn cli_main() -> ExitCode {
                     return failure(&anyhow::Error::new(StdoutError(source)));
                 }
             }
-            return ExitCode::from(error.exit_code().clamp(0, 255) as u8);
+            // clap's codes: 0 for --help and --version, 2 for a usage error.
+            return if error.exit_code() == 0 {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failure
+            };
         }
     };
     match run(cli) {
@@ -153,20 +157,20 @@ fn cli_main() -> ExitCode {
 
 /// Reports `error` on standard error in the command line's words (a
 /// closed stderr is ignored) and exits with the status it calls for.
-fn failure(error: &anyhow::Error) -> ExitCode {
+fn failure(error: &anyhow::Error) -> ExitStatus {
     let status = common::exit_status(error);
     if status == ExitStatus::BrokenPipe {
-        return status.into();
+        return status;
     }
     let message = match error.downcast_ref::<Error>().and_then(wording::cli) {
         Some(message) => message,
         None => format!("{error:#}"),
     };
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-    status.into()
+    status
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let input = &cli.generate.input;
     match cli.command {
         None => generate::run(&cli.generate),

@@ -52,7 +52,7 @@ pub use command::{
     ReportFormat, Request,
 };
 pub use error::{
-    AutoscalerError, DurationSetting, FeatureGateError, PlotError, PointError, RunError,
+    AppList, AutoscalerError, DurationSetting, FeatureGateError, PlotError, PointError, RunError,
     SecondsError, SimulateError, SweepError, TraceError,
 };
 pub use model::{

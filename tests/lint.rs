@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use custom_metrics_manifests::lint::{
-    lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, LintOptions,
-    Severity, Stack,
+    lint_config, lint_documents, lint_files, parse_manifest_files, Check, Finding, Hint,
+    LintOptions, Severity, Stack,
 };
 use custom_metrics_manifests::Config;
 use custom_metrics_manifests::Preset;
@@ -793,6 +793,46 @@ fn name_collision_negative() {
     // The same object twice, identical, changes nothing.
     let twice = "kind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n";
     assert_clean(&lint(twice));
+}
+
+/// Without kube-prometheus in the context, the note says how to decide:
+/// the library gives the stack as a hint, the command line names its flag
+/// in the message (text and JSON alike).
+#[test]
+fn name_collision_note_names_the_stack_flag() {
+    let text = "kind: Deployment\nmetadata:\n  name: prometheus-adapter\n  namespace: monitoring\n";
+    let findings = lint(text);
+    assert_eq!(findings[0].hint, Some(Hint::Stack(Stack::KubePrometheus)));
+    assert!(
+        findings[0].message.ends_with("installed too"),
+        "{}",
+        findings[0].message
+    );
+    let dir = scratch_dir("lint-hint");
+    let file = dir.join("adapter.yaml");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    let line = stdout(&gen_manifests(&["lint", file]));
+    assert!(
+        line.contains("this collides only if kube-prometheus is installed too (lint with --stack kube-prometheus to check) (fix: "),
+        "{line}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&gen_manifests(&["lint", file, "--format", "json"]))).unwrap();
+    assert!(
+        json[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(lint with --stack kube-prometheus to check)"),
+        "{json}"
+    );
+    assert!(json[0].get("hint").is_none(), "{json}");
+    // With the stack given, an error, and no hint.
+    let options = LintOptions {
+        stack: Some(Stack::KubePrometheus),
+        ..Default::default()
+    };
+    assert_eq!(lint_with(text, &options)[0].hint, None);
 }
 
 #[test]

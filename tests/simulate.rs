@@ -232,6 +232,41 @@ fn plot_writes_svg_and_png() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A text report lists 40 scale events and counts the others on a last
+/// line that names the format listing them all (the library counts, the
+/// command line names its flag).
+#[test]
+fn text_report_counts_the_events_it_leaves_out() {
+    let dir = scratch_dir("many-events");
+    // The load jumps between 10 and 100 req/s every 10 minutes for a day.
+    let mut csv = String::from("seconds,requests_per_second\n");
+    for step in 0..=144 {
+        let load = if step % 2 == 0 { 10 } else { 100 };
+        csv += &format!("{},{load}\n", step * 600);
+    }
+    let trace = dir.join("sawtooth.csv");
+    std::fs::write(&trace, csv).unwrap();
+    let args = [
+        "simulate",
+        "-c",
+        SPEC,
+        "--app",
+        "web",
+        "--load",
+        trace.to_str().unwrap(),
+    ];
+    let events = json(&gen_manifests(&[&args[..], &["--format", "json"]].concat()))["events"]
+        .as_array()
+        .expect("events")
+        .len();
+    assert!(events > 40, "{events} events");
+    let text = stdout(&gen_manifests(&args));
+    assert!(
+        text.ends_with(&format!("  ... {} more (see --format json)\n", events - 40)),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_csv_exits_2_with_file_and_line_and_writes_nothing() {
     let dir = scratch_dir("bad");

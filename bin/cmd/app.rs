@@ -1,10 +1,8 @@
 //! `app`: one app's ServiceMonitor, HPA and Role items, without a spec.
 
-use std::process::ExitCode;
-
 use clap::Args;
 use custom_metrics_manifests::QuickAppInput;
-use custom_metrics_manifests::{render, OutputFormat};
+use custom_metrics_manifests::{render, ExitStatus, OutputFormat};
 
 use crate::common::{print, InputArgs, UsageError};
 
@@ -34,7 +32,7 @@ pub struct AppArgs {
     format: OutputFormat,
 }
 
-pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = custom_metrics_manifests::quick_app(
         input.load()?,
         &args.namespace,
@@ -57,5 +55,5 @@ pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     })?;
     let manifests = render::app_manifests(&config);
     print(&custom_metrics_manifests::encode(&manifests, args.format))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -2,7 +2,6 @@
 //! generates.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::{gitops, ExitStatus, OutputFormat};
@@ -18,7 +17,7 @@ pub struct CheckArgs {
     format: OutputFormat,
 }
 
-pub fn run(args: &CheckArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CheckArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = input.load()?;
     let wanted = custom_metrics_manifests::generate(&config, args.format);
     // A committed file over twice the generated size is not a near-miss
@@ -30,7 +29,7 @@ pub fn run(args: &CheckArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     let current = String::from_utf8_lossy(&current);
     if let Some(report) = gitops::drift(&current, &wanted) {
         print(&format!("{} is stale:\n{report}", args.file.display()))?;
-        return Ok(ExitStatus::Found.into());
+        return Ok(ExitStatus::Found);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -2,7 +2,6 @@
 //! Prometheus answers.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::prometheus::HttpClientConfig;
@@ -30,7 +29,7 @@ pub struct ExplainArgs {
     format: ReportFormat,
 }
 
-pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = input.load()?;
     let client = match &args.prometheus {
         Some(url) => Some(
@@ -62,8 +61,8 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     print(&text)?;
     // A diagnosis that finds the metric missing gates a pipeline.
     Ok(if explanation.metric_missing() {
-        ExitStatus::Found.into()
+        ExitStatus::Found
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     })
 }

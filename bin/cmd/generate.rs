@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, FromArgMatches};
 use custom_metrics_manifests::{explain, gitops, output, render, Error, ExitStatus, OutputFormat};
@@ -50,7 +49,7 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Option<GenerateArgs> {
     GenerateArgs::from_arg_matches(&matches).ok()
 }
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
     let input = &args.input;
     let config = input.load()?;
     if let Some(dir) = &args.out_dir {
@@ -60,17 +59,17 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         if args.check {
             let plan = gitops::check_out_dir(dir, &files)?;
             if plan.is_current() {
-                return Ok(ExitCode::SUCCESS);
+                return Ok(ExitStatus::Success);
             }
             print(&plan.diff)?;
-            return Ok(ExitStatus::Found.into());
+            return Ok(ExitStatus::Found);
         }
         gitops::update_out_dir(dir, &files, &input.files())?;
         let target = dir.display().to_string();
         // Every file but kustomization.yaml is one object.
         let count = files.len() - 1;
         notes(explain::verify_notes_counted(&config, count, &target, true));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     // Streamed: each object is built and written in turn, so memory does
     // not grow with the number of apps.
@@ -94,7 +93,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         }
         _ => print_with(write)?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::{import, ExitStatus};
@@ -17,7 +16,7 @@ pub struct ImportArgs {
     files: Vec<PathBuf>,
 }
 
-pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
     let mut files = Vec::new();
     for path in &args.files {
         let bytes = read_input_or_stdin(path, custom_metrics_manifests::MAX_SPEC_BYTES)?;
@@ -26,12 +25,12 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let imported = import::import(&files)?;
     print(&imported.spec)?;
     if imported.losses.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "not reproduced by this spec:");
     for loss in &imported.losses {
         let _ = writeln!(stderr, "  {loss}");
     }
-    Ok(ExitStatus::Found.into())
+    Ok(ExitStatus::Found)
 }

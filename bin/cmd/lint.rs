@@ -2,12 +2,12 @@
 //! custom-metrics autoscaling.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::{lint, ExitStatus};
 
 use crate::common::{print, read_input_or_stdin, InputArgs, ReportFormat, UsageError};
+use crate::wording;
 
 #[derive(Args)]
 pub struct LintArgs {
@@ -30,7 +30,7 @@ pub struct LintArgs {
     format: ReportFormat,
 }
 
-pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     if let Some(id) = &args.explain {
         let check = lint::Check::from_id(id).ok_or_else(|| {
             let ids: Vec<&str> = lint::Check::ALL.iter().map(|c| c.id()).collect();
@@ -40,7 +40,7 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
             ))
         })?;
         print(&check.explain())?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let options = lint::LintOptions {
         stack: args.stack,
@@ -59,6 +59,9 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
         }
         findings.extend(lint::lint_files(&inputs, input.preset, &options)?);
     }
+    for finding in &mut findings {
+        wording::lint_hint(finding);
+    }
     let text = match args.format {
         ReportFormat::Text => findings
             .iter()
@@ -73,8 +76,8 @@ pub fn run(args: &LintArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
         lint::Severity::Info => false,
     };
     Ok(if findings.iter().any(fails) {
-        ExitStatus::Found.into()
+        ExitStatus::Found
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     })
 }

@@ -1,10 +1,9 @@
 //! `migrate`: the ordered steps from prometheus-adapter to KEDA.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
-use custom_metrics_manifests::{lint, migrate, Error, Preset};
+use custom_metrics_manifests::{lint, migrate, Error, ExitStatus, Preset};
 
 use crate::common::{print, read_input_or_stdin, InputArgs, UsageError};
 
@@ -15,7 +14,7 @@ pub struct MigrateArgs {
     files: Vec<PathBuf>,
 }
 
-pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = input.load()?;
     let mut texts = Vec::new();
     for path in &args.files {
@@ -33,5 +32,5 @@ pub fn run(args: &MigrateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = migrate::plan(&config, spec_args.trim(), &documents);
     print(&migrate::render_text(&plan))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

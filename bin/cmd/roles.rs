@@ -2,7 +2,6 @@
 //! namespace, printed flat or patched into kube-prometheus' list files.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::{kube_prometheus, render, ExitStatus};
@@ -25,20 +24,20 @@ pub struct RolesArgs {
     check: bool,
 }
 
-pub fn run(args: &RolesArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &RolesArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = kube_prometheus::roles_config(input.load()?, &args.namespaces)?;
     let Some(dir) = &args.patch else {
         let manifests = render::prometheus_access(config.prometheus());
         print(&render::to_yaml(&manifests))?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     };
     let patch = kube_prometheus::patch_in_place(dir, &config, &input.files(), args.check)?;
     if args.check {
         print(&patch.diff())?;
         return Ok(if patch.changed() {
-            ExitStatus::Found.into()
+            ExitStatus::Found
         } else {
-            ExitCode::SUCCESS
+            ExitStatus::Success
         });
     }
     let report: String = patch
@@ -50,5 +49,5 @@ pub fn run(args: &RolesArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     print(&report)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

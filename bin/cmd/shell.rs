@@ -1,14 +1,13 @@
 //! `completions` and `man`: the command line described for shells and man.
 
-use std::process::ExitCode;
-
 use anyhow::Context;
 use clap_complete::Shell;
+use custom_metrics_manifests::ExitStatus;
 
 use crate::common::print;
 
 /// The completion script of `command` for `shell`.
-pub fn completions(shell: Shell, mut command: clap::Command) -> anyhow::Result<ExitCode> {
+pub fn completions(shell: Shell, mut command: clap::Command) -> anyhow::Result<ExitStatus> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "gen-manifests", &mut script);
     let mut script = String::from_utf8_lossy(&script).into_owned();
@@ -20,15 +19,15 @@ pub fn completions(shell: Shell, mut command: clap::Command) -> anyhow::Result<E
         script = script.replace("gen__subcmd__manifests", "gen__manifests");
     }
     print(&script)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The man page (roff) of `command`.
-pub fn man(command: clap::Command) -> anyhow::Result<ExitCode> {
+pub fn man(command: clap::Command) -> anyhow::Result<ExitStatus> {
     let mut page = Vec::new();
     clap_mangen::Man::new(command)
         .render(&mut page)
         .context("cannot render the man page")?;
     print(&String::from_utf8_lossy(&page))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

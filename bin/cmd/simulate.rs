@@ -3,13 +3,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use custom_metrics_manifests::simulate::{self, ReportFormat};
-use custom_metrics_manifests::{output, Error};
+use custom_metrics_manifests::{output, Error, ExitStatus};
 
 use crate::common::{print_with, InputArgs};
+use crate::wording;
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -94,7 +94,7 @@ pub struct SimulateArgs {
     keda_polling_interval: Option<String>,
 }
 
-pub fn run(args: SimulateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: SimulateArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
     let config = input.load()?;
     if let Some(plot) = &args.plot {
         // The PNG goes next to the SVG; neither may be an input.
@@ -132,6 +132,6 @@ pub fn run(args: SimulateArgs, input: &InputArgs) -> anyhow::Result<ExitCode> {
     };
     // One run's JSON series is streamed: it grows with the trace.
     let report = simulate::execute_report(&config, &request)?;
-    print_with(|out: &mut dyn Write| report.write_to(out))?;
-    Ok(ExitCode::SUCCESS)
+    print_with(|out: &mut dyn Write| report.write_worded(out, &wording::events_left_out))?;
+    Ok(ExitStatus::Success)
 }

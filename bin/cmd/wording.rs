@@ -5,8 +5,10 @@
 use custom_metrics_manifests::gitops::OutDirError;
 use custom_metrics_manifests::kube_prometheus::RolesError;
 use custom_metrics_manifests::prometheus::PrometheusError;
-use custom_metrics_manifests::simulate::{DurationSetting, RunError, SimulateError, SweepError};
-use custom_metrics_manifests::Error;
+use custom_metrics_manifests::simulate::{
+    AppList, DurationSetting, RunError, SimulateError, SweepError,
+};
+use custom_metrics_manifests::{lint, Error};
 
 /// `error` worded with the flags that set what it is about; `None` when
 /// the library's wording names no setting.
@@ -132,11 +134,25 @@ fn duration_flag(setting: DurationSetting) -> &'static str {
     }
 }
 
+/// A lint finding's message with its hint as the flag that decides it.
+pub fn lint_hint(finding: &mut lint::Finding) {
+    if let Some(lint::Hint::Stack(stack)) = finding.hint {
+        finding.message += &format!(" (lint with --stack {stack} to check)");
+    }
+}
+
+/// The line that ends a simulation's scale events when some are left out.
+pub fn events_left_out(count: usize) -> String {
+    format!("  ... {count} more (see --format json)")
+}
+
+/// The library's list of the spec's apps, and how to give one when none.
 fn apps_listing(apps: &[String]) -> String {
-    if apps.is_empty() {
-        "the spec has no apps (give one with -c SPEC)".to_owned()
+    let list = AppList(apps);
+    if list.is_empty() {
+        format!("{list} (give one with -c SPEC)")
     } else {
-        format!("the spec's apps: {}", apps.join(", "))
+        list.to_string()
     }
 }
 

@@ -312,10 +312,10 @@ pub enum FeatureGateError {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SimulateError {
     /// No app named; the spec's apps.
-    #[error("no app to simulate named; {}", listing(.0))]
+    #[error("no app to simulate named; {}", AppList(.0))]
     NoApp(Vec<String>),
     /// No app of that name; the spec's apps.
-    #[error("no app `{name}`; {}", listing(.apps))]
+    #[error("no app `{name}`; {}", AppList(.apps))]
     UnknownApp {
         /// The name asked for.
         name: String,
@@ -437,12 +437,25 @@ pub enum SimulateError {
     Plot(#[from] PlotError),
 }
 
-/// `the spec's apps: a, b`, or that it has none.
-pub(crate) fn listing(apps: &[String]) -> String {
-    if apps.is_empty() {
-        "the spec has no apps".to_owned()
-    } else {
-        format!("the spec's apps: {}", apps.join(", "))
+/// The spec's apps in an error: `the spec's apps: a, b`, or `the spec has
+/// no apps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppList<'a>(pub &'a [String]);
+
+impl AppList<'_> {
+    /// Whether the spec has no apps.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for AppList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("the spec has no apps")
+        } else {
+            write!(f, "the spec's apps: {}", self.0.join(", "))
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::model::{arguments, image_of, is_adapter_image, selects, Object, Pod};
 use super::workload::flag_value;
-use super::{Check, Lint, Severity, Stack};
+use super::{Check, Hint, Lint, Severity, Stack};
 
 /// insecure-tls.
 pub(super) fn check_api_service(object: &Object<'_>, lint: &mut Lint) {
@@ -109,9 +109,8 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
                 object.name
             )
         };
-        let (severity, message) = if stack == Some(Stack::KubePrometheus)
-            || kube_prometheus_in_input
-        {
+        let in_context = stack == Some(Stack::KubePrometheus) || kube_prometheus_in_input;
+        let (severity, message) = if in_context {
             (
                 Severity::Error,
                 format!("{what}; applied next to kube-prometheus, one replaces the other and the resource metrics API breaks"),
@@ -119,7 +118,7 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
         } else {
             (
                 Severity::Info,
-                format!("{what}; this collides only if kube-prometheus is installed too (lint with --stack kube-prometheus to check)"),
+                format!("{what}; this collides only if kube-prometheus is installed too"),
             )
         };
         lint.push(
@@ -130,6 +129,9 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
             message,
             "give the custom metrics adapter its own names, such as custom-metrics-adapter, and serve only v1beta1.custom.metrics.k8s.io",
         );
+        if !in_context {
+            lint.hint(Hint::Stack(Stack::KubePrometheus));
+        }
     }
 }
 

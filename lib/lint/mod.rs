@@ -74,6 +74,20 @@ pub struct Finding {
     pub message: String,
     /// What to do about it.
     pub fix: String,
+    /// What would decide the finding that the input does not say (the
+    /// message words the verdict without it; a command line names its
+    /// flag). Not serialized.
+    #[serde(skip)]
+    pub hint: Option<Hint>,
+}
+
+/// What a finding's verdict depends on beyond the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// Whether this stack is installed next to the input: lint again with
+    /// [`LintOptions::stack`] set to it to check.
+    Stack(Stack),
 }
 
 impl Finding {
@@ -276,6 +290,7 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
             field: String::new(),
             message: format!("a generated object could not be read back for checking: {error}"),
             fix: Check::NotAnObject.info().fix.to_owned(),
+            hint: None,
         });
     }
     findings
@@ -343,8 +358,16 @@ impl Lint {
                 field: field.into(),
                 message: message.into(),
                 fix: fix.into(),
+                hint: None,
             },
         ));
+    }
+
+    /// Gives the last finding pushed `hint`.
+    fn hint(&mut self, hint: Hint) {
+        if let Some((_, finding)) = self.findings.last_mut() {
+            finding.hint = Some(hint);
+        }
     }
 
     fn finish(mut self) -> Vec<Finding> {

@@ -10,7 +10,7 @@ use super::controller::DEFAULT_TOLERANCE;
 use super::error::{DurationSetting, FeatureGateError, SecondsError, SimulateError, SweepError};
 use super::model::{run, Autoscaler, SimOptions};
 use super::plot::plot_files;
-use super::report::{text_report, write_json_report};
+use super::report::{text_body, write_json_report};
 use super::sweep::{run_sweep, Sweep};
 use super::trace::Trace;
 
@@ -341,7 +341,14 @@ pub struct Report(Printed);
 
 #[derive(Clone, Debug, PartialEq)]
 enum Printed {
-    Text(String),
+    /// A text report without its last line, and how many scale events
+    /// that line counts.
+    Text {
+        text: String,
+        left_out: Option<usize>,
+    },
+    /// A sweep's report, text or JSON.
+    Whole(String),
     /// One run as JSON: streamed, as its series grows with the trace.
     Json {
         sim: Box<super::model::Simulation>,
@@ -354,8 +361,35 @@ impl Report {
     /// Writes the report to `out` (the JSON of one run is streamed: see
     /// [`write_json_report`]).
     pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_worded(out, &super::report::left_out_line)
+    }
+
+    /// The scale events a text report leaves out (the JSON report has them
+    /// all), when it does.
+    pub fn events_left_out(&self) -> Option<usize> {
         match &self.0 {
-            Printed::Text(text) => out.write_all(text.as_bytes()),
+            Printed::Text { left_out, .. } => *left_out,
+            Printed::Whole(_) | Printed::Json { .. } => None,
+        }
+    }
+
+    /// [`Report::write_to`], the line that counts the scale events left
+    /// out worded by `left_out_line` (without its newline): a command line
+    /// names how to see them all.
+    pub fn write_worded(
+        &self,
+        out: &mut dyn std::io::Write,
+        left_out_line: &dyn Fn(usize) -> String,
+    ) -> std::io::Result<()> {
+        match &self.0 {
+            Printed::Text { text, left_out } => {
+                out.write_all(text.as_bytes())?;
+                match left_out {
+                    Some(count) => writeln!(out, "{}", left_out_line(*count)),
+                    None => Ok(()),
+                }
+            }
+            Printed::Whole(text) => out.write_all(text.as_bytes()),
             Printed::Json { sim, app, source } => write_json_report(sim, app, source, out),
         }
     }
@@ -433,7 +467,10 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             })?;
             write_plot(&sim, &title)?;
             match request.format {
-                ReportFormat::Text => Printed::Text(text_report(&sim, &title)),
+                ReportFormat::Text => {
+                    let (text, left_out) = text_body(&sim, &title);
+                    Printed::Text { text, left_out }
+                }
                 ReportFormat::Json => Printed::Json {
                     sim: Box::new(sim),
                     app: app.name.as_str().to_owned(),
@@ -471,7 +508,7 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
                     &format!("{title}, best of the sweep: {}", best.setting),
                 )?;
             }
-            Printed::Text(output)
+            Printed::Whole(output)
         }
     };
     Ok(Report(output))

@@ -55,8 +55,24 @@ pub(crate) fn rules_line(rules: &ScalingRules, flag_window: u64) -> String {
 
 /// The summary, a fixed-width ASCII chart of replicas and load per pod over
 /// time, and the scale events, for a terminal. `title` says what was
-/// simulated (app and trace).
+/// simulated (app and trace). At most 40 scale events are listed; a last
+/// line counts the others (the JSON report has them all).
 pub fn text_report(sim: &Simulation, title: &str) -> String {
+    let (mut out, left_out) = text_body(sim, title);
+    if let Some(count) = left_out {
+        let _ = writeln!(out, "{}", left_out_line(count));
+    }
+    out
+}
+
+/// The line that counts the scale events a text report leaves out.
+pub(crate) fn left_out_line(count: usize) -> String {
+    format!("  ... {count} more")
+}
+
+/// [`text_report`] without its last line, and the count of scale events
+/// that line would give.
+pub(crate) fn text_body(sim: &Simulation, title: &str) -> (String, Option<usize>) {
     let hpa = &sim.autoscaler;
     let s = &sim.summary;
     let mut out = String::new();
@@ -201,14 +217,8 @@ pub fn text_report(sim: &Simulation, title: &str) -> String {
             event.to
         );
     }
-    if sim.events.len() > MAX_EVENT_LINES {
-        let _ = writeln!(
-            out,
-            "  ... {} more (see --format json)",
-            sim.events.len() - MAX_EVENT_LINES
-        );
-    }
-    out
+    let left_out = (sim.events.len() > MAX_EVENT_LINES).then(|| sim.events.len() - MAX_EVENT_LINES);
+    (out, left_out)
 }
 
 /// Seconds per chart column and the number of columns.
