@@ -70,9 +70,15 @@ pub fn out_dir_files<M: Borrow<Manifest>>(
 /// One file name per object, in order: `kind-name.yaml`, or
 /// `kind-namespace-name.yaml` when the plain name repeats (Prometheus'
 /// `prometheus-k8s` Role in each namespace). `--out-dir` and the KRM
-/// function's path annotations both use them.
-pub fn file_names(manifests: &[Manifest]) -> Vec<String> {
-    settle_names(manifests.iter().map(both_names).collect())
+/// function's path annotations both use them. The manifests are read once,
+/// in turn (give [`render::objects`] to never hold them all).
+pub fn file_names<M: Borrow<Manifest>>(manifests: impl IntoIterator<Item = M>) -> Vec<String> {
+    settle_names(
+        manifests
+            .into_iter()
+            .map(|manifest| both_names(manifest.borrow()))
+            .collect(),
+    )
 }
 
 /// An object's plain name and its name with the namespace.

@@ -112,20 +112,30 @@ pub struct Outcome {
 
 #[derive(Serialize)]
 #[serde(untagged)]
-#[allow(clippy::large_enum_variant)] // a few per run
-enum Item {
-    Kept(Value),
+#[allow(clippy::large_enum_variant)] // one at a time
+enum Item<'a> {
+    Kept(&'a Value),
     Generated(Manifest),
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResourceList {
+#[serde(rename_all = "camelCase", bound(serialize = "Items<I>: Serialize"))]
+struct ResourceList<I> {
     api_version: String,
     kind: &'static str,
-    items: Vec<Item>,
+    items: Items<I>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     results: Vec<KrmResult>,
+}
+
+/// A ResourceList's items, taken from the iterator as they are written:
+/// the generated objects are built one at a time, never all held.
+struct Items<I>(std::cell::RefCell<Option<I>>);
+
+impl<'a, I: Iterator<Item = Item<'a>>> Serialize for Items<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.borrow_mut().take().into_iter().flatten())
+    }
 }
 
 /// Runs the function on a ResourceList read from `reader` (standard
@@ -153,7 +163,7 @@ pub fn run(input: &[u8]) -> Outcome {
             let list = ResourceList {
                 api_version: "config.kubernetes.io/v1".into(),
                 kind: "ResourceList",
-                items: Vec::new(),
+                items: Items(Some(std::iter::empty()).into()),
                 results: vec![error.clone()],
             };
             return Outcome {
@@ -167,23 +177,16 @@ pub fn run(input: &[u8]) -> Outcome {
         OutputFormat::Json => None,
     };
     let output = output.unwrap_or_else(|| {
-        let Processed {
-            api_version,
-            items,
-            keep,
-            generated,
-            ..
-        } = processed;
-        let items = items
-            .into_iter()
-            .zip(keep)
+        let items = processed
+            .items
+            .iter()
+            .zip(&processed.keep)
             .filter_map(|(item, keep)| keep.then_some(Item::Kept(item)))
-            .chain(generated.into_iter().map(Item::Generated))
-            .collect();
+            .chain(processed.generated().map(Item::Generated));
         let list = ResourceList {
-            api_version,
+            api_version: processed.api_version.clone(),
             kind: "ResourceList",
-            items,
+            items: Items(Some(items).into()),
             results: Vec::new(),
         };
         encode(&list, format)
@@ -201,8 +204,32 @@ struct Processed<'a> {
     items: Vec<Value>,
     /// Per item: kept, or replaced by a generated object.
     keep: Vec<bool>,
-    /// The generated objects, annotated.
-    generated: Vec<Manifest>,
+    /// What the function generates from.
+    config: Config,
+    /// Each generated object's file (its path annotations), in order.
+    names: Vec<String>,
+}
+
+impl Processed<'_> {
+    /// The generated objects, annotated, built one at a time as they are
+    /// taken: 10,000 apps' objects held at once take tens of MiB.
+    fn generated(&self) -> impl Iterator<Item = Manifest> + '_ {
+        render::objects(&self.config)
+            .zip(&self.names)
+            .map(|(mut manifest, name)| {
+                let annotations = manifest
+                    .metadata_mut()
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new);
+                for key in PATH_ANNOTATIONS {
+                    annotations.insert(key.to_owned(), name.clone());
+                }
+                for key in INDEX_ANNOTATIONS {
+                    annotations.insert(key.to_owned(), "0".to_owned());
+                }
+                manifest
+            })
+    }
 }
 
 /// The input's own text with the generated items appended to `items` and
@@ -227,40 +254,60 @@ fn splice(processed: &Processed) -> Option<String> {
             }
         }
     }
-    let dash = " ".repeat(block.indent);
-    let body = " ".repeat(block.indent + 2);
-    for manifest in &processed.generated {
-        let document = render::to_yaml_document(manifest);
-        for (index, line) in document.lines().enumerate() {
-            match (index, line.is_empty()) {
-                (0, _) => out.push_str(&format!("{dash}- {line}\n")),
-                (_, true) => out.push('\n'),
-                (_, false) => out.push_str(&format!("{body}{line}\n")),
-            }
-        }
-    }
-    out.push_str(&text[block.end..]);
-
-    // Re-read item by item, each item kept only as the digest of its
-    // value: the whole output is never held as values (10,000 apps'
-    // objects would take over 100 MiB), and compared with the package's
-    // kept items and each generated object, made a value in turn.
-    let reread: Reread =
-        serde_saphyr::from_str_with_options(&out, spec::strict_options(YamlLimits::MANIFESTS))
-            .ok()?;
-    let kept = processed
+    // What the re-read must find: the package's kept items, then each
+    // generated object, made a value in turn and kept as its digest.
+    let mut expected: Vec<[u8; 32]> = processed
         .items
         .iter()
         .zip(&processed.keep)
         .filter(|(_, keep)| **keep)
-        .map(|(item, _)| Some(digest(item)));
-    let generated = processed.generated.iter().map(|manifest| {
-        serde_json::to_value(manifest)
-            .ok()
-            .map(|value| digest(&value))
-    });
-    let expected: Option<Vec<[u8; 32]>> = kept.chain(generated).collect();
-    (reread.items.0 == expected?).then_some(out)
+        .map(|(item, _)| digest(item))
+        .collect();
+    let generated_from = out.len();
+    for manifest in processed.generated() {
+        let document = render::to_yaml_document(&manifest);
+        for (index, line) in document.lines().enumerate() {
+            if index == 0 {
+                out.extend(std::iter::repeat_n(' ', block.indent));
+                out.push_str("- ");
+            } else if !line.is_empty() {
+                out.extend(std::iter::repeat_n(' ', block.indent + 2));
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        expected.push(digest(&serde_json::to_value(&manifest).ok()?));
+    }
+    let generated_bytes = out.len() - generated_from;
+    out.push_str(&text[block.end..]);
+
+    // Re-read item by item, each item kept only as the digest of its
+    // value: the whole output is never held as values (10,000 apps'
+    // objects would take over 100 MiB).
+    let reread: Reread =
+        serde_saphyr::from_str_with_options(&out, reread_options(generated_bytes)).ok()?;
+    (reread.items.0 == expected).then_some(out)
+}
+
+/// The reader's options for the spliced output. The package's part was
+/// read under the reader's default budget; the generated part adds its
+/// own events and scalars, which grow with the number of apps (10,000 apps
+/// make 1.3 million events, over the default million: the splice failed
+/// and fell back to a full rewrite). YAML text makes at most two events
+/// per byte (`-` opens and closes a sequence around an empty entry) and no
+/// more scalar bytes than it has, so the budget grows by that much: our
+/// own text cannot exhaust it, the package's cannot do more than before.
+fn reread_options(generated_bytes: usize) -> serde_saphyr::Options {
+    let mut options = spec::strict_options(YamlLimits::MANIFESTS);
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_events = budget
+            .max_events
+            .saturating_add(generated_bytes.saturating_mul(2));
+        budget.max_total_scalar_bytes = budget
+            .max_total_scalar_bytes
+            .saturating_add(generated_bytes);
+    }
+    options
 }
 
 /// A re-read ResourceList: its items' digests.
@@ -373,7 +420,10 @@ impl<'a> ItemsBlock<'a> {
     }
 }
 
-fn encode(list: &ResourceList, format: OutputFormat) -> String {
+fn encode<'a, I: Iterator<Item = Item<'a>>>(
+    list: &ResourceList<I>,
+    format: OutputFormat,
+) -> String {
     match format {
         OutputFormat::Yaml => render::to_yaml_document(list),
         OutputFormat::Json => {
@@ -460,36 +510,25 @@ fn process(input: &[u8]) -> Result<Processed<'_>, KrmResult> {
         }
     };
     let config = function_config(&list["functionConfig"])?;
-    let mut generated = render::manifests(&config);
-    generated.shrink_to_fit();
-    let names = gitops::file_names(&generated);
-    // A set: a package of thousands of items against thousands of
-    // generated objects stays linear.
-    let identities: std::collections::BTreeSet<Identity> =
-        generated.iter().map(Identity::of_manifest).collect();
+    // One pass for the objects' names and identities; they are built again,
+    // one at a time, when written (Processed::generated). A set: a package
+    // of thousands of items against thousands of generated objects stays
+    // linear.
+    let mut identities = std::collections::BTreeSet::new();
+    let names = gitops::file_names(render::objects(&config).inspect(|manifest| {
+        identities.insert(Identity::of_manifest(manifest));
+    }));
     let keep = items
         .iter()
         .map(|item| !identities.contains(&Identity::of_value(item)))
         .collect();
-    // Annotated in place: no second vector of every object.
-    for (manifest, name) in generated.iter_mut().zip(names) {
-        let annotations = manifest
-            .metadata_mut()
-            .annotations
-            .get_or_insert_with(BTreeMap::new);
-        for key in PATH_ANNOTATIONS {
-            annotations.insert(key.to_owned(), name.clone());
-        }
-        for key in INDEX_ANNOTATIONS {
-            annotations.insert(key.to_owned(), "0".to_owned());
-        }
-    }
     Ok(Processed {
         text,
         api_version,
         items,
         keep,
-        generated,
+        config,
+        names,
     })
 }
 

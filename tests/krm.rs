@@ -453,3 +453,41 @@ fn json_in_json_out() {
         .collect();
     assert_eq!(tail, cli);
 }
+
+#[test]
+fn the_package_keeps_its_bytes_at_the_apps_limit() {
+    // 10,000 apps (the limit) make an output of 1.3 million YAML events,
+    // more than the reader's default budget: its re-read failed and the
+    // function fell back to a full rewrite, which drops the package's
+    // comments and styles.
+    let dir = scratch_dir("krm-limit");
+    let mut spec = String::from("preset: recommended\napps:\n");
+    for i in 0..custom_metrics_manifests::MAX_APPS {
+        spec.push_str(&format!(
+            "- name: app-{i}\n  namespace: ns-{}\n  targetAverageValue: \"10\"\n  maxReplicas: 10\n",
+            i % 50
+        ));
+    }
+    let spec_file = dir.join("spec.yaml");
+    std::fs::write(&spec_file, &spec).unwrap();
+    let head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n\
+                # mine\n- apiVersion: v1\n  kind: ConfigMap # note\n  metadata: {name: own, namespace: shop}\n";
+    let mut tail = String::from(
+        "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: m}\n  data:\n    spec: |\n",
+    );
+    for line in spec.lines() {
+        tail.push_str(&format!("      {line}\n"));
+    }
+    let output = krm(format!("{head}{tail}").as_bytes());
+    let text = stdout(&output);
+    assert!(text.starts_with(head), "the package's item keeps its bytes");
+    assert!(text.ends_with(&tail), "the functionConfig keeps its bytes");
+    // Between them, every object of the spec, one item each.
+    let config = custom_metrics_manifests::load(Some(&spec_file), None).unwrap();
+    let documents = custom_metrics_manifests::render::objects(&config).count();
+    let items = text[head.len()..text.len() - tail.len()]
+        .lines()
+        .filter(|line| line.starts_with("- "))
+        .count();
+    assert_eq!(items, documents);
+}
