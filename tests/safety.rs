@@ -10,7 +10,7 @@ mod common;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -31,25 +31,165 @@ fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let kind = entry.file_type().unwrap();
-        let bytes = if kind.is_symlink() {
-            format!(
-                "symlink -> {}",
-                std::fs::read_link(entry.path()).unwrap().display()
-            )
-            .into_bytes()
-        } else if kind.is_file() {
-            std::fs::read(entry.path()).unwrap()
-        } else {
-            format!("{kind:?}").into_bytes()
-        };
-        map.insert(name, bytes);
+        map.insert(name, fingerprint(&entry.path()));
     }
     map
 }
 
+/// A file's bytes; for a file too large to read in a test (the sparse
+/// 1 GiB inputs), its size, allocated blocks and modification time, which
+/// any write changes. A link's target; a marker for anything else.
+fn fingerprint(path: &Path) -> Vec<u8> {
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        format!("symlink -> {}", std::fs::read_link(path).unwrap().display()).into_bytes()
+    } else if kind.is_file() && meta.len() > 16 << 20 {
+        format!(
+            "{} bytes, {} blocks, modified {}.{}",
+            meta.len(),
+            meta.blocks(),
+            meta.mtime(),
+            meta.mtime_nsec()
+        )
+        .into_bytes()
+    } else if kind.is_file() {
+        std::fs::read(path).unwrap()
+    } else {
+        format!("{kind:?}").into_bytes()
+    }
+}
+
+/// The input files a command line names (a spec, a trace, a file to
+/// read: every argument, or `--flag=` value, that is an existing file,
+/// relative to the crate root or absolute, but the outputs of `-o`,
+/// `--out-dir` and `--plot`), with their [`fingerprint`]s.
+fn named_files(args: &[&str]) -> Inputs {
+    let outputs = ["-o", "--output", "--out-dir", "--plot"];
+    let inputs = args
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| *index == 0 || !outputs.contains(&args[index - 1]))
+        .map(|(_, arg)| arg.rsplit_once('=').map_or(*arg, |(_, value)| value))
+        .map(|arg| Path::new(ROOT).join(arg))
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let bytes = fingerprint(&path);
+            (path, bytes)
+        })
+        .collect();
+    Inputs(inputs)
+}
+
+/// Files and their fingerprints; shown by name only.
+#[derive(PartialEq)]
+struct Inputs(BTreeMap<PathBuf, Vec<u8>>);
+
+impl std::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// Asserts that every entry of `before` is still there with the same
+/// bytes (new entries, the outputs, are the caller's to check).
+fn assert_kept(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+    context: &str,
+) {
+    for (name, bytes) in before {
+        assert!(
+            after.get(name) == Some(bytes),
+            "{context}: {name} keeps its previous bytes"
+        );
+    }
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// No panic: not Rust's panic exit status, no panic message.
+fn assert_no_panic(output: &Output, context: &str) {
+    assert_ne!(
+        output.status.code(),
+        Some(101),
+        "{context}: {}",
+        stderr(output)
+    );
+    assert!(
+        !stderr(output).contains("panicked at"),
+        "{context}: {}",
+        stderr(output)
+    );
+}
+
+/// The runs of one test, for a snapshot: each command line, its exit
+/// status and its standard error, the scratch directory shown as `<dir>`.
+/// Each run is checked for a panic and for changes to the files it names.
+struct Transcript {
+    dir: PathBuf,
+    text: String,
+    /// Other text that changes from run to run, and what shows instead.
+    hidden: Vec<(String, String)>,
+}
+
+impl Transcript {
+    fn new(dir: &Path) -> Transcript {
+        Transcript {
+            dir: dir.to_owned(),
+            text: String::new(),
+            hidden: Vec::new(),
+        }
+    }
+
+    /// Shows `text` as `shown` (a server's address).
+    fn hide(mut self, text: &str, shown: &str) -> Transcript {
+        self.hidden.push((text.to_owned(), shown.to_owned()));
+        self
+    }
+
+    /// Runs `args` with standard input closed, asserting its exit `code`
+    /// and that every file it names keeps its bytes.
+    fn run(&mut self, args: &[&str], code: i32) -> Output {
+        let named = named_files(args);
+        let output = run_with(args, Stdio::null(), Stdio::piped());
+        self.record(args, &output, code);
+        assert_eq!(
+            named_files(args),
+            named,
+            "{args:?}: its input files keep their bytes"
+        );
+        output
+    }
+
+    /// Records a run made elsewhere, asserting its exit `code` and no panic.
+    fn record(&mut self, args: &[&str], output: &Output, code: i32) {
+        let context = format!("{args:?}");
+        assert_no_panic(output, &context);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{context}: {}",
+            stderr(output)
+        );
+        let dir = self.dir.to_str().unwrap();
+        let mut entry = format!(
+            "$ gen-manifests {}\nexit {code}\n{}\n",
+            args.join(" "),
+            stderr(output)
+        )
+        .replace(dir, "<dir>");
+        for (text, shown) in &self.hidden {
+            entry = entry.replace(text, shown);
+        }
+        self.text.push_str(&entry);
+    }
+
+    fn snapshot(self, name: &str) {
+        common::settings().bind(|| insta::assert_snapshot!(name, self.text));
+    }
 }
 
 /// Runs the binary in the crate root with `stdin`/`stdout` given, killed
@@ -72,6 +212,22 @@ fn run_with(args: &[&str], stdin: Stdio, stdout: Stdio) -> Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     child.wait_with_output().unwrap()
+}
+
+/// An error and its sources, as the CLI prints them (`a: b: c`).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// The exit code the CLI gives a library write error.
+fn exit_code(error: custom_metrics_manifests::output::WriteError) -> i32 {
+    custom_metrics_manifests::Error::from(error).exit_code()
 }
 
 fn out_dir_files(spec: &str) -> Vec<(String, String)> {
@@ -121,10 +277,13 @@ fn a_link_planted_at_the_temporary_name_is_never_followed() {
     let mut transaction = Transaction::new();
     transaction.write(&target, b"new\n".to_vec()).faults(&plant);
     let error = transaction.commit().unwrap_err();
+    let message = chain(&error).replace(dir.to_str().unwrap(), "<dir>");
     assert!(
-        format!("{:?}", error).contains("was replaced by someone else"),
-        "{error:?}"
+        message.starts_with("cannot write <dir>/out.yaml: the temporary file <dir>/.out.yaml.")
+            && message.ends_with(".tmp was replaced by someone else"),
+        "{message}"
     );
+    assert_eq!(exit_code(error), 2);
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
     assert_eq!(std::fs::read(&target).unwrap(), b"old\n");
     // The planted link is left for the user to see; nothing else changed.
@@ -161,6 +320,11 @@ fn links_at_the_old_predictable_names_are_never_followed() {
     }
     let out = dir.join("out.yaml");
     let plot = plot_dir.join("chart.svg");
+    let before: Vec<_> = [&dir.to_path_buf(), &out_dir, &plot_dir]
+        .iter()
+        .map(|sub| contents(sub))
+        .collect();
+    let mut transcript = Transcript::new(&dir);
     for args in [
         vec!["-o", out.to_str().unwrap()],
         vec!["-c", SPEC_A, "--out-dir", out_dir.to_str().unwrap()],
@@ -176,13 +340,15 @@ fn links_at_the_old_predictable_names_are_never_followed() {
             plot.to_str().unwrap(),
         ],
     ] {
-        let output = gen_manifests(&args);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        transcript.run(&args, 0);
+    }
+    transcript.snapshot("safety-planted-links");
+    // Every planted link still points at the victim, which keeps its bytes.
+    for (sub, before) in [&dir.to_path_buf(), &out_dir, &plot_dir]
+        .iter()
+        .zip(&before)
+    {
+        assert_kept(before, &contents(sub), &sub.display().to_string());
     }
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
     assert_eq!(
@@ -201,8 +367,8 @@ fn a_symlinked_output_is_refused_and_kept() {
     let link = dir.join("link.yaml");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let before = contents(&dir);
-    let output = gen_manifests(&["-o", link.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
+    let mut transcript = Transcript::new(&dir);
+    let output = transcript.run(&["-o", link.to_str().unwrap()], 2);
     assert!(
         stderr(&output).contains("link.yaml: is a symbolic link; gen-manifests replaces files by renaming and never writes through a link"),
         "{}",
@@ -215,8 +381,7 @@ fn a_symlinked_output_is_refused_and_kept() {
     std::fs::create_dir(&out_dir).unwrap();
     std::os::unix::fs::symlink(&real, out_dir.join("kustomization.yaml")).unwrap();
     let before = contents(&out_dir);
-    let output = gen_manifests(&["--out-dir", out_dir.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = transcript.run(&["--out-dir", out_dir.to_str().unwrap()], 2);
     assert!(
         stderr(&output).contains("kustomization.yaml: is not a regular file"),
         "{}",
@@ -224,6 +389,7 @@ fn a_symlinked_output_is_refused_and_kept() {
     );
     assert_eq!(contents(&out_dir), before);
     assert_eq!(std::fs::read(&real).unwrap(), b"old\n");
+    transcript.snapshot("safety-symlinked-output");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -252,18 +418,31 @@ fn devices_fifos_sockets_and_directories_are_refused_as_targets() {
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let directory = dir.join("dir.yaml");
     std::fs::create_dir(&directory).unwrap();
+    // A device of our own (`/dev/null`'s numbers) where the test may make
+    // one (root): a broken build replaces only that. Elsewhere the system's
+    // `/dev/null`, which a process that cannot make devices cannot replace.
+    let device = dir.join("null.yaml");
+    let device = match Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+    {
+        true => device,
+        false => PathBuf::from("/dev/null"),
+    };
     let before = contents(&dir);
+    let null_before = std::fs::symlink_metadata(&device).unwrap();
+    let mut transcript = Transcript::new(&dir);
     for (target, message) in [
+        (&device, "is a device, not a regular file"),
         (&fifo, "is a named pipe (FIFO), not a regular file"),
         (&socket, "is a socket, not a regular file"),
         (&directory, "is a directory"),
     ] {
-        let output = run_with(
-            &["-o", target.to_str().unwrap()],
-            Stdio::null(),
-            Stdio::piped(),
-        );
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let output = transcript.run(&["-o", target.to_str().unwrap()], 2);
         assert!(stderr(&output).contains(message), "{}", stderr(&output));
         assert!(
             stderr(&output).contains("nothing was written"),
@@ -272,6 +451,14 @@ fn devices_fifos_sockets_and_directories_are_refused_as_targets() {
         );
         assert_eq!(contents(&dir), before);
     }
+    let text = transcript.text.replace("/dev/null", "<dir>/null.yaml");
+    common::settings().bind(|| insta::assert_snapshot!("safety-special-targets", text));
+    let null_after = std::fs::symlink_metadata(&device).unwrap();
+    assert!(null_after.file_type().is_char_device());
+    assert_eq!(
+        (null_after.ino(), null_after.rdev()),
+        (null_before.ino(), null_before.rdev())
+    );
     assert!(std::fs::symlink_metadata(&fifo)
         .unwrap()
         .file_type()
@@ -311,6 +498,7 @@ fn an_output_that_is_an_input_is_refused() {
     std::fs::copy(Path::new(ROOT).join("fixtures/simulate/step.csv"), &load).unwrap();
     let before = contents(&dir);
     let before_out = contents(&out_dir);
+    let mut transcript = Transcript::new(&dir);
     for args in [
         vec!["-c", s, "-o", s],
         vec!["-c", s, "-o", hard.to_str().unwrap()],
@@ -332,8 +520,7 @@ fn an_output_that_is_an_input_is_refused() {
             load.to_str().unwrap(),
         ],
     ] {
-        let output = gen_manifests(&args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let output = transcript.run(&args, 2);
         assert!(
             stderr(&output).contains("is also an input"),
             "{args:?}: {}",
@@ -342,6 +529,7 @@ fn an_output_that_is_an_input_is_refused() {
         assert_eq!(contents(&dir), before, "{args:?}");
         assert_eq!(contents(&out_dir), before_out, "{args:?}");
     }
+    transcript.snapshot("safety-output-is-input");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -352,6 +540,8 @@ struct FailAt {
     fail_at: usize,
     calls: Cell<usize>,
     seen: RefCell<Vec<Step>>,
+    /// The path of the failed step.
+    failed: RefCell<Option<PathBuf>>,
 }
 
 impl FailAt {
@@ -360,16 +550,18 @@ impl FailAt {
             fail_at,
             calls: Cell::new(0),
             seen: RefCell::new(Vec::new()),
+            failed: RefCell::new(None),
         }
     }
 }
 
 impl Faults for FailAt {
-    fn before(&self, step: Step, _: &Path) -> io::Result<()> {
+    fn before(&self, step: Step, path: &Path) -> io::Result<()> {
         let call = self.calls.get();
         self.calls.set(call + 1);
         self.seen.borrow_mut().push(step);
         if call == self.fail_at {
+            *self.failed.borrow_mut() = Some(path.to_owned());
             Err(io::Error::other("injected failure"))
         } else {
             Ok(())
@@ -397,6 +589,14 @@ fn fail_at_every_step(
                     ),
                     "step {fail_at}: {error:?}"
                 );
+                // The message names the file of the failed step and why.
+                let failed = faults.failed.borrow().clone().expect("a step failed");
+                assert_eq!(
+                    chain(&error),
+                    format!("cannot write {}: injected failure", failed.display()),
+                    "step {fail_at}"
+                );
+                assert_eq!(exit_code(error), 2, "step {fail_at}");
                 assert_eq!(
                     contents(dir),
                     before,
@@ -528,6 +728,7 @@ fn an_out_dir_of_more_files_than_open_files_allowed_is_written() {
         .collect();
     std::fs::write(&spec, format!("preset: recommended\napps:\n{apps}")).unwrap();
     let out = dir.join("deploy");
+    let before = contents(&dir);
     let output = Command::new("sh")
         .args([
             "-c",
@@ -537,10 +738,22 @@ fn an_out_dir_of_more_files_than_open_files_allowed_is_written() {
         .current_dir(ROOT)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut transcript = Transcript::new(&dir);
+    transcript.record(
+        &[
+            "-c",
+            spec.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+        &output,
+        0,
+    );
+    transcript.snapshot("safety-many-files");
     let files = contents(&out);
     assert!(files.len() > 64, "{}", files.len());
     assert_eq!(kustomization_resources(&out).len(), files.len() - 1);
+    assert_kept(&before, &contents(&dir), "the spec");
 }
 
 // --------------------------------------------------------- concurrency
@@ -574,8 +787,30 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
         expected[0].keys().collect::<Vec<_>>(),
         expected[1].keys().collect::<Vec<_>>()
     );
+    // What one run of each spec prints (the notes name the directory).
+    let messages: Vec<String> = [SPEC_A, SPEC_B]
+        .iter()
+        .map(|spec| {
+            let alone = dir.join("alone").join(out.file_name().unwrap());
+            let output = gen_manifests(&["-c", spec, "--out-dir", alone.to_str().unwrap()]);
+            assert_eq!(output.status.code(), Some(0));
+            stderr(&output).replace(alone.to_str().unwrap(), out.to_str().unwrap())
+        })
+        .collect();
+    let specs: Vec<_> = [SPEC_A, SPEC_B]
+        .iter()
+        .map(|spec| named_files(&[spec]))
+        .collect();
     for round in 0..3 {
-        ten_concurrent_runs("--out-dir", &out, round);
+        let outputs = ten_concurrent_runs("--out-dir", &out, round);
+        for (index, output) in outputs.iter().enumerate() {
+            assert_eq!(
+                stderr(output),
+                messages[index % 2],
+                "round {round}, run {index}"
+            );
+            assert_no_panic(output, "--out-dir");
+        }
         let now = contents(&out);
         assert!(
             now == expected[0] || now == expected[1],
@@ -590,6 +825,11 @@ fn concurrent_out_dir_runs_leave_exactly_one_runs_output() {
         present.sort();
         assert_eq!(kustomization_resources(&out), present);
     }
+    let after: Vec<_> = [SPEC_A, SPEC_B]
+        .iter()
+        .map(|spec| named_files(&[spec]))
+        .collect();
+    assert_eq!(after, specs, "the specs keep their bytes");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -600,29 +840,36 @@ fn concurrent_roles_patches_lose_no_namespace() {
         &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
         &dir,
     );
+    let mut others = contents(&dir);
+    others.retain(|name, _| {
+        ![
+            kube_prometheus::ROLE_BINDINGS_FILE,
+            kube_prometheus::ROLES_FILE,
+        ]
+        .contains(&name.as_str())
+    });
     let namespaces: Vec<String> = (0..10).map(|i| format!("team-{i}")).collect();
-    let children: Vec<_> = namespaces
+    let runs: Vec<Vec<&str>> = namespaces
         .iter()
         .map(|namespace| {
-            Command::new(BIN)
-                .args([
-                    "roles",
-                    "--namespace",
-                    namespace,
-                    "--patch",
-                    dir.to_str().unwrap(),
-                ])
-                .current_dir(ROOT)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            vec![
+                "roles",
+                "--namespace",
+                namespace,
+                "--patch",
+                dir.to_str().unwrap(),
+            ]
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", stderr(&output));
+    for output in concurrent_runs(&runs, "roles --patch") {
+        assert_eq!(
+            stderr(&output),
+            "",
+            "roles --patch reports on standard output"
+        );
+        assert_no_panic(&output, "roles --patch");
     }
+    assert_kept(&others, &contents(&dir), "the other kube-prometheus files");
     for file in [
         kube_prometheus::ROLE_BINDINGS_FILE,
         kube_prometheus::ROLES_FILE,
@@ -646,8 +893,9 @@ fn concurrent_roles_patches_lose_no_namespace() {
 
 // ------------------------------------------------------------- streams
 
-/// Every subcommand that prints, with what it needs.
-fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
+/// Every subcommand that prints, with what it needs: its arguments, and
+/// the file on its standard input (closed when none).
+fn printing_commands(scratch: &Path) -> Vec<(Vec<String>, Option<PathBuf>)> {
     let stale = scratch.join("stale.yaml");
     std::fs::write(
         &stale,
@@ -737,7 +985,54 @@ fn printing_commands(scratch: &Path) -> Vec<Vec<String>> {
         "--patch".into(),
         s(&patch_dir),
     ]);
-    owned
+    let mut commands: Vec<(Vec<String>, Option<PathBuf>)> =
+        owned.into_iter().map(|args| (args, None)).collect();
+    // Those that read standard input, given a real input: the function
+    // with a package and its config, `import -` the tool's own output.
+    let resource_list = scratch.join("resource-list.yaml");
+    let mut list = String::from(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n",
+    );
+    let fn_config =
+        std::fs::read_to_string(Path::new(ROOT).join("fixtures/krm/fn-config.yaml")).unwrap();
+    for line in fn_config.lines() {
+        list.push_str(&format!("  {line}\n"));
+    }
+    std::fs::write(&resource_list, list).unwrap();
+    commands.push((vec!["krm".into()], Some(resource_list)));
+    commands.push((vec!["import".into(), "-".into()], Some(own)));
+    commands
+}
+
+#[test]
+fn the_stream_tests_run_every_subcommand() {
+    // The subcommands the CLI lists (`--help`), each among the printing
+    // commands, so that a new one cannot be left out.
+    let help = common::stdout(&gen_manifests(&["--help"]));
+    let listed: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(listed.len() >= 12, "{listed:?}");
+    let scratch = scratch_dir("subcommands");
+    let commands = printing_commands(&scratch);
+    for name in listed {
+        assert!(
+            commands
+                .iter()
+                .any(|(args, _)| args.first().map(String::as_str) == Some(name)),
+            "{name} is not run by the stream tests"
+        );
+    }
+    // And the run without a subcommand, with each way it writes to
+    // standard output.
+    for args in [&[][..], &["--format", "json"], &["-o", "-"]] {
+        assert!(commands.iter().any(|(a, _)| a == args), "{args:?}");
+    }
 }
 
 /// Every file under the scratch directory of [`printing_commands`]: the
@@ -766,9 +1061,20 @@ fn every_subcommand_with(name: &str, stdout: &dyn Fn() -> Stdio, code: i32, mess
     ];
     assert!(gen_manifests(&patch).status.success());
     let before = scratch_state(&scratch);
-    for args in commands {
+    for (args, stdin) in commands {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let output = run_with(&args, Stdio::null(), stdout());
+        let named = named_files(&args);
+        let stdin = match stdin {
+            Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
+            None => Stdio::null(),
+        };
+        let output = run_with(&args, stdin, stdout());
+        assert_no_panic(&output, &format!("{args:?}"));
+        assert_eq!(
+            named_files(&args),
+            named,
+            "{args:?}: its inputs keep their bytes"
+        );
         assert_eq!(
             output.status.code(),
             Some(code),
@@ -835,7 +1141,11 @@ fn a_patch_whose_report_cannot_be_printed_is_still_whole() {
         assert!(gen_manifests(&args).status.success());
         contents(&dir)
     };
-    for (stdout, code) in [(&closed_pipe as &dyn Fn() -> Stdio, 141), (&full_device, 2)] {
+    let full = "error: cannot write to standard output: No space left on device (os error 28)\n";
+    for (stdout, code, message) in [
+        (&closed_pipe as &dyn Fn() -> Stdio, 141, ""),
+        (&full_device, 2, full),
+    ] {
         let dir = scratch_dir("patch-report");
         copy_dir(
             &Path::new(ROOT).join("fixtures/kube-prometheus/release-0.14"),
@@ -850,6 +1160,7 @@ fn a_patch_whose_report_cannot_be_printed_is_still_whole() {
         ];
         let output = run_with(&args, Stdio::null(), stdout());
         assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+        assert_eq!(stderr(&output), message);
         assert_eq!(contents(&dir), expected);
     }
 }
@@ -884,6 +1195,8 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
         "minReplicas: 50000000\n  maxReplicas: 60000000",
     );
     let plot = dir.join("chart.svg");
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir);
     // Refused, with the reason.
     for args in [
         simulate_args(spec, far.to_str().unwrap()),
@@ -893,13 +1206,7 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
         ]
         .concat(),
     ] {
-        let output = gen_manifests(&args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        let output = transcript.run(&args, 2);
         assert!(
             stderr(&output).contains("far.csv: the trace is 1000000000000000 s long")
                 && stderr(&output).contains("more than the 500000 a run may take"),
@@ -924,23 +1231,29 @@ fn far_timestamps_and_huge_bounds_are_refused_or_bounded() {
             "pods Pending 18446744073709551615 s",
         ),
     ] {
-        let output = gen_manifests(&args);
+        let output = transcript.run(&args, 0);
         let text = common::stdout(&output);
         assert!(text.contains(shown), "{args:?}: {text}");
     }
-    let output = gen_manifests(
+    let output = transcript.run(
         &[
             &simulate_args(spec, step)[..],
             &["--pod-startup", "18446744073709551616"],
         ]
         .concat(),
+        2,
     );
-    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("--pod-startup `18446744073709551616` is not a duration"),
         "{}",
         stderr(&output)
     );
+    assert_eq!(
+        contents(&dir),
+        before,
+        "nothing written, every input as it was"
+    );
+    transcript.snapshot("safety-far-timestamps-huge-bounds");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -952,15 +1265,19 @@ fn a_huge_spec_is_refused_without_being_read_whole() {
         .unwrap()
         .set_len(1 << 30)
         .unwrap();
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir);
     for spec in [sparse.to_str().unwrap(), "/dev/zero"] {
-        let output = gen_manifests(&["-c", spec]);
-        assert_eq!(output.status.code(), Some(2), "{spec}");
+        let output = transcript.run(&["-c", spec], 2);
         assert!(
             stderr(&output).contains("the file is larger than 4194304 bytes"),
             "{spec}: {}",
             stderr(&output)
         );
+        assert!(output.stdout.is_empty(), "{spec}");
     }
+    assert_eq!(contents(&dir), before);
+    transcript.snapshot("safety-huge-spec");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -983,6 +1300,7 @@ fn a_spec_with_more_apps_than_the_limit_is_refused_located() {
         format!("preset: recommended\napps:\n{at_limit}{}", app(limit)),
     )
     .unwrap();
+    let before = contents(&dir);
     // The first app over the limit is on line 3 + 4 x limit.
     for args in [
         vec!["-c", s, "-o", o],
@@ -992,6 +1310,7 @@ fn a_spec_with_more_apps_than_the_limit_is_refused_located() {
     ] {
         let output = gen_manifests(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
         assert_eq!(
             stderr(&output),
             format!(
@@ -1005,6 +1324,11 @@ fn a_spec_with_more_apps_than_the_limit_is_refused_located() {
         );
     }
     assert_eq!(std::fs::read(&out).unwrap(), written);
+    assert_eq!(
+        contents(&dir),
+        before,
+        "the spec and the output as they were"
+    );
 }
 
 #[test]
@@ -1013,12 +1337,18 @@ fn a_sweep_over_its_step_budget_is_refused_before_running() {
     // each, 1,210,000 in all.
     let targets: Vec<String> = (1..=10_000).map(|t| t.to_string()).collect();
     let sweep = format!("target={}", targets.join(","));
-    let output = gen_manifests(
-        &[
-            &simulate_args("fixtures/simulate/spec.yaml", "fixtures/simulate/step.csv")[..],
-            &["--capacity", "10", "--sweep", &sweep],
-        ]
-        .concat(),
+    let args = [
+        &simulate_args("fixtures/simulate/spec.yaml", "fixtures/simulate/step.csv")[..],
+        &["--capacity", "10", "--sweep", &sweep],
+    ]
+    .concat();
+    let named = named_files(&args);
+    let output = gen_manifests(&args);
+    assert_no_panic(&output, "--sweep");
+    assert_eq!(
+        named_files(&args),
+        named,
+        "the spec and the trace keep their bytes"
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert_eq!(
@@ -1086,6 +1416,7 @@ fn every_file_reader_is_bounded() {
         .set_len(1 << 30)
         .unwrap();
     let before = contents(&kube);
+    let before_dir = contents(&dir);
     let (h, c) = (sparse.to_str().unwrap(), huge_csv.to_str().unwrap());
     let limit = custom_metrics_manifests::MAX_SPEC_BYTES;
     let cases: Vec<(Vec<&str>, String)> = vec![
@@ -1145,6 +1476,7 @@ fn every_file_reader_is_bounded() {
     let mut messages = String::new();
     for (args, message) in cases {
         let output = gen_manifests(&args);
+        assert_no_panic(&output, &format!("{args:?}"));
         assert_eq!(
             output.status.code(),
             Some(2),
@@ -1169,6 +1501,7 @@ fn every_file_reader_is_bounded() {
     }
     common::settings().bind(|| insta::assert_snapshot!("bounded-readers", messages));
     assert_eq!(contents(&kube), before);
+    assert_eq!(contents(&dir), before_dir);
 }
 
 #[test]
@@ -1180,7 +1513,10 @@ fn concurrent_runs_onto_one_output_file_leave_one_runs_output() {
         .map(|spec| common::stdout(&gen_manifests(&["-c", spec])).into_bytes())
         .collect();
     for round in 0..3 {
-        ten_concurrent_runs("-o", &out, round);
+        for output in ten_concurrent_runs("-o", &out, round) {
+            assert_eq!(stderr(&output), "", "round {round}");
+            assert_no_panic(&output, "-o");
+        }
         let now = contents(&dir);
         assert_eq!(
             now.len(),
@@ -1206,6 +1542,7 @@ fn a_large_stale_file_is_checked_and_diffed() {
     std::fs::write(&file, &stale).unwrap();
     let output = gen_manifests(&["-c", SPEC_A, "check", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "", "the report is on standard output");
     let report = String::from_utf8(output.stdout).unwrap();
     assert!(report.contains("is stale:"), "{report}");
     assert!(report.contains("spec.replicas: 3 -> 2"), "{report}");
@@ -1224,6 +1561,8 @@ fn an_empty_spec_is_refused() {
     std::fs::write(&comments, "# nothing here yet\n\n---\n").unwrap();
     let target = dir.join("out.yaml");
     let t = target.to_str().unwrap();
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir);
     for spec in [
         "/dev/null",
         empty.to_str().unwrap(),
@@ -1231,15 +1570,16 @@ fn an_empty_spec_is_refused() {
         "/dev/stdin",
     ] {
         // /dev/stdin is a closed (null) standard input here.
-        let output = run_with(&["-c", spec, "-o", t], Stdio::null(), Stdio::piped());
-        assert_eq!(output.status.code(), Some(2), "{spec}");
+        let output = transcript.run(&["-c", spec, "-o", t], 2);
         assert!(
             stderr(&output).contains(&format!("{spec}: the spec is empty")),
             "{spec}: {}",
             stderr(&output)
         );
         assert!(!target.exists());
+        assert_eq!(contents(&dir), before);
     }
+    transcript.snapshot("safety-empty-spec");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -1258,13 +1598,21 @@ fn a_csv_with_a_byte_order_mark_keeps_its_first_row() {
         let sub = dir.join(name);
         std::fs::create_dir_all(&sub).unwrap();
         let load = sub.join("load.csv");
-        std::fs::write(&load, text).unwrap();
+        std::fs::write(&load, &text).unwrap();
         let output = gen_manifests(
             &[
                 &simulate_args(spec, load.to_str().unwrap())[..],
                 &["--format", "json"],
             ]
             .concat(),
+        );
+        assert_no_panic(&output, name);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{name}");
+        assert_eq!(
+            std::fs::read_to_string(&load).unwrap(),
+            text,
+            "{name}: the trace as it was"
         );
         reports.push(common::stdout(&output).replace(&format!("/{name}/"), "/X/"));
     }
@@ -1374,15 +1722,21 @@ fn explain_asks_only_for_the_deployments_pods_and_names_bad_values() {
     let dir = scratch_dir("hostile-prometheus");
     let spec = api_spec(&dir);
     let server = FakePrometheus::start(10, hostile_answer);
-    let output = gen_manifests(&[
-        "explain",
-        "-c",
-        spec.to_str().unwrap(),
-        "--prometheus",
-        &server.url,
-    ]);
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir).hide(&server.url, "<prometheus>");
+    let output = transcript.run(
+        &[
+            "explain",
+            "-c",
+            spec.to_str().unwrap(),
+            "--prometheus",
+            &server.url,
+        ],
+        1,
+    );
     let text = String::from_utf8(output.stdout.clone()).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    transcript.snapshot("safety-hostile-explain");
+    assert_eq!(contents(&dir), before);
     let queries = server.queries();
     let metrics_query = queries
         .iter()
@@ -1419,18 +1773,24 @@ fn simulate_from_a_hostile_prometheus_is_bounded() {
     let dir = scratch_dir("hostile-simulate");
     let spec = api_spec(&dir);
     let server = FakePrometheus::start(5, hostile_answer);
-    let output = gen_manifests(&[
-        "simulate",
-        "-c",
-        spec.to_str().unwrap(),
-        "--app",
-        "api",
-        "--prometheus",
-        &server.url,
-        "--range",
-        "1h",
-    ]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir).hide(&server.url, "<prometheus>");
+    let output = transcript.run(
+        &[
+            "simulate",
+            "-c",
+            spec.to_str().unwrap(),
+            "--app",
+            "api",
+            "--prometheus",
+            &server.url,
+            "--range",
+            "1h",
+        ],
+        2,
+    );
+    assert!(output.stdout.is_empty());
+    assert_eq!(contents(&dir), before);
     assert!(
         stderr(&output).contains("s (Unix time), outside the range asked")
             && stderr(&output).contains("not a Prometheus range query's answer"),
@@ -1443,6 +1803,9 @@ fn simulate_from_a_hostile_prometheus_is_bounded() {
     let pattern = regex::Regex::new(&format!("^(?:{pattern})$")).unwrap();
     assert!(pattern.is_match("api-7c9f8d6b5-x2k4q"));
     assert!(!pattern.is_match("api-worker-7c9f8d6b5-x2k4q") && !pattern.is_match(HOSTILE));
+    // The refusal names the point, which depends on the time of the run.
+    let message = stderr(&output);
+    assert!(message.starts_with("error: "), "{message}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -1457,24 +1820,24 @@ fn an_oversized_prometheus_answer_is_refused_unread() {
     }
     let dir = scratch_dir("huge-answer");
     let spec = api_spec(&dir);
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir);
     for args in [
         vec!["simulate", "--app", "api", "--range", "1h"],
         vec!["explain"],
     ] {
         let server = FakePrometheus::start(5, huge);
-        let output = gen_manifests(
+        transcript.hidden = vec![(server.url.clone(), "<prometheus>".to_owned())];
+        let output = transcript.run(
             &[
                 &args[..],
                 &["-c", spec.to_str().unwrap(), "--prometheus", &server.url],
             ]
             .concat(),
+            2,
         );
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(contents(&dir), before);
         assert!(
             stderr(&output).contains(&format!(
                 "the answer is larger than {} bytes, the most gen-manifests reads",
@@ -1484,32 +1847,46 @@ fn an_oversized_prometheus_answer_is_refused_unread() {
             stderr(&output)
         );
     }
+    transcript.snapshot("safety-oversized-answer");
 }
 
 /// Ten concurrent runs, alternating SPEC_A and SPEC_B, each writing to
 /// `target` with `flag`; every one must succeed.
-fn ten_concurrent_runs(flag: &str, target: &Path, round: usize) {
-    let children: Vec<_> = (0..10)
+fn ten_concurrent_runs(flag: &str, target: &Path, round: usize) -> Vec<Output> {
+    let runs: Vec<Vec<&str>> = (0..10)
         .map(|index| {
+            vec![
+                "-c",
+                [SPEC_A, SPEC_B][index % 2],
+                flag,
+                target.to_str().unwrap(),
+            ]
+        })
+        .collect();
+    concurrent_runs(&runs, &format!("round {round}"))
+}
+
+/// Starts one run per argument list, all at once, then waits for each:
+/// every one must succeed (`context` names the batch in a failure).
+fn concurrent_runs(runs: &[Vec<&str>], context: &str) -> Vec<Output> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
             Command::new(BIN)
-                .args([
-                    "-c",
-                    [SPEC_A, SPEC_B][index % 2],
-                    flag,
-                    target.to_str().unwrap(),
-                ])
+                .args(args)
                 .current_dir(ROOT)
+                .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "round {round}: {}",
-            stderr(&output)
-        );
-    }
+    children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{context}: {}", stderr(&output));
+            output
+        })
+        .collect()
 }
