@@ -118,6 +118,7 @@ pub struct HttpClientConfig {
     pub(crate) proxy_url: Option<String>,
     pub(crate) follow_redirects: bool,
     pub(crate) origin: Option<String>,
+    pub(crate) files: Vec<PathBuf>,
 }
 
 impl fmt::Debug for HttpClientConfig {
@@ -141,6 +142,8 @@ type PemFile<'s> = (Vec<PemItem<'static>>, String, Option<&'s Spanned<String>>);
 struct Place<'a> {
     origin: &'a str,
     dir: &'a Path,
+    /// Every file read, in turn.
+    read: std::cell::RefCell<Vec<PathBuf>>,
 }
 
 impl Place<'_> {
@@ -184,6 +187,7 @@ impl Place<'_> {
 
     fn read(&self, file: &Spanned<String>, field: &str) -> Result<Vec<u8>, SpecError> {
         let path = self.path(&file.value);
+        self.read.borrow_mut().push(path.clone());
         let bytes = spec::read_bounded(&path, MAX_SECRET_BYTES).map_err(|error| {
             self.error(
                 Some(file),
@@ -255,7 +259,16 @@ impl HttpClientConfig {
         })?;
         let text = spec::checked_text_of(&bytes, &origin, "http_config files")?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        HttpClientConfig::from_yaml(text, &origin, dir)
+        let mut config = HttpClientConfig::from_yaml(text, &origin, dir)?;
+        config.files.insert(0, path.to_owned());
+        Ok(config)
+    }
+
+    /// The files it was read from: the `http_config` file (when
+    /// [`HttpClientConfig::load`] read it) and each file it names
+    /// (credentials, keys, certificates). A command never writes over them.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
     }
 
     /// Reads `http_config` YAML text; `origin` names it in errors and
@@ -279,7 +292,11 @@ impl HttpClientConfig {
                 error
             })?
         };
-        let place = Place { origin, dir };
+        let place = Place {
+            origin,
+            dir,
+            read: Default::default(),
+        };
         let mut config = HttpClientConfig {
             origin: Some(origin.to_owned()),
             follow_redirects: file.follow_redirects.unwrap_or(true),
@@ -415,6 +432,7 @@ impl HttpClientConfig {
             })?;
             config.proxy_url = Some(url.to_owned());
         }
+        config.files = place.read.into_inner();
         Ok(config)
     }
 

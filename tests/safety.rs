@@ -533,6 +533,92 @@ fn an_output_that_is_an_input_is_refused() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn a_plot_over_the_http_config_or_a_file_it_names_is_refused() {
+    // `simulate --prometheus` reads an http_config and the files it names
+    // (a bearer token, keys): the plot (an SVG and the PNG next to it) is
+    // never written over any of them.
+    fn answer(path: &str, params: &[(String, String)]) -> String {
+        let get = |key: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.trim_end_matches('s').parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        if path != "/api/v1/query_range" {
+            return r#"{"status":"error","error":"unknown path"}"#.into();
+        }
+        let (start, end, step) = (get("start"), get("end"), get("step").max(1.0));
+        let values: Vec<serde_json::Value> = (0..)
+            .map(|i| start + f64::from(i) * step)
+            .take_while(|t| *t <= end)
+            .map(|t| serde_json::json!([t, "5"]))
+            .collect();
+        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {}, "values": values}]}})
+        .to_string()
+    }
+    let dir = scratch_dir("plot-over-http-config");
+    let spec = api_spec(&dir);
+    std::fs::write(dir.join("token.svg"), "secret\n").unwrap();
+    std::fs::write(dir.join("key.png"), "secret\n").unwrap();
+    // An http_config named like a chart, naming the token.
+    let http_svg = dir.join("http.svg");
+    std::fs::write(&http_svg, "authorization:\n  credentials_file: token.svg\n").unwrap();
+    let http = dir.join("http.yaml");
+    std::fs::write(&http, "authorization:\n  credentials_file: key.png\n").unwrap();
+    let server = FakePrometheus::start(10, answer);
+    let before = contents(&dir);
+    let mut transcript = Transcript::new(&dir).hide(&server.url, "<prometheus>");
+    let s = |path: &Path| path.to_str().unwrap().to_owned();
+    let run = |config: &Path, plot: &str| {
+        vec![
+            "simulate".to_owned(),
+            "-c".into(),
+            s(&spec),
+            "--app".into(),
+            "api".into(),
+            "--prometheus".into(),
+            server.url.clone(),
+            "--range".into(),
+            "1h".into(),
+            "--prometheus-http-config".into(),
+            s(config),
+            "--plot".into(),
+            s(&dir.join(plot)),
+        ]
+    };
+    for args in [
+        // The http_config itself: refused before asking Prometheus.
+        run(&http_svg, "http.svg"),
+        // The token it names; the PNG over the key another one names.
+        run(&http_svg, "token.svg"),
+        run(&http, "key.svg"),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = transcript.run(&args, 2);
+        assert!(
+            stderr(&output).contains("is also an input"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(contents(&dir), before, "{args:?}");
+    }
+    transcript.snapshot("safety-plot-over-http-config");
+    assert_eq!(server.queries().len(), 2, "the first run asked nothing");
+    // The same run with a free name writes the chart: the refusals above
+    // were for the names, not for the server.
+    let args = run(&http, "chart.svg");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run_with(&args, Stdio::null(), Stdio::piped());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(std::fs::read(dir.join("chart.svg"))
+        .unwrap()
+        .starts_with(b"<svg"));
+    assert_kept(&before, &contents(&dir), "the inputs");
+}
+
 // ------------------------------------------------ failure at every step
 
 /// Fails the `fail_at`-th step (0-based) and records every step seen.

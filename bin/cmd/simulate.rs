@@ -101,6 +101,7 @@ pub fn run(args: SimulateArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> 
         let png = plot.with_extension("png");
         let mut sources = input.files();
         sources.extend(args.load.as_deref());
+        sources.extend(args.prometheus_http_config.as_deref());
         output::refuse_inputs(&[plot, &png], &sources).map_err(Error::from)?;
     }
     let request = simulate::Request {

@@ -52,8 +52,15 @@ pub enum LoadSource {
 impl LoadSource {
     /// Reads the trace of `app`.
     pub fn trace(&self, config: &Config, app: &App) -> Result<Trace, Error> {
+        self.trace_and_files(config, app).map(|(trace, _)| trace)
+    }
+
+    /// The trace of `app`, and every file read for it (the CSV, or the
+    /// `http_config` file and the files it names), which the plot must
+    /// never be written over.
+    fn trace_and_files(&self, config: &Config, app: &App) -> Result<(Trace, Vec<PathBuf>), Error> {
         match self {
-            LoadSource::Csv(path) => Trace::read_csv(path),
+            LoadSource::Csv(path) => Ok((Trace::read_csv(path)?, vec![path.clone()])),
             LoadSource::Prometheus {
                 url,
                 range,
@@ -65,7 +72,9 @@ impl LoadSource {
                     Some(path) => crate::http_config::HttpClientConfig::load(path)?,
                     None => crate::http_config::HttpClientConfig::default(),
                 };
-                prometheus_trace(config, app, url, range, step, *timeout_seconds, &http)
+                let trace =
+                    prometheus_trace(config, app, url, range, step, *timeout_seconds, &http)?;
+                Ok((trace, http.files().to_vec()))
             }
         }
     }
@@ -429,7 +438,7 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             .map_err(SimulateError::Sweep)?;
         Some(sweep)
     };
-    let trace = load.trace(config, app)?;
+    let (trace, inputs) = load.trace_and_files(config, app)?;
     let source = load.label();
     let title = match config.backend {
         crate::spec::Backend::Adapter => format!("app {}, load {source}", app.name),
@@ -449,9 +458,10 @@ pub fn execute_report(config: &Config, request: &Request) -> Result<Report, Erro
             return Ok(());
         };
         let files = plot_files(plotted, plot_title, plot).map_err(SimulateError::from)?;
-        // Never over the load trace, by any name.
+        // Never over the load trace, the http_config or a file it names,
+        // by any name.
         let mut transaction = crate::output::Transaction::new();
-        if let LoadSource::Csv(path) = load {
+        for path in &inputs {
             transaction.protect(path);
         }
         for (path, bytes) in files {
