@@ -353,45 +353,64 @@ impl Scrape {
     }
 }
 
-pub(super) fn scrape_interval(objects: &[Object<'_>], options: &LintOptions) -> Scrape {
-    if let Some(interval) = &options.scrape_interval {
-        let millis = parse_duration_millis(interval.as_str()).unwrap_or(interval.as_secs() * 1000);
-        return Scrape {
-            interval: StdDuration::from_millis(millis),
-            source: format!("the scrape interval {interval}"),
+/// The smallest scrape interval of the input's ServiceMonitors and
+/// PodMonitors, found as the objects pass.
+#[derive(Default)]
+pub(super) struct ScrapeFinder {
+    /// Milliseconds, the monitor's index and how it displays.
+    smallest: Option<(u64, usize, String)>,
+}
+
+impl ScrapeFinder {
+    pub(super) fn observe(&mut self, object: &Object<'_>) {
+        let key = match object.kind {
+            "ServiceMonitor" => "endpoints",
+            "PodMonitor" => "podMetricsEndpoints",
+            _ => return,
         };
+        let smallest = object.value["spec"][key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|endpoint| endpoint["interval"].as_str())
+            .filter_map(parse_duration_millis)
+            .filter(|millis| *millis > 0)
+            .min();
+        let Some(millis) = smallest else { return };
+        // Objects come in input order: an equal interval keeps the first.
+        if self
+            .smallest
+            .as_ref()
+            .is_none_or(|(known, _, _)| millis < *known)
+        {
+            self.smallest = Some((millis, object.index, object.display()));
+        }
     }
-    let smallest = objects
-        .iter()
-        .filter(|object| object.kind == "ServiceMonitor" || object.kind == "PodMonitor")
-        .flat_map(|object| {
-            let key = if object.kind == "ServiceMonitor" {
-                "endpoints"
-            } else {
-                "podMetricsEndpoints"
+
+    /// The scrape interval: `options.scrape_interval`, else the smallest
+    /// seen, else Prometheus Operator's default.
+    pub(super) fn finish(self, options: &LintOptions) -> Scrape {
+        if let Some(interval) = &options.scrape_interval {
+            let millis =
+                parse_duration_millis(interval.as_str()).unwrap_or(interval.as_secs() * 1000);
+            return Scrape {
+                interval: StdDuration::from_millis(millis),
+                source: format!("the scrape interval {interval}"),
             };
-            object.value["spec"][key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|endpoint| endpoint["interval"].as_str())
-                .filter_map(move |text| Some((parse_duration_millis(text)?, object)))
-        })
-        .filter(|(millis, _)| *millis > 0)
-        .min_by_key(|(millis, object)| (*millis, object.index));
-    match smallest {
-        Some((millis, object)) => Scrape {
-            interval: StdDuration::from_millis(millis),
-            source: format!(
-                "the scrape interval {} of {}",
-                promql::format_duration(StdDuration::from_millis(millis)),
-                object.display()
-            ),
-        },
-        None => Scrape {
-            interval: StdDuration::from_secs(30),
-            source: "the 30s scrape interval (Prometheus Operator's default)".to_owned(),
-        },
+        }
+        match self.smallest {
+            Some((millis, _, display)) => Scrape {
+                interval: StdDuration::from_millis(millis),
+                source: format!(
+                    "the scrape interval {} of {display}",
+                    promql::format_duration(StdDuration::from_millis(millis)),
+                ),
+            },
+            None => Scrape {
+                interval: StdDuration::from_secs(30),
+                source: "the 30s scrape interval (Prometheus Operator's default)".to_owned(),
+            },
+        }
     }
 }
 
@@ -1056,35 +1075,59 @@ fn hpa_custom_metrics(hpa: &Value) -> Vec<(String, &str)> {
     out
 }
 
-/// hpa-unknown-metric and prometheus-role-missing.
-pub(super) fn check_hpas(
-    objects: &[Object<'_>],
-    configs: &[AdapterConfigDoc<'_>],
-    lint: &mut Lint,
-) {
-    let custom: Vec<&AdapterConfigDoc<'_>> = configs
-        .iter()
-        .filter(|config| config.config["rules"].is_array())
-        .collect();
-    let mut served = BTreeSet::new();
-    let mut open = false;
-    for config in &custom {
-        let (metrics, has_open) = served_metrics(&config.file.rules);
-        open |= has_open;
-        served.extend(metrics.into_iter().map(|metric| metric.name));
-    }
-    let role_namespaces: BTreeSet<Option<&str>> = objects
-        .iter()
-        .filter(|object| object.kind == "Role" && object.name == "prometheus-k8s")
-        .map(|object| object.namespace)
-        .collect();
+/// The namespaces with a `prometheus-k8s` Role, found as the objects pass.
+#[derive(Default)]
+pub(super) struct RoleNamespaces {
+    namespaces: BTreeSet<Option<String>>,
+}
 
-    for hpa in objects
-        .iter()
-        .filter(|object| object.kind == "HorizontalPodAutoscaler")
-    {
+impl RoleNamespaces {
+    pub(super) fn observe(&mut self, object: &Object<'_>) {
+        if object.kind == "Role" && object.name == "prometheus-k8s" {
+            self.namespaces.insert(object.namespace.map(str::to_owned));
+        }
+    }
+}
+
+/// hpa-unknown-metric and prometheus-role-missing, one HPA at a time.
+pub(super) struct HpaCheck<'r> {
+    /// Whether some config has custom metrics rules.
+    custom: bool,
+    /// The metrics the rules serve.
+    served: BTreeSet<String>,
+    /// Whether some rule selects series by a regex only (it may serve more).
+    open: bool,
+    roles: &'r RoleNamespaces,
+}
+
+impl<'r> HpaCheck<'r> {
+    pub(super) fn new(configs: &[AdapterConfigDoc<'_>], roles: &'r RoleNamespaces) -> Self {
+        let custom: Vec<&AdapterConfigDoc<'_>> = configs
+            .iter()
+            .filter(|config| config.config["rules"].is_array())
+            .collect();
+        let mut served = BTreeSet::new();
+        let mut open = false;
+        for config in &custom {
+            let (metrics, has_open) = served_metrics(&config.file.rules);
+            open |= has_open;
+            served.extend(metrics.into_iter().map(|metric| metric.name));
+        }
+        HpaCheck {
+            custom: !custom.is_empty(),
+            served,
+            open,
+            roles,
+        }
+    }
+
+    pub(super) fn check(&self, hpa: &Object<'_>, lint: &mut Lint) {
+        if hpa.kind != "HorizontalPodAutoscaler" {
+            return;
+        }
+        let served = &self.served;
         let metrics = hpa_custom_metrics(hpa.value);
-        if !custom.is_empty() && !open {
+        if self.custom && !self.open {
             for (field, name) in &metrics {
                 if served.contains(*name) {
                     continue;
@@ -1108,9 +1151,10 @@ pub(super) fn check_hpas(
                 );
             }
         }
+        let role_namespaces = &self.roles.namespaces;
         if !role_namespaces.is_empty() && !metrics.is_empty() {
             if let Some(namespace) = hpa.namespace {
-                if !role_namespaces.contains(&Some(namespace)) {
+                if !role_namespaces.contains(&Some(namespace.to_owned())) {
                     lint.push(
                         hpa,
                         Check::PrometheusRoleMissing,

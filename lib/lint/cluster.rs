@@ -60,44 +60,84 @@ fn group<'a>(object: &Object<'a>) -> &'a str {
         .map_or("", |(group, _)| group)
 }
 
-/// name-collision: an object defined twice in what is applied together
-/// (error), an object kube-prometheus also defines when the stack is
-/// kube-prometheus (error), or named like kube-prometheus' adapter without
-/// that context (info).
-pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &mut Lint) {
-    let mut first: BTreeMap<(&str, &str, Option<&str>, &str), &Object<'_>> = BTreeMap::new();
-    for object in objects
-        .iter()
-        .filter(|object| !object.kind.is_empty() && !object.name.is_empty())
-    {
-        let key = (group(object), object.kind, object.namespace, object.name);
-        match first.get(&key) {
+/// What name-collision needs to know of the whole input before it checks
+/// the first object: whether kube-prometheus' own objects are in it.
+#[derive(Default)]
+pub(super) struct NamesIndex {
+    kube_prometheus_in_input: bool,
+}
+
+impl NamesIndex {
+    pub(super) fn observe(&mut self, object: &Object<'_>) {
+        self.kube_prometheus_in_input |= part_of_kube_prometheus(object);
+    }
+}
+
+/// An object's identity for name-collision: API group, kind, namespace, name.
+type NameKey = (String, String, Option<String>, String);
+
+/// name-collision, one object at a time in input order: an object defined
+/// twice in what is applied together (error), an object kube-prometheus
+/// also defines when the stack is kube-prometheus (error), or named like
+/// kube-prometheus' adapter without that context (info).
+pub(super) struct NameCheck {
+    /// The first object of each identity: its origin and a digest of its
+    /// content (the objects themselves are not held).
+    first: BTreeMap<NameKey, (String, u128)>,
+    stack: Option<Stack>,
+    kube_prometheus_in_input: bool,
+}
+
+impl NameCheck {
+    pub(super) fn new(index: &NamesIndex, stack: Option<Stack>) -> Self {
+        NameCheck {
+            first: BTreeMap::new(),
+            stack,
+            kube_prometheus_in_input: index.kube_prometheus_in_input,
+        }
+    }
+
+    pub(super) fn check(&mut self, object: &Object<'_>, lint: &mut Lint) {
+        if !object.kind.is_empty() && !object.name.is_empty() {
+            self.check_twice(object, lint);
+        }
+        self.check_kube_prometheus(object, lint);
+    }
+
+    fn check_twice(&mut self, object: &Object<'_>, lint: &mut Lint) {
+        let key = (
+            group(object).to_owned(),
+            object.kind.to_owned(),
+            object.namespace.map(str::to_owned),
+            object.name.to_owned(),
+        );
+        let digest = digest(object.value);
+        match self.first.get(&key) {
             // The same object twice, byte for byte, changes nothing.
-            Some(earlier) if earlier.value != object.value => lint.push(
+            Some((origin, earlier)) if *earlier != digest => lint.push(
                 object,
                 Check::NameCollision,
                 Severity::Error,
                 "metadata.name",
                 format!(
-                    "{} is also defined in {} with other content; applying both, the later replaces the earlier",
+                    "{} is also defined in {origin} with other content; applying both, the later replaces the earlier",
                     object.display(),
-                    earlier.origin
                 ),
                 "keep one definition, or give one of them another name",
             ),
             Some(_) => {}
             None => {
-                first.insert(key, object);
+                self.first.insert(key, (object.origin.to_owned(), digest));
             }
         }
     }
-    let kube_prometheus_in_input = objects.iter().any(part_of_kube_prometheus);
-    for object in objects {
+
+    fn check_kube_prometheus(&self, object: &Object<'_>, lint: &mut Lint) {
         if object.kind.is_empty()
             || !kube_prometheus_name(object)
             || part_of_kube_prometheus(object)
         {
-            continue;
+            return;
         }
         let what = if object.kind == "APIService" {
             "kube-prometheus' prometheus-adapter serves this APIService (CPU and memory for kubectl top and \
@@ -109,7 +149,7 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
                 object.name
             )
         };
-        let in_context = stack == Some(Stack::KubePrometheus) || kube_prometheus_in_input;
+        let in_context = self.stack == Some(Stack::KubePrometheus) || self.kube_prometheus_in_input;
         let (severity, message) = if in_context {
             (
                 Severity::Error,
@@ -131,6 +171,57 @@ pub(super) fn check_names(objects: &[Object<'_>], stack: Option<Stack>, lint: &m
         );
         if !in_context {
             lint.hint(Hint::Stack(Stack::KubePrometheus));
+        }
+    }
+}
+
+/// A 128-bit digest of a value, equal for equal values (`Value`'s `==`:
+/// maps by key, `0.0` and `-0.0` alike) and different for different ones
+/// but with a chance of 2^-128.
+fn digest(value: &Value) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut hashers = [
+        std::collections::hash_map::DefaultHasher::new(),
+        std::collections::hash_map::DefaultHasher::new(),
+    ];
+    // Two hashers made different by a first byte.
+    1u8.hash(&mut hashers[1]);
+    for hasher in &mut hashers {
+        hash_value(value, hasher);
+    }
+    (u128::from(hashers[0].finish()) << 64) | u128::from(hashers[1].finish())
+}
+
+fn hash_value(value: &Value, hasher: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match value {
+        Value::Null => 0u8.hash(hasher),
+        Value::Bool(flag) => (1u8, flag).hash(hasher),
+        Value::Number(number) => {
+            // serde_json keeps a number as u64, i64 (negative) or f64, and
+            // compares them as such.
+            if let Some(unsigned) = number.as_u64() {
+                (2u8, unsigned).hash(hasher);
+            } else if let Some(signed) = number.as_i64() {
+                (3u8, signed).hash(hasher);
+            } else {
+                let float = number.as_f64().unwrap_or(0.0);
+                (4u8, if float == 0.0 { 0 } else { float.to_bits() }).hash(hasher);
+            }
+        }
+        Value::String(text) => (5u8, text).hash(hasher),
+        Value::Array(items) => {
+            (6u8, items.len()).hash(hasher);
+            for item in items {
+                hash_value(item, hasher);
+            }
+        }
+        Value::Object(map) => {
+            (7u8, map.len()).hash(hasher);
+            for (key, item) in map {
+                key.hash(hasher);
+                hash_value(item, hasher);
+            }
         }
     }
 }

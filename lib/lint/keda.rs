@@ -5,11 +5,13 @@
 //! autoscalers on one workload.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use promql_parser::parser::Expr;
 use serde_json::Value;
 
 use super::adapter::Scrape;
+use super::memo::ParseMemo;
 use super::model::Object;
 use super::{promql, Check, Lint, Severity};
 use crate::keda::{
@@ -40,61 +42,181 @@ impl<'a> Trigger<'a> {
     }
 }
 
-fn prometheus_triggers<'a>(objects: &'a [Object<'a>]) -> Vec<Trigger<'a>> {
-    objects
-        .iter()
-        .filter(|object| is_keda(object) && matches!(object.kind, "ScaledObject" | "ScaledJob"))
-        .flat_map(|object| {
-            object.value["spec"]["triggers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .filter(|(_, trigger)| trigger["type"].as_str() == Some("prometheus"))
-                .map(move |(index, value)| Trigger {
-                    object,
-                    path: format!("spec.triggers[{index}]"),
-                    value,
-                })
+/// The prometheus triggers of `object` when it is a ScaledObject or ScaledJob.
+fn prometheus_triggers<'a>(object: &'a Object<'a>) -> Vec<Trigger<'a>> {
+    if !(is_keda(object) && matches!(object.kind, "ScaledObject" | "ScaledJob")) {
+        return Vec::new();
+    }
+    object.value["spec"]["triggers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, trigger)| trigger["type"].as_str() == Some("prometheus"))
+        .map(|(index, value)| Trigger {
+            object,
+            path: format!("spec.triggers[{index}]"),
+            value,
         })
         .collect()
 }
 
-/// The objects a trigger refers to, by name: each trigger's lookups cost
-/// a search, not a pass over the input (10,000 ScaledObjects stay linear).
-struct Named<'o, 'a> {
-    /// KEDA's authentications by kind, namespace (none for cluster ones)
-    /// and name, in input order.
-    authentications: BTreeMap<(&'a str, Option<&'a str>, &'a str), Vec<&'o Object<'a>>>,
-    /// HPAs by namespace and name, in input order.
-    hpas: BTreeMap<(Option<&'a str>, &'a str), Vec<&'o Object<'a>>>,
+/// The first KEDA object of a kind, namespace and name, as an
+/// authentication a trigger may name.
+struct Authentication {
+    index: usize,
+    display: String,
+    /// `(source, index, parameter)` of `spec.<source>[index].parameter`.
+    parameters: Vec<(&'static str, usize, String)>,
 }
 
-impl<'o, 'a> Named<'o, 'a> {
-    fn new(objects: &'o [Object<'a>]) -> Self {
-        let mut named = Named {
-            authentications: BTreeMap::new(),
-            hpas: BTreeMap::new(),
-        };
-        for object in objects {
-            if object.kind == "HorizontalPodAutoscaler" {
-                named
-                    .hpas
-                    .entry((object.namespace, object.name))
+/// An HPA as keda-threshold-unit reads it: how it displays, and the names
+/// of its metrics.
+struct HpaMetrics {
+    display: String,
+    names: Vec<String>,
+}
+
+/// An HPA as keda-hpa-conflict reads it.
+struct HpaRef {
+    name: String,
+    display: String,
+    /// The names of the ScaledObjects among its owners.
+    owners: Vec<String>,
+    /// `validations.keda.sh/hpa-ownership: "false"`.
+    opted_out: bool,
+}
+
+/// A ScaledObject (keda.sh) as keda-hpa-conflict reads it from another.
+struct ScaledRef {
+    index: usize,
+    namespace: Option<String>,
+    display: String,
+    target: Option<Target>,
+    hpa_name: String,
+}
+
+/// What the KEDA checks need to know of the whole input, gathered as the
+/// objects pass: a trigger's lookups cost a search, not a pass over the
+/// input, and of an object nothing is held but these summaries.
+#[derive(Default)]
+pub(super) struct KedaIndex {
+    /// KEDA's authentications by kind, namespace (none for cluster ones)
+    /// and name: the first of each.
+    authentications: BTreeMap<(String, Option<String>, String), Authentication>,
+    /// HPAs by namespace and name, in input order.
+    hpas: BTreeMap<(Option<String>, String), Vec<HpaMetrics>>,
+    /// HPAs by what they scale, in input order.
+    hpa_targets: BTreeMap<Target, Vec<HpaRef>>,
+    /// The ScaledObjects (keda.sh), in input order.
+    scaled: Vec<ScaledRef>,
+    /// Positions in `scaled` by what they scale and by the HPA they name.
+    same_target: BTreeMap<Target, Vec<usize>>,
+    same_hpa: BTreeMap<(Option<String>, String), Vec<usize>>,
+    /// Whether KEDA is in the input (for keda-external-provider).
+    present: bool,
+}
+
+impl KedaIndex {
+    pub(super) fn observe(&mut self, object: &Object<'_>) {
+        self.present |= is_keda(object) || (external_api_service(object) && routes_to_keda(object));
+        if object.kind == "HorizontalPodAutoscaler" {
+            self.observe_hpa(object);
+        }
+        if is_keda(object) {
+            let namespace = authentication_namespace(object.kind, object.namespace);
+            let key = (
+                object.kind.to_owned(),
+                namespace.map(str::to_owned),
+                object.name.to_owned(),
+            );
+            self.authentications
+                .entry(key)
+                .or_insert_with(|| Authentication {
+                    index: object.index,
+                    display: object.display(),
+                    parameters: parameters(object),
+                });
+        }
+        if is_scaled_object(object) {
+            let position = self.scaled.len();
+            let target = target_of(object, true);
+            let hpa_name = hpa_name_of(object);
+            if let Some(target) = &target {
+                self.same_target
+                    .entry(target.clone())
                     .or_default()
-                    .push(object);
+                    .push(position);
             }
-            if is_keda(object) {
-                let namespace = authentication_namespace(object.kind, object.namespace);
-                named
-                    .authentications
-                    .entry((object.kind, namespace, object.name))
-                    .or_default()
-                    .push(object);
+            self.same_hpa
+                .entry((object.namespace.map(str::to_owned), hpa_name.clone()))
+                .or_default()
+                .push(position);
+            self.scaled.push(ScaledRef {
+                index: object.index,
+                namespace: object.namespace.map(str::to_owned),
+                display: object.display(),
+                target,
+                hpa_name,
+            });
+        }
+    }
+
+    fn observe_hpa(&mut self, hpa: &Object<'_>) {
+        let mut names = Vec::new();
+        for metric in hpa.value["spec"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for source in ["pods", "object", "external"] {
+                if let Some(name) = metric[source]["metric"]["name"].as_str() {
+                    names.push(name.to_owned());
+                }
             }
         }
-        named
+        self.hpas
+            .entry((hpa.namespace.map(str::to_owned), hpa.name.to_owned()))
+            .or_default()
+            .push(HpaMetrics {
+                display: hpa.display(),
+                names,
+            });
+        if let Some(target) = target_of(hpa, false) {
+            let owners = hpa.value["metadata"]["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|owner| owner["kind"] == "ScaledObject")
+                .filter_map(|owner| owner["name"].as_str().map(str::to_owned))
+                .collect();
+            self.hpa_targets.entry(target).or_default().push(HpaRef {
+                name: hpa.name.to_owned(),
+                display: hpa.display(),
+                owners,
+                opted_out: hpa.value["metadata"]["annotations"][HPA_OWNERSHIP_VALIDATION].as_str()
+                    == Some("false"),
+            });
+        }
     }
+}
+
+/// The parameters an authentication's spec names.
+fn parameters(object: &Object<'_>) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    for source in ["secretTargetRef", "env", "configMapTargetRef"] {
+        for (index, item) in object.value["spec"][source]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(parameter) = item["parameter"].as_str() {
+                out.push((source, index, parameter.to_owned()));
+            }
+        }
+    }
+    out
 }
 
 /// The namespace an authentication of `kind` is looked up in: none for a
@@ -106,36 +228,61 @@ fn authentication_namespace<'a>(kind: &str, namespace: Option<&'a str>) -> Optio
     }
 }
 
-/// Every KEDA check.
-pub(super) fn check(objects: &[Object<'_>], scrape: &Scrape, lint: &mut Lint) {
-    let named = Named::new(objects);
-    for trigger in prometheus_triggers(objects) {
-        check_metadata(&trigger, &named, lint);
-        let Some(query) = trigger.metadata("query") else {
-            continue;
-        };
-        let field = format!("{}.metadata.query", trigger.path);
-        let expr = match promql::parse(query) {
-            Ok(expr) => expr,
-            Err(error) => {
-                lint.push(
-                    trigger.object,
-                    Check::KedaQuery,
-                    Severity::Error,
-                    field,
-                    format!("Prometheus refuses the query ({error}): KEDA's scaler fails every poll"),
-                    "write a PromQL query that Prometheus parses, aggregated to one sample such as sum(rate(x[2m]))",
-                );
-                continue;
-            }
-        };
-        check_samples(&trigger, &field, &expr, lint);
-        check_rate_window(&trigger, &field, &expr, scrape, lint);
-        check_null_values(&trigger, &expr, lint);
-        check_unit(&trigger, &named, query, &expr, lint);
+/// Every KEDA check, one object at a time in input order.
+pub(super) struct KedaCheck<'i> {
+    index: &'i KedaIndex,
+    scrape: &'i Scrape,
+    /// The parses of the triggers' queries.
+    memo: ParseMemo,
+    /// The position in `index.scaled` of the next ScaledObject.
+    scaled: usize,
+}
+
+impl<'i> KedaCheck<'i> {
+    pub(super) fn new(index: &'i KedaIndex, scrape: &'i Scrape) -> Self {
+        KedaCheck {
+            index,
+            scrape,
+            memo: ParseMemo::default(),
+            scaled: 0,
+        }
     }
-    check_autoscalers(objects, lint);
-    check_external_provider(objects, lint);
+
+    pub(super) fn check(&mut self, object: &Object<'_>, lint: &mut Lint) {
+        let index = self.index;
+        for trigger in prometheus_triggers(object) {
+            check_metadata(&trigger, index, lint);
+            let Some(query) = trigger.metadata("query") else {
+                continue;
+            };
+            let field = format!("{}.metadata.query", trigger.path);
+            let expr = match self.memo.parse(query) {
+                Ok(expr) => expr,
+                Err(error) => {
+                    lint.push(
+                        trigger.object,
+                        Check::KedaQuery,
+                        Severity::Error,
+                        field,
+                        format!("Prometheus refuses the query ({error}): KEDA's scaler fails every poll"),
+                        "write a PromQL query that Prometheus parses, aggregated to one sample such as sum(rate(x[2m]))",
+                    );
+                    continue;
+                }
+            };
+            check_samples(&trigger, &field, &expr, lint);
+            check_rate_window(&trigger, &field, &expr, self.scrape, lint);
+            check_null_values(&trigger, &expr, lint);
+            check_unit(&trigger, index, query, &expr, lint);
+        }
+        if is_scaled_object(object) {
+            check_autoscalers(object, self.scaled, index, lint);
+            self.scaled += 1;
+        }
+        if index.present {
+            check_external_provider(object, lint);
+        }
+    }
 }
 
 /// Go's `strconv.ParseBool`, as KEDA's typed config reads booleans.
@@ -186,7 +333,7 @@ fn suggestion(key: &str, known: &[&str]) -> Option<String> {
 /// keda-metadata-keys: keys the scaler does not read, required keys
 /// missing, values KEDA refuses; TriggerAuthentication parameters the
 /// scaler does not read.
-fn check_metadata(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut Lint) {
+fn check_metadata(trigger: &Trigger<'_>, named: &KedaIndex, lint: &mut Lint) {
     let object = trigger.object;
     let path = &trigger.path;
     let Some(metadata) = trigger.value["metadata"].as_object() else {
@@ -307,7 +454,7 @@ fn check_metadata(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut Lint)
 }
 
 /// The TriggerAuthentication a trigger names, in the input.
-fn check_authentication(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut Lint) {
+fn check_authentication(trigger: &Trigger<'_>, named: &KedaIndex, lint: &mut Lint) {
     let reference = &trigger.value["authenticationRef"];
     let Some(name) = reference["name"].as_str() else {
         return;
@@ -316,40 +463,34 @@ fn check_authentication(trigger: &Trigger<'_>, named: &Named<'_, '_>, lint: &mut
         .as_str()
         .unwrap_or("TriggerAuthentication");
     let namespace = authentication_namespace(kind, trigger.object.namespace);
-    let found = named
-        .authentications
-        .get(&(kind, namespace, name))
-        .and_then(|found| found.first());
-    let Some(auth) = found.copied() else { return };
-    for source in ["secretTargetRef", "env", "configMapTargetRef"] {
-        for (index, item) in auth.value["spec"][source]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(parameter) = item["parameter"].as_str() else {
-                continue;
-            };
-            if PROMETHEUS_AUTH_PARAMS.contains(&parameter) {
-                continue;
-            }
-            let hint = suggestion(parameter, PROMETHEUS_AUTH_PARAMS)
-                .map(|candidate| format!("; did you mean `{candidate}`?"))
-                .unwrap_or_default();
-            lint.push(
-                auth,
-                Check::KedaMetadataKeys,
-                Severity::Warning,
-                format!("spec.{source}[{index}].parameter"),
-                format!(
-                    "KEDA's prometheus scaler (used by {} {}) reads no parameter `{parameter}`: the credential is never sent{hint}",
-                    trigger.object.display(),
-                    trigger.path
-                ),
-                "name parameters as the scaler reads them: bearerToken, username, password, cert, key, ca, customAuthHeader, customAuthValue, ...",
-            );
+    let key = (
+        kind.to_owned(),
+        namespace.map(str::to_owned),
+        name.to_owned(),
+    );
+    let Some(auth) = named.authentications.get(&key) else {
+        return;
+    };
+    for (source, index, parameter) in &auth.parameters {
+        if PROMETHEUS_AUTH_PARAMS.contains(&parameter.as_str()) {
+            continue;
         }
+        let hint = suggestion(parameter, PROMETHEUS_AUTH_PARAMS)
+            .map(|candidate| format!("; did you mean `{candidate}`?"))
+            .unwrap_or_default();
+        lint.push_at(
+            auth.index,
+            auth.display.clone(),
+            Check::KedaMetadataKeys,
+            Severity::Warning,
+            format!("spec.{source}[{index}].parameter"),
+            format!(
+                "KEDA's prometheus scaler (used by {} {}) reads no parameter `{parameter}`: the credential is never sent{hint}",
+                trigger.object.display(),
+                trigger.path
+            ),
+            "name parameters as the scaler reads them: bearerToken, username, password, cert, key, ca, customAuthHeader, customAuthValue, ...",
+        );
     }
 }
 
@@ -548,15 +689,20 @@ fn name_unit(name: &str) -> Option<Unit> {
     }
 }
 
+/// A query multiplied by 60 or 3600 (`* 60`, `60.0 *`), compiled once.
+static TIMES_60: LazyLock<regex::Regex> = LazyLock::new(|| times(60));
+static TIMES_3600: LazyLock<regex::Regex> = LazyLock::new(|| times(3600));
+
+fn times(factor: u32) -> regex::Regex {
+    regex::Regex::new(&format!(r"\*\s*{factor}(\.0*)?\b|\b{factor}(\.0*)?\s*\*"))
+        .expect("the pattern is a valid regex")
+}
+
 /// The unit a query's value is in: rate()/irate() per second unless
 /// multiplied by 60 or 3600; increase() per its window.
 fn query_unit(query: &str, expr: &Expr) -> Option<Unit> {
     let windows = promql::rate_windows(expr);
     let (function, window) = windows.first()?;
-    let times = |factor: &str| {
-        let pattern = format!(r"\*\s*{factor}(\.0*)?\b|\b{factor}(\.0*)?\s*\*");
-        regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(query))
-    };
     if *function == "increase" {
         return match window.as_secs() {
             60 => Some(Unit::Minute),
@@ -564,9 +710,9 @@ fn query_unit(query: &str, expr: &Expr) -> Option<Unit> {
             _ => None,
         };
     }
-    if times("3600") {
+    if TIMES_3600.is_match(query) {
         Some(Unit::Hour)
-    } else if times("60") {
+    } else if TIMES_60.is_match(query) {
         Some(Unit::Minute)
     } else {
         Some(Unit::Second)
@@ -575,13 +721,7 @@ fn query_unit(query: &str, expr: &Expr) -> Option<Unit> {
 
 /// keda-threshold-unit: the threshold is meant in one unit (a name says
 /// so), the query gives another.
-fn check_unit(
-    trigger: &Trigger<'_>,
-    named: &Named<'_, '_>,
-    query: &str,
-    expr: &Expr,
-    lint: &mut Lint,
-) {
+fn check_unit(trigger: &Trigger<'_>, named: &KedaIndex, query: &str, expr: &Expr, lint: &mut Lint) {
     let Some(unit) = query_unit(query, expr) else {
         return;
     };
@@ -596,23 +736,19 @@ fn check_unit(
     let adopted =
         trigger.object.value["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"].as_str();
     let adopted_hpas = adopted
-        .and_then(|name| named.hpas.get(&(trigger.object.namespace, name)))
+        .and_then(|name| {
+            named
+                .hpas
+                .get(&(trigger.object.namespace.map(str::to_owned), name.to_owned()))
+        })
         .into_iter()
         .flatten();
     for hpa in adopted_hpas {
-        for metric in hpa.value["spec"]["metrics"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            for source in ["pods", "object", "external"] {
-                if let Some(name) = metric[source]["metric"]["name"].as_str() {
-                    names.push((
-                        format!("the adopted {} metric `{name}`", hpa.display()),
-                        name.to_owned(),
-                    ));
-                }
-            }
+        for name in &hpa.names {
+            names.push((
+                format!("the adopted {} metric `{name}`", hpa.display),
+                name.clone(),
+            ));
         }
     }
     let Some((said, meant)) = names
@@ -651,9 +787,9 @@ fn check_unit(
 }
 
 /// What an autoscaler scales: namespace, API group, kind, name.
-type TargetKey<'a> = (Option<&'a str>, &'a str, &'a str, &'a str);
+type Target = (Option<String>, String, String, String);
 
-fn target_of<'a>(object: &Object<'a>, default_kind: bool) -> Option<TargetKey<'a>> {
+fn target_of(object: &Object<'_>, default_kind: bool) -> Option<Target> {
     let target = &object.value["spec"]["scaleTargetRef"];
     let name = target["name"].as_str()?;
     let (api, kind) = if default_kind {
@@ -665,127 +801,106 @@ fn target_of<'a>(object: &Object<'a>, default_kind: bool) -> Option<TargetKey<'a
         (target["apiVersion"].as_str()?, target["kind"].as_str()?)
     };
     let group = api.rsplit_once('/').map_or("", |(group, _)| group);
-    Some((object.namespace, group, kind, name))
+    Some((
+        object.namespace.map(str::to_owned),
+        group.to_owned(),
+        kind.to_owned(),
+        name.to_owned(),
+    ))
 }
 
-/// keda-hpa-conflict: an HPA and a ScaledObject, or two ScaledObjects, on
-/// one workload without adoption.
-fn check_autoscalers(objects: &[Object<'_>], lint: &mut Lint) {
-    let scaled: Vec<&Object<'_>> = objects
-        .iter()
-        .filter(|o| o.kind == "ScaledObject" && api_version(o).starts_with("keda.sh/"))
-        .collect();
-    // Grouped by what they scale and by the HPA they name, in input order:
-    // only objects that share a target or a name are compared.
-    let mut hpas: BTreeMap<TargetKey<'_>, Vec<&Object<'_>>> = BTreeMap::new();
-    for hpa in objects
-        .iter()
-        .filter(|o| o.kind == "HorizontalPodAutoscaler")
-    {
-        if let Some(target) = target_of(hpa, false) {
-            hpas.entry(target).or_default().push(hpa);
-        }
-    }
-    let mut same_target: BTreeMap<TargetKey<'_>, Vec<usize>> = BTreeMap::new();
-    let mut same_hpa: BTreeMap<(Option<&str>, String), Vec<usize>> = BTreeMap::new();
-    for (index, so) in scaled.iter().enumerate() {
-        if let Some(target) = target_of(so, true) {
-            same_target.entry(target).or_default().push(index);
-        }
-        same_hpa
-            .entry((so.namespace, hpa_name_of(so)))
-            .or_default()
-            .push(index);
-    }
+/// Whether `object` is a ScaledObject of KEDA v2.
+fn is_scaled_object(object: &Object<'_>) -> bool {
+    object.kind == "ScaledObject" && api_version(object).starts_with("keda.sh/")
+}
+
+/// keda-hpa-conflict for the ScaledObject `so`, the `position`th: an HPA
+/// and a ScaledObject, or two ScaledObjects, on one workload without
+/// adoption. The findings on later ScaledObjects are found here too.
+fn check_autoscalers(so: &Object<'_>, position: usize, index: &KedaIndex, lint: &mut Lint) {
     let fix = "adopt the HPA: set spec.advanced.horizontalPodAutoscalerConfig.name to its name and the annotation \
                scaledobject.keda.sh/transfer-hpa-ownership: \"true\" (gen-manifests --backend keda does), or delete the HPA";
-    for (index, so) in scaled.iter().enumerate() {
-        let Some(target) = target_of(so, true) else {
+    let Some(target) = target_of(so, true) else {
+        return;
+    };
+    let hpa_name = hpa_name_of(so);
+    let transfer =
+        so.value["metadata"]["annotations"][TRANSFER_HPA_OWNERSHIP].as_str() == Some("true");
+    for hpa in index.hpa_targets.get(&target).into_iter().flatten() {
+        let owned = hpa.owners.iter().any(|owner| owner == so.name);
+        if owned || (transfer && hpa.name == hpa_name) {
             continue;
+        }
+        let how = if transfer {
+            format!("the transfer-hpa-ownership annotation is set, but advanced.horizontalPodAutoscalerConfig.name is `{hpa_name}`, not `{}`", hpa.name)
+        } else if hpa.name == hpa_name {
+            "its HPA has the HPA's name, but without the transfer-hpa-ownership annotation"
+                .to_owned()
+        } else {
+            format!("KEDA would create a second HPA `{hpa_name}`")
         };
-        let hpa_name = hpa_name_of(so);
-        let transfer =
-            so.value["metadata"]["annotations"][TRANSFER_HPA_OWNERSHIP].as_str() == Some("true");
-        for hpa in hpas.get(&target).into_iter().flatten() {
-            let owned = hpa.value["metadata"]["ownerReferences"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|owner| owner["kind"] == "ScaledObject" && owner["name"] == so.name);
-            if owned || (transfer && hpa.name == hpa_name) {
-                continue;
-            }
-            let opted_out = hpa.value["metadata"]["annotations"][HPA_OWNERSHIP_VALIDATION].as_str()
-                == Some("false");
-            let how = if transfer {
-                format!("the transfer-hpa-ownership annotation is set, but advanced.horizontalPodAutoscalerConfig.name is `{hpa_name}`, not `{}`", hpa.name)
-            } else if hpa.name == hpa_name {
-                "its HPA has the HPA's name, but without the transfer-hpa-ownership annotation"
-                    .to_owned()
-            } else {
-                format!("KEDA would create a second HPA `{hpa_name}`")
-            };
-            let outcome = if opted_out {
-                "the HPA opts out of KEDA's webhook (validations.keda.sh/hpa-ownership: \"false\"), so both HPAs scale the workload and fight"
-            } else {
-                "KEDA's webhook refuses the ScaledObject (\"already managed by the hpa\"); without the webhook both HPAs scale the workload and fight"
-            };
-            lint.push(
-                so,
+        let outcome = if hpa.opted_out {
+            "the HPA opts out of KEDA's webhook (validations.keda.sh/hpa-ownership: \"false\"), so both HPAs scale the workload and fight"
+        } else {
+            "KEDA's webhook refuses the ScaledObject (\"already managed by the hpa\"); without the webhook both HPAs scale the workload and fight"
+        };
+        lint.push(
+            so,
+            Check::KedaHpaConflict,
+            Severity::Error,
+            "spec.scaleTargetRef",
+            format!(
+                "{} scales {} {}, which {} also scales: {how}; {outcome}",
+                so.display(),
+                target.2,
+                target.3,
+                hpa.display
+            ),
+            fix,
+        );
+    }
+    // The later ScaledObjects with this target or this HPA name, in
+    // input order.
+    let namespace = so.namespace.map(str::to_owned);
+    let later: BTreeSet<usize> = index.same_target[&target]
+        .iter()
+        .chain(&index.same_hpa[&(namespace.clone(), hpa_name.clone())])
+        .copied()
+        .filter(|other| *other > position)
+        .collect();
+    for other in later.into_iter().map(|other| &index.scaled[other]) {
+        if other.target.as_ref() == Some(&target) {
+            lint.push_at(
+                other.index,
+                other.display.clone(),
                 Check::KedaHpaConflict,
                 Severity::Error,
                 "spec.scaleTargetRef",
                 format!(
-                    "{} scales {} {}, which {} also scales: {how}; {outcome}",
+                    "{} and {} both scale {} {}: KEDA's webhook refuses the second; without it two HPAs fight",
                     so.display(),
+                    other.display,
                     target.2,
-                    target.3,
-                    hpa.display()
+                    target.3
                 ),
-                fix,
+                "scale one workload with one ScaledObject: merge the triggers",
             );
+            continue;
         }
-        // The later ScaledObjects with this target or this HPA name, in
-        // input order.
-        let later: BTreeSet<usize> = same_target[&target]
-            .iter()
-            .chain(&same_hpa[&(so.namespace, hpa_name.clone())])
-            .copied()
-            .filter(|other| *other > index)
-            .collect();
-        for other in later.into_iter().map(|other| scaled[other]) {
-            if target_of(other, true) == Some(target) {
-                lint.push(
-                    other,
-                    Check::KedaHpaConflict,
-                    Severity::Error,
-                    "spec.scaleTargetRef",
-                    format!(
-                        "{} and {} both scale {} {}: KEDA's webhook refuses the second; without it two HPAs fight",
-                        so.display(),
-                        other.display(),
-                        target.2,
-                        target.3
-                    ),
-                    "scale one workload with one ScaledObject: merge the triggers",
-                );
-                continue;
-            }
-            let other_hpa = hpa_name_of(other);
-            if other.namespace == so.namespace && other_hpa == hpa_name {
-                lint.push(
-                    other,
-                    Check::KedaHpaConflict,
-                    Severity::Error,
-                    "spec.advanced.horizontalPodAutoscalerConfig.name",
-                    format!(
-                        "{} and {} both name their HPA `{hpa_name}`: KEDA refuses the second (\"the HPA ... is already managed by the ScaledObject\")",
-                        so.display(),
-                        other.display()
-                    ),
-                    "give each ScaledObject its own HPA name",
-                );
-            }
+        if other.namespace == namespace && other.hpa_name == hpa_name {
+            lint.push_at(
+                other.index,
+                other.display.clone(),
+                Check::KedaHpaConflict,
+                Severity::Error,
+                "spec.advanced.horizontalPodAutoscalerConfig.name",
+                format!(
+                    "{} and {} both name their HPA `{hpa_name}`: KEDA refuses the second (\"the HPA ... is already managed by the ScaledObject\")",
+                    so.display(),
+                    other.display
+                ),
+                "give each ScaledObject its own HPA name",
+            );
         }
     }
 }
@@ -814,37 +929,29 @@ fn routes_to_keda(object: &Object<'_>) -> bool {
 }
 
 /// keda-external-provider: another APIService for external.metrics.k8s.io
-/// next to KEDA.
-fn check_external_provider(objects: &[Object<'_>], lint: &mut Lint) {
-    let keda_present = objects
-        .iter()
-        .any(|o| is_keda(o) || (external_api_service(o) && routes_to_keda(o)));
-    if !keda_present {
+/// next to KEDA (the caller knows KEDA is in the input).
+fn check_external_provider(object: &Object<'_>, lint: &mut Lint) {
+    if !external_api_service(object) || routes_to_keda(object) {
         return;
     }
-    for object in objects
-        .iter()
-        .filter(|o| external_api_service(o) && !routes_to_keda(o))
-    {
-        let service = &object.value["spec"]["service"];
-        let target = match (service["namespace"].as_str(), service["name"].as_str()) {
-            (Some(namespace), Some(name)) => format!("Service {namespace}/{name}"),
-            (None, Some(name)) => format!("Service {name}"),
-            _ => "a local service".to_owned(),
-        };
-        lint.push(
-            object,
-            Check::KedaExternalProvider,
-            Severity::Error,
-            "spec.service",
-            format!(
-                "external.metrics.k8s.io goes to {target}, not KEDA's metrics server: the API group has one \
-                 provider, so either KEDA's HPAs get no metric (s<N>-prometheus is unknown to it) or this \
-                 provider's HPAs lose theirs when KEDA takes the APIService over"
-            ),
-            "serve external metrics from KEDA only: delete this APIService (and the adapter's externalRules), or move those HPAs to ScaledObjects",
-        );
-    }
+    let service = &object.value["spec"]["service"];
+    let target = match (service["namespace"].as_str(), service["name"].as_str()) {
+        (Some(namespace), Some(name)) => format!("Service {namespace}/{name}"),
+        (None, Some(name)) => format!("Service {name}"),
+        _ => "a local service".to_owned(),
+    };
+    lint.push(
+        object,
+        Check::KedaExternalProvider,
+        Severity::Error,
+        "spec.service",
+        format!(
+            "external.metrics.k8s.io goes to {target}, not KEDA's metrics server: the API group has one \
+             provider, so either KEDA's HPAs get no metric (s<N>-prometheus is unknown to it) or this \
+             provider's HPAs lose theirs when KEDA takes the APIService over"
+        ),
+        "serve external metrics from KEDA only: delete this APIService (and the adapter's externalRules), or move those HPAs to ScaledObjects",
+    );
 }
 
 #[cfg(test)]

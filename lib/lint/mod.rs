@@ -49,6 +49,7 @@ mod adapter;
 mod catalogue;
 mod cluster;
 mod keda;
+mod memo;
 mod model;
 mod selectors;
 use crate::promql;
@@ -149,6 +150,13 @@ pub(crate) fn parse_documents(
 
 /// Pushes `document`, or its items when it is a `List`/`RoleList`/...
 fn expand(document: Value, origin: &str, depth: usize, out: &mut Vec<(String, Value)>) {
+    expand_each(document, origin, depth, &mut |origin, value| {
+        out.push((origin.to_owned(), value));
+    });
+}
+
+/// Gives `document`, or each of its items when it is a `List`, to `visit`.
+fn expand_each(document: Value, origin: &str, depth: usize, visit: &mut dyn FnMut(&str, Value)) {
     if document.is_null() {
         return;
     }
@@ -158,12 +166,12 @@ fn expand(document: Value, origin: &str, depth: usize, out: &mut Vec<(String, Va
     if is_list && depth < 8 {
         if let Some(Value::Array(items)) = document.get("items") {
             for item in items.clone() {
-                expand(item, origin, depth + 1, out);
+                expand_each(item, origin, depth + 1, visit);
             }
             return;
         }
     }
-    out.push((origin.to_owned(), document));
+    visit(origin, document);
 }
 
 pub use crate::error::InputError;
@@ -258,16 +266,6 @@ pub fn lint_files(
 /// targets kube-prometheus (Prometheus `prometheus-k8s` in `monitoring`),
 /// so its stack is kube-prometheus unless `options` says otherwise.
 pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
-    let mut docs = Vec::new();
-    let mut unconverted = Vec::new();
-    // Each object becomes a value in turn: the typed objects are never
-    // all held.
-    for manifest in crate::render::objects(config) {
-        match serde_json::to_value(&manifest) {
-            Ok(value) => expand(value, "<generated>", 0, &mut docs),
-            Err(error) => unconverted.push(error.to_string()),
-        }
-    }
     let kube_prometheus = config.prometheus.namespace.as_str() == "monitoring"
         && config.prometheus.service_account.as_str() == "prometheus-k8s";
     let options = LintOptions {
@@ -280,9 +278,13 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
             other => Some(other),
         }),
     };
-    let mut findings = lint_values(&docs, &options);
+    let rendered = Rendered {
+        config,
+        unconverted: std::cell::RefCell::new(Vec::new()),
+    };
+    let mut findings = lint_source(&rendered, &options);
     // An object that cannot become a value is reported, not skipped.
-    for error in unconverted {
+    for error in rendered.unconverted.take() {
         findings.push(Finding {
             id: Check::NotAnObject.id(),
             severity: Severity::Error,
@@ -296,6 +298,39 @@ pub fn lint_config(config: &Config, options: &LintOptions) -> Vec<Finding> {
     findings
 }
 
+/// The objects a config renders, each made a value in turn: the typed
+/// objects and their values are never all held (10,000 apps render
+/// 20,000 objects).
+struct Rendered<'c> {
+    config: &'c Config,
+    /// The objects that could not become values, from the last visit.
+    unconverted: std::cell::RefCell<Vec<String>>,
+}
+
+impl Source for Rendered<'_> {
+    fn visit(&self, visit: &mut dyn FnMut(&str, &Value)) {
+        let mut unconverted = Vec::new();
+        for manifest in crate::render::objects(self.config) {
+            match serde_json::to_value(&manifest) {
+                Ok(value) => expand_each(value, "<generated>", 0, &mut |origin, value| {
+                    visit(origin, &value)
+                }),
+                Err(error) => unconverted.push(error.to_string()),
+            }
+        }
+        *self.unconverted.borrow_mut() = unconverted;
+    }
+}
+
+/// Documents already read.
+impl Source for [(String, Value)] {
+    fn visit(&self, visit: &mut dyn FnMut(&str, &Value)) {
+        for (origin, value) in self {
+            visit(origin, value);
+        }
+    }
+}
+
 /// Runs every check over `docs` (`(origin file, object)`). Findings come in
 /// input order of their object, then by id.
 pub fn lint_documents(docs: &Documents, options: &LintOptions) -> Vec<Finding> {
@@ -304,32 +339,97 @@ pub fn lint_documents(docs: &Documents, options: &LintOptions) -> Vec<Finding> {
 
 /// [`lint_documents`] over the values the checks read.
 fn lint_values(docs: &[(String, Value)], options: &LintOptions) -> Vec<Finding> {
-    let objects: Vec<Object<'_>> = docs
+    lint_source(docs, options)
+}
+
+/// The input objects in order, visited as many times as the checks need
+/// (twice), so that a rendered input is never held whole.
+trait Source {
+    /// Calls `visit` with each object and its origin, in input order.
+    fn visit(&self, visit: &mut dyn FnMut(&str, &Value));
+}
+
+/// Whether the checks look `object` up from other objects: workloads,
+/// Services, NetworkPolicies, Namespaces, Prometheus resources,
+/// APIServices and ConfigMaps holding a `config.yaml`. These are held
+/// whole; every other object (HPAs, ServiceMonitors, ScaledObjects, Roles,
+/// ..., the objects there is one of per app) is checked as it comes and
+/// leaves a summary (see [`Index`]).
+fn is_context(object: &Object<'_>) -> bool {
+    match object.kind {
+        "Service" | "NetworkPolicy" | "Namespace" | "Prometheus" | "APIService" => true,
+        "ConfigMap" => object.value["data"]["config.yaml"].is_string(),
+        _ => model::is_workload(object.kind),
+    }
+}
+
+/// What the first pass learns about the whole input.
+#[derive(Default)]
+struct Index {
+    /// The context objects, `(index, origin, value)`.
+    context: Vec<(usize, String, Value)>,
+    scrape: adapter::ScrapeFinder,
+    names: cluster::NamesIndex,
+    hpas: adapter::RoleNamespaces,
+    keda: keda::KedaIndex,
+}
+
+/// Runs every check over the objects of `source`. Findings come in input
+/// order of their object, then by id.
+///
+/// Two passes: the first holds the context objects and summarises the
+/// rest; the checks of the context objects run over them, then the second
+/// pass checks each other object against them and the summaries.
+fn lint_source(source: &(impl Source + ?Sized), options: &LintOptions) -> Vec<Finding> {
+    let mut index = Index::default();
+    let mut count = 0;
+    source.visit(&mut |origin, value| {
+        let object = Object::new(count, origin, value);
+        count += 1;
+        index.scrape.observe(&object);
+        index.names.observe(&object);
+        index.hpas.observe(&object);
+        index.keda.observe(&object);
+        if is_context(&object) {
+            index
+                .context
+                .push((object.index, origin.to_owned(), value.clone()));
+        }
+    });
+    let objects: Vec<Object<'_>> = index
+        .context
         .iter()
-        .enumerate()
-        .map(|(index, (origin, value))| Object::new(index, origin, value))
+        .map(|(at, origin, value)| Object::new(*at, origin, value))
         .collect();
     let mut lint = Lint::default();
-    for object in &objects {
-        model::check_shape(object, &mut lint);
-    }
     let pods: Vec<Pod<'_>> = objects.iter().filter_map(Pod::of).collect();
     let configs = adapter::adapter_configs(&objects, &pods, &mut lint);
-    let scrape = adapter::scrape_interval(&objects, options);
+    let scrape = index.scrape.finish(options);
 
     adapter::check_configs(&configs, &scrape, &mut lint);
-    adapter::check_hpas(&objects, &configs, &mut lint);
     adapter::check_served_apis(&objects, &pods, &configs, &mut lint);
     for pod in &pods {
         workload::check_pod(pod, &scrape, &mut lint);
     }
     cluster::check_network_policies(&objects, &pods, options.stack, &mut lint);
-    cluster::check_names(&objects, options.stack, &mut lint);
-    selectors::check_monitor_selection(&objects, &mut lint);
-    keda::check(&objects, &scrape, &mut lint);
-    for object in &objects {
-        cluster::check_api_service(object, &mut lint);
-    }
+
+    let hpas = adapter::HpaCheck::new(&configs, &index.hpas);
+    let mut names = cluster::NameCheck::new(&index.names, options.stack);
+    let monitors = selectors::MonitorCheck::new(&objects);
+    let mut keda = keda::KedaCheck::new(&index.keda, &scrape);
+    let mut count = 0;
+    source.visit(&mut |origin, value| {
+        let object = Object::new(count, origin, value);
+        count += 1;
+        // In the order the checks ran when every object was held: the
+        // findings of one object and id keep the order found.
+        model::check_shape(&object, &mut lint);
+        hpas.check(&object, &mut lint);
+        names.check(&object, &mut lint);
+        monitors.check(&object, &objects, &mut lint);
+        keda.check(&object, &mut lint);
+        cluster::check_api_service(&object, &mut lint);
+    });
     lint.finish()
 }
 
@@ -349,12 +449,36 @@ impl Lint {
         message: impl Into<String>,
         fix: impl Into<String>,
     ) {
-        self.findings.push((
+        self.push_at(
             object.index,
+            object.display(),
+            check,
+            severity,
+            field,
+            message,
+            fix,
+        );
+    }
+
+    /// [`Lint::push`] onto an object no longer held: its index and how it
+    /// displays.
+    #[allow(clippy::too_many_arguments)]
+    fn push_at(
+        &mut self,
+        index: usize,
+        object: String,
+        check: Check,
+        severity: Severity,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.findings.push((
+            index,
             Finding {
                 id: check.id(),
                 severity,
-                object: object.display(),
+                object,
                 field: field.into(),
                 message: message.into(),
                 fix: fix.into(),

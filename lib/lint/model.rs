@@ -44,6 +44,21 @@ impl<'a> Object<'a> {
     }
 }
 
+/// Whether objects of `kind` hold a pod template (or are a Pod).
+pub(super) fn is_workload(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController"
+            | "CronJob"
+            | "Pod"
+    )
+}
+
 /// A pod template (or Pod) inside a workload object.
 pub(super) struct Pod<'a> {
     pub(super) object: &'a Object<'a>,

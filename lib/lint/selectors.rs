@@ -31,28 +31,37 @@ const KINDS: [(&str, &str, &str); 2] = [
     ),
 ];
 
-/// Checks every monitor against every Prometheus in the input: one finding
-/// per monitor that no Prometheus selects, naming each Prometheus' reason.
-pub(super) fn check_monitor_selection(objects: &[Object<'_>], lint: &mut Lint) {
-    let prometheuses: Vec<&Object<'_>> = objects
-        .iter()
-        .filter(|object| {
-            object.kind == "Prometheus"
-                && object.value["apiVersion"].as_str() == Some("monitoring.coreos.com/v1")
-        })
-        .collect();
-    if prometheuses.is_empty() {
-        return;
+/// Checks monitors against every Prometheus in the input: one finding per
+/// monitor that no Prometheus selects, naming each Prometheus' reason.
+pub(super) struct MonitorCheck<'o, 'a> {
+    prometheuses: Vec<&'o Object<'a>>,
+}
+
+impl<'o, 'a> MonitorCheck<'o, 'a> {
+    /// The Prometheus resources among `objects`.
+    pub(super) fn new(objects: &'o [Object<'a>]) -> Self {
+        let prometheuses = objects
+            .iter()
+            .filter(|object| {
+                object.kind == "Prometheus"
+                    && object.value["apiVersion"].as_str() == Some("monitoring.coreos.com/v1")
+            })
+            .collect();
+        MonitorCheck { prometheuses }
     }
-    for monitor in objects {
+
+    /// `monitor`, if it is one; `objects` holds the input's Namespaces.
+    pub(super) fn check(&self, monitor: &Object<'_>, objects: &[Object<'_>], lint: &mut Lint) {
+        if self.prometheuses.is_empty() {
+            return;
+        }
         let Some((_, selector_field, namespace_field)) =
             KINDS.iter().find(|(kind, _, _)| *kind == monitor.kind)
         else {
-            continue;
+            return;
         };
         let mut reasons = Vec::new();
-        let mut selected = false;
-        for prometheus in &prometheuses {
+        for prometheus in &self.prometheuses {
             match why_not(
                 prometheus,
                 monitor,
@@ -60,15 +69,9 @@ pub(super) fn check_monitor_selection(objects: &[Object<'_>], lint: &mut Lint) {
                 selector_field,
                 namespace_field,
             ) {
-                Verdict::Selected | Verdict::Unknown => {
-                    selected = true;
-                    break;
-                }
+                Verdict::Selected | Verdict::Unknown => return,
                 Verdict::NotSelected(reason) => reasons.push(reason),
             }
-        }
-        if selected {
-            continue;
         }
         lint.push(
             monitor,
