@@ -1,7 +1,7 @@
 //! Checks across objects: APIServices, NetworkPolicies, names that two
 //! applied sets both define.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde_json::Value;
@@ -73,17 +73,16 @@ impl NamesIndex {
     }
 }
 
-/// An object's identity for name-collision: API group, kind, namespace, name.
-type NameKey = (String, String, Option<String>, String);
-
 /// name-collision, one object at a time in input order: an object defined
 /// twice in what is applied together (error), an object kube-prometheus
 /// also defines when the stack is kube-prometheus (error), or named like
 /// kube-prometheus' adapter without that context (info).
 pub(super) struct NameCheck {
-    /// The first object of each identity: its origin and a digest of its
-    /// content (the objects themselves are not held).
-    first: BTreeMap<NameKey, (String, u128)>,
+    /// The first object of each identity (API group, kind, namespace,
+    /// name; as a digest): its origin (in `origins`) and a digest of its
+    /// content. 40 bytes an object: the objects themselves are not held.
+    first: HashMap<u128, (usize, u128)>,
+    origins: Vec<String>,
     stack: Option<Stack>,
     kube_prometheus_in_input: bool,
 }
@@ -91,7 +90,8 @@ pub(super) struct NameCheck {
 impl NameCheck {
     pub(super) fn new(index: &NamesIndex, stack: Option<Stack>) -> Self {
         NameCheck {
-            first: BTreeMap::new(),
+            first: HashMap::new(),
+            origins: Vec::new(),
             stack,
             kube_prometheus_in_input: index.kube_prometheus_in_input,
         }
@@ -105,29 +105,34 @@ impl NameCheck {
     }
 
     fn check_twice(&mut self, object: &Object<'_>, lint: &mut Lint) {
-        let key = (
-            group(object).to_owned(),
-            object.kind.to_owned(),
-            object.namespace.map(str::to_owned),
-            object.name.to_owned(),
-        );
-        let digest = digest(object.value);
+        let key = digest(&serde_json::json!([
+            group(object),
+            object.kind,
+            object.namespace,
+            object.name
+        ]));
+        let content = digest(object.value);
         match self.first.get(&key) {
             // The same object twice, byte for byte, changes nothing.
-            Some((origin, earlier)) if *earlier != digest => lint.push(
+            Some(&(origin, earlier)) if earlier != content => lint.push(
                 object,
                 Check::NameCollision,
                 Severity::Error,
                 "metadata.name",
                 format!(
-                    "{} is also defined in {origin} with other content; applying both, the later replaces the earlier",
+                    "{} is also defined in {} with other content; applying both, the later replaces the earlier",
                     object.display(),
+                    self.origins[origin]
                 ),
                 "keep one definition, or give one of them another name",
             ),
             Some(_) => {}
             None => {
-                self.first.insert(key, (object.origin.to_owned(), digest));
+                // Objects come file by file: the origin is the last one or new.
+                if self.origins.last().map(String::as_str) != Some(object.origin) {
+                    self.origins.push(object.origin.to_owned());
+                }
+                self.first.insert(key, (self.origins.len() - 1, content));
             }
         }
     }

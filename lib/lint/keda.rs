@@ -115,6 +115,8 @@ pub(super) struct KedaIndex {
     same_hpa: BTreeMap<(Option<String>, String), Vec<usize>>,
     /// Whether KEDA is in the input (for keda-external-provider).
     present: bool,
+    /// Whether a ScaledObject or ScaledJob is.
+    scalers: bool,
 }
 
 impl KedaIndex {
@@ -124,6 +126,7 @@ impl KedaIndex {
             self.observe_hpa(object);
         }
         if is_keda(object) {
+            self.scalers |= matches!(object.kind, "ScaledObject" | "ScaledJob");
             let namespace = authentication_namespace(object.kind, object.namespace);
             let key = (
                 object.kind.to_owned(),
@@ -159,6 +162,15 @@ impl KedaIndex {
                 target,
                 hpa_name,
             });
+        }
+    }
+
+    /// Drops what is known of HPAs when no ScaledObject or ScaledJob
+    /// reads it.
+    pub(super) fn forget_hpas_without_scalers(&mut self) {
+        if !self.scalers {
+            self.hpas = BTreeMap::new();
+            self.hpa_targets = BTreeMap::new();
         }
     }
 

@@ -396,6 +396,8 @@ fn lint_source(source: &(impl Source + ?Sized), options: &LintOptions) -> Vec<Fi
                 .push((object.index, origin.to_owned(), value.clone()));
         }
     });
+    // The HPAs' summaries serve the checks of KEDA's scalers only.
+    index.keda.forget_hpas_without_scalers();
     let objects: Vec<Object<'_>> = index
         .context
         .iter()
