@@ -217,8 +217,10 @@ cut = "\n---\n".join(docs) + "\n"
 assert len(cut) <= limit
 open(sys.argv[2], "w").write(cut)
 PY
-# The KRM function with the 10,000 apps' spec as its config.
-python3 - "$H/spec-10000-apps.yaml" "$H/krm-10000-apps.yaml" <<'PY'
+# The KRM function with the 10,000 apps' spec as its config, on either
+# backend.
+for backend in "" -keda; do
+python3 - "$H/spec-10000-apps$backend.yaml" "$H/krm-10000-apps$backend.yaml" <<'PY'
 import sys
 spec = open(sys.argv[1]).read()
 with open(sys.argv[2], "w") as f:
@@ -227,6 +229,7 @@ with open(sys.argv[2], "w") as f:
     for line in spec.splitlines():
         f.write(f"      {line}\n")
 PY
+done
 printf 'apps:\n- name: api\n  namespace: shop\n  targetAverageValue: "10"\n  maxReplicas: 5\n' > "$H/api.yaml"
 "$BIN" -c fixtures/specs/custom-rules.yaml > "$H/stale.yaml"
 python3 - "$H/stale.yaml" "$H/blank.yaml" <<'PY'
@@ -292,6 +295,7 @@ hostile_in() {
   hostile out-dir-2.4MB "$BIN" -c fixtures/specs/custom-rules.yaml --out-dir "$H/deploy"
   hostile_in krm-1MiB "$H/krm-1MiB.yaml" "$BIN" krm
   hostile_in krm-10000-apps "$H/krm-10000-apps.yaml" "$BIN" krm
+  hostile_in krm-10000-apps-keda "$H/krm-10000-apps-keda.yaml" "$BIN" krm
   hostile_in krm-dev-zero /dev/zero "$BIN" krm
   hostile far-timestamps-csv "${SIMH[@]}" --load "$H/far.csv"
   hostile max-replicas-2e9 "$BIN" simulate -c "$H/huge-max.yaml" --app web --load fixtures/simulate/step.csv
