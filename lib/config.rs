@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapter_config::AdapterConfig;
 pub use crate::naming::{served_metrics, ServedMetric, DEFAULT_SERIES};
+pub use crate::spec::{AppError, AppField};
 use crate::spec::{
-    AppSpec, Backend, BehaviorSpec, FallbackBehavior, IssuerRefSpec, KedaAuthSpec,
+    AppSpec, Backend, BehaviorSpec, ConfigError, FallbackBehavior, IssuerRefSpec, KedaAuthSpec,
     MetricsReaderSpec, MonitorKind, Preset, ProbeSpec, ReaderSubject, ResourcesSpec,
     SecurityContextSpec, Spec, SpecError, Stack, TlsMode, TolerationSpec,
 };
@@ -435,15 +436,13 @@ impl Config {
         let check_rules_now =
             source == Source::User && (spec.rules.is_some() || spec.resource_rules.is_some());
         // `at` is the (line, column) of the spec node at fault, when known.
-        let error = |at: Option<(u64, u64)>, field: &str, message: String| SpecError {
-            origin: origin.to_owned(),
-            line: at.map(|(line, _)| line),
-            column: at.map(|(_, column)| column),
-            field: field.to_owned(),
-            message,
+        let error = |at: Option<(u64, u64)>, field: &str, kind: ConfigError| {
+            SpecError::new(origin, kind)
+                .at(at.map(|(line, _)| line), at.map(|(_, column)| column))
+                .field(field)
         };
 
-        check_built(&spec).map_err(|(field, message)| error(None, &field, message))?;
+        check_built(&spec).map_err(|(field, kind)| error(None, &field, kind))?;
 
         let adapter = &mut config.adapter;
         let overrides = spec.adapter;
@@ -538,13 +537,12 @@ impl Config {
                 return Err(error(
                     tls_at,
                     "adapter.tls.caBundle",
-                    "mode caBundle needs the PEM of the CA that signed the serving certificate"
-                        .into(),
+                    ConfigError::NoCaBundle,
                 ));
             }
         }
 
-        check_system_name(adapter).map_err(|message| error(name_at, "adapter.name", message))?;
+        check_system_name(adapter).map_err(|kind| error(name_at, "adapter.name", kind))?;
 
         let mut rule_lines = vec![None; config.adapter_config.rules.len()];
         let mut rules_line = None;
@@ -560,23 +558,19 @@ impl Config {
         }
         if config.adapter_config.rules.is_empty() && config.adapter_config.resource_rules.is_none()
         {
-            return Err(error(
-                rules_line,
-                "rules",
-                "the adapter would serve no metric: give at least one rule".into(),
-            ));
+            return Err(error(rules_line, "rules", ConfigError::NoRules));
         }
 
         if check_rules_now {
-            check_rules(&config.adapter_config).map_err(|(index, field, message)| {
-                error(rule_lines.get(index).copied().flatten(), &field, message)
+            check_rules(&config.adapter_config).map_err(|(index, field, kind)| {
+                error(rule_lines.get(index).copied().flatten(), &field, kind)
             })?;
-            check_queries(&config.adapter_config).map_err(|(index, field, message)| {
+            check_queries(&config.adapter_config).map_err(|(index, field, kind)| {
                 let at = match index {
                     Some(i) => rule_lines.get(i).copied().flatten(),
                     None => resource_rules_line,
                 };
-                error(at, &field, message)
+                error(at, &field, kind)
             })?;
         }
 
@@ -620,7 +614,7 @@ impl Config {
                     }
                     _ => None,
                 };
-                error(at, field, stack_error.to_string())
+                error(at, field, stack_error.into())
             })?;
         // The preset's URL is kube-prometheus'; another stack's Prometheus
         // answers elsewhere, unless the spec names the URL itself.
@@ -632,7 +626,7 @@ impl Config {
         // a spec of 10,000 apps stays linear.
         let served = if check_rules_now || !spec.apps.is_empty() {
             served_metrics(&config.adapter_config)
-                .map_err(|naming| error(None, "rules", naming.to_string()))?
+                .map_err(|naming| error(None, "rules", naming.into()))?
         } else {
             Vec::new()
         };
@@ -646,33 +640,28 @@ impl Config {
             return Err(error(
                 position(extra),
                 &format!("apps[{}]", crate::spec::MAX_APPS),
-                format!(
-                    "the spec has {} apps, more than the {} one spec may have (a bound on the \
-                     work of every command); split the apps over several specs",
-                    spec.apps.len(),
-                    crate::spec::MAX_APPS
-                ),
+                ConfigError::TooManyApps {
+                    count: spec.apps.len(),
+                    max: crate::spec::MAX_APPS,
+                },
             ));
         }
         let mut app_lines = vec![None; config.apps.len()];
         for (index, spanned) in spec.apps.into_iter().enumerate() {
             let app_at = position(&spanned);
             app_lines.push(app_at);
-            let at = |name: &str, message: String| {
-                error(app_at, &format!("apps[{index}].{name}"), message)
+            let at = |app_error: AppError| {
+                let field = format!("apps[{index}].{}", app_error.field());
+                error(app_at, &field, app_error.into())
             };
             let app = spanned.value;
             if !seen.insert((app.namespace.clone(), app.name.clone())) {
-                return Err(at(
-                    "name",
-                    format!(
-                        "app `{}` appears twice in namespace `{}`",
-                        app.name, app.namespace
-                    ),
-                ));
+                return Err(at(AppError::Duplicate {
+                    name: app.name,
+                    namespace: app.namespace,
+                }));
             }
-            let resolved = resolve_app(app, &config.prometheus, &served)
-                .map_err(|e| at(e.field().as_str(), e.to_string()))?;
+            let resolved = resolve_app(app, &config.prometheus, &served).map_err(at)?;
             if namespaces.insert(resolved.namespace.clone()) {
                 config
                     .prometheus
@@ -687,12 +676,12 @@ impl Config {
             .namespaces
             .retain(|namespace| unique.insert(namespace.clone()));
         check_relist_interval(config)
-            .map_err(|message| error(relist_at, "adapter.metricsRelistInterval", message))?;
+            .map_err(|kind| error(relist_at, "adapter.metricsRelistInterval", kind))?;
         set(&mut config.backend, spec.backend);
         if let Some(keda) = spec.keda {
             let keda_at = position(&keda);
             apply_keda(&mut config.keda, keda.value)
-                .map_err(|(field, message)| error(keda_at, &format!("keda.{field}"), message))?;
+                .map_err(|(field, kind)| error(keda_at, &format!("keda.{field}"), kind))?;
         }
         if config.backend == Backend::Keda {
             for (index, app) in config.apps.iter().enumerate() {
@@ -700,7 +689,7 @@ impl Config {
                     error(
                         app_lines.get(index).copied().flatten(),
                         &format!("apps[{index}].{}", app_error.field()),
-                        app_error.to_string(),
+                        app_error.into(),
                     )
                 })?;
             }
@@ -736,7 +725,10 @@ impl Config {
 }
 
 /// Applies the `keda` section; the error names the field below `keda`.
-fn apply_keda(keda: &mut Keda, spec: crate::spec::KedaSpec) -> Result<(), (String, String)> {
+fn apply_keda(
+    keda: &mut Keda,
+    spec: crate::spec::KedaSpec,
+) -> Result<(), (&'static str, ConfigError)> {
     if let Some(fallback) = spec.fallback {
         set(
             &mut keda.failure_threshold,
@@ -750,19 +742,11 @@ fn apply_keda(keda: &mut Keda, spec: crate::spec::KedaSpec) -> Result<(), (Strin
         auth.modes.dedup();
         use crate::spec::AuthMode;
         if auth.modes.contains(&AuthMode::Bearer) && auth.modes.contains(&AuthMode::Basic) {
-            return Err((
-                "authentication.modes".into(),
-                "bearer and basic exclude each other (KEDA's authModes exclusiveSet)".into(),
-            ));
+            return Err(("authentication.modes", ConfigError::BearerAndBasic));
         }
         if auth.modes.is_empty() {
             // prometheus_scaler.go reads `ca` only when an auth mode is set.
-            return Err((
-                "authentication.modes".into(),
-                "give at least one of bearer, basic, tls: KEDA's prometheus scaler ignores \
-                 authentication (the CA included) without an auth mode"
-                    .into(),
-            ));
+            return Err(("authentication.modes", ConfigError::NoAuthMode));
         }
         keda.authentication = Some(auth);
     }
@@ -796,42 +780,34 @@ fn check_keda_app(adapter_config: &AdapterConfig, app: &App) -> Result<(), AppEr
 /// The rules the YAML reader checks while reading, checked again for a
 /// spec built in code (which the reader never saw). A spec read from YAML
 /// passes them all, so its errors keep their place and wording.
-fn check_built(spec: &Spec) -> Result<(), (String, String)> {
+fn check_built(spec: &Spec) -> Result<(), (String, ConfigError)> {
     let adapter = &spec.adapter;
     if adapter.selector.as_ref().is_some_and(Labels::is_empty) {
-        return Err((
-            "adapter.selector".into(),
-            "the selector needs at least one label".into(),
-        ));
+        return Err(("adapter.selector".into(), ConfigError::EmptySelector));
     }
     if let Some(reader) = &adapter.metrics_reader {
         if reader.verbs.is_empty() || reader.verbs.iter().any(String::is_empty) {
-            return Err((
-                "adapter.metricsReader.verbs".into(),
-                "give at least one verb, such as `get`, `list`, `watch`".into(),
-            ));
+            return Err(("adapter.metricsReader.verbs".into(), ConfigError::NoVerbs));
         }
     }
     for (index, toleration) in adapter.tolerations.iter().flatten().enumerate() {
         toleration
             .check()
-            .map_err(|error| (format!("adapter.tolerations[{index}]"), error.to_string()))?;
+            .map_err(|error| (format!("adapter.tolerations[{index}]"), error.into()))?;
     }
-    let scrape = |interval: &Duration| {
+    if let Some(interval) = &spec.prometheus.scrape_interval {
         interval
             .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
-            .map_err(|error| error.to_string())
-    };
-    if let Some(interval) = &spec.prometheus.scrape_interval {
-        scrape(interval).map_err(|message| ("prometheus.scrapeInterval".into(), message))?;
+            .map_err(|error| {
+                (
+                    "prometheus.scrapeInterval".into(),
+                    ConfigError::ScrapeInterval(error),
+                )
+            })?;
     }
     for (index, app) in spec.apps.iter().enumerate() {
-        check_built_app(app).map_err(|error| {
-            (
-                format!("apps[{index}].{}", error.field()),
-                error.to_string(),
-            )
-        })?;
+        check_built_app(app)
+            .map_err(|error| (format!("apps[{index}].{}", error.field()), error.into()))?;
     }
     Ok(())
 }
@@ -867,154 +843,6 @@ pub fn quick_app(
     };
     config.add_app(app).map_err(QuickAppError::App)?;
     Ok(config)
-}
-
-/// An app field a resolution error is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppField {
-    /// `name` (with `namespace`, the app's identity).
-    Name,
-    /// `metric`.
-    Metric,
-    /// `minReplicas`.
-    MinReplicas,
-    /// `port`.
-    Port,
-    /// `selector`.
-    Selector,
-    /// `targetAverageValue`.
-    TargetAverageValue,
-    /// `interval`.
-    Interval,
-}
-
-impl AppField {
-    /// The field's key in a spec's app.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppField::Name => "name",
-            AppField::Metric => "metric",
-            AppField::MinReplicas => "minReplicas",
-            AppField::Port => "port",
-            AppField::Selector => "selector",
-            AppField::TargetAverageValue => "targetAverageValue",
-            AppField::Interval => "interval",
-        }
-    }
-}
-
-impl std::fmt::Display for AppField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why an app cannot be added ([`Config::add_app`]); [`AppError::field`]
-/// is the app field at fault.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AppError {
-    /// Another app has the same name in the same namespace.
-    #[error("app `{name}` appears twice in namespace `{namespace}`")]
-    Duplicate {
-        /// The app's name.
-        name: Name,
-        /// Its namespace.
-        namespace: Name,
-    },
-    /// The adapter's rules do not compute names (so no metric is served).
-    #[error(transparent)]
-    Rules(crate::naming::NamingError),
-    /// No rule serves the app's metric.
-    #[error(
-        "no adapter rule serves metric `{metric}` for app `{app}`; the rules serve: {}",
-        served_list(served)
-    )]
-    NotServed {
-        /// The app's metric.
-        metric: String,
-        /// The app.
-        app: Name,
-        /// The metrics the rules serve.
-        served: Vec<String>,
-    },
-    /// No metric given, and no rule serves the default series.
-    #[error(
-        "no adapter rule serves `{DEFAULT_SERIES}`, so app `{app}` needs an explicit metric; \
-         the rules serve: {}",
-        served_list(served)
-    )]
-    NoDefaultMetric {
-        /// The app.
-        app: Name,
-        /// The metrics the rules serve.
-        served: Vec<String>,
-    },
-    /// minReplicas above maxReplicas.
-    #[error("minReplicas {min} is greater than maxReplicas {max}")]
-    MinAboveMax {
-        /// minReplicas.
-        min: Replicas,
-        /// maxReplicas.
-        max: Replicas,
-    },
-    /// Not a Service port name (`IsValidPortName`).
-    #[error(
-        "`{0}` is not a port name: the ServiceMonitor names the Service port, at most 15 \
-         lower-case letters, digits and single `-`, with at least one letter"
-    )]
-    PortName(String),
-    /// A selector without labels.
-    #[error(
-        "an empty selector makes the ServiceMonitor scrape every Service in the namespace: give \
-         the app Service's labels (or leave `selector` out for `app: <name>`)"
-    )]
-    EmptySelector,
-    /// A target of zero (or below).
-    #[error("the target must be greater than zero")]
-    TargetNotPositive,
-    /// A scrape interval outside what Prometheus and the adapter handle.
-    #[error(transparent)]
-    Interval(crate::values::DurationError),
-    /// The keda backend cannot write the app's query.
-    #[error(transparent)]
-    KedaQuery(crate::query::KedaQueryError),
-    /// A target KEDA rounds to 0.
-    #[error(
-        "`{0}` rounds to 0 in KEDA, which keeps 3 decimals of the threshold: give at least 1m"
-    )]
-    KedaThresholdZero(Quantity),
-    /// A target with more digits than a KEDA threshold holds.
-    #[error("`{0}` has too many digits for a KEDA threshold")]
-    KedaThresholdDigits(Quantity),
-}
-
-impl AppError {
-    /// The app field at fault.
-    pub fn field(&self) -> AppField {
-        match self {
-            AppError::Duplicate { .. } => AppField::Name,
-            AppError::Rules(_)
-            | AppError::NotServed { .. }
-            | AppError::NoDefaultMetric { .. }
-            | AppError::KedaQuery(_) => AppField::Metric,
-            AppError::MinAboveMax { .. } => AppField::MinReplicas,
-            AppError::PortName(_) => AppField::Port,
-            AppError::EmptySelector => AppField::Selector,
-            AppError::Interval(_) => AppField::Interval,
-            AppError::TargetNotPositive
-            | AppError::KedaThresholdZero(_)
-            | AppError::KedaThresholdDigits(_) => AppField::TargetAverageValue,
-        }
-    }
-}
-
-/// `a, b`, or `none`.
-fn served_list(served: &[String]) -> String {
-    if served.is_empty() {
-        "none".to_owned()
-    } else {
-        served.join(", ")
-    }
 }
 
 /// An argument of [`quick_app`].
@@ -1121,14 +949,10 @@ const KUBE_SYSTEM_COMPONENTS: &[&str] = &[
 ];
 
 /// Refuses an adapter that would overwrite a cluster component's objects.
-fn check_system_name(adapter: &Adapter) -> Result<(), String> {
+fn check_system_name(adapter: &Adapter) -> Result<(), ConfigError> {
     let name = adapter.name.as_str();
     if adapter.namespace.as_str() == "kube-system" && KUBE_SYSTEM_COMPONENTS.contains(&name) {
-        return Err(format!(
-            "`{name}` in kube-system is a cluster component's name: the adapter's \
-             ServiceAccount, ConfigMap, Deployment and Service would replace its objects; \
-             choose another name"
-        ));
+        return Err(ConfigError::SystemName(adapter.name.clone()));
     }
     Ok(())
 }
@@ -1138,16 +962,17 @@ fn check_system_name(adapter: &Adapter) -> Result<(), String> {
 /// sample since its last relist, so a shorter relist makes metrics
 /// intermittently vanish and the HPA flap (prometheus-adapter's README,
 /// `--metrics-relist-interval`). 0s would query Prometheus in a busy loop.
-fn check_relist_interval(config: &Config) -> Result<(), String> {
+fn check_relist_interval(config: &Config) -> Result<(), ConfigError> {
     let relist = &config.adapter.metrics_relist_interval;
     if !(1_000..=3_600_000).contains(&relist.as_millis()) {
-        return Err(crate::values::DurationError::OutOfRange {
-            text: relist.to_string(),
-            field: "the relist interval",
-            min: "1s",
-            max: "1h",
-        }
-        .to_string());
+        return Err(ConfigError::RelistInterval(
+            crate::values::DurationError::OutOfRange {
+                text: relist.to_string(),
+                field: "the relist interval",
+                min: "1s",
+                max: "1h",
+            },
+        ));
     }
     let default_interval: Duration = DEFAULT_SCRAPE_INTERVAL.parse().expect("valid duration");
     let scrape = config
@@ -1163,28 +988,30 @@ fn check_relist_interval(config: &Config) -> Result<(), String> {
         .max_by_key(|interval| interval.as_millis())
         .unwrap_or(scrape);
     if relist.as_millis() < longest.as_millis() {
-        return Err(format!(
-            "`{relist}` is shorter than the scrape interval `{longest}`: the adapter drops \
-             series without a sample since its last relist, so metrics would come and go; \
-             use at least `{longest}`"
-        ));
+        return Err(ConfigError::RelistShorterThanScrape {
+            relist: relist.clone(),
+            scrape: longest.clone(),
+        });
     }
     Ok(())
 }
 
 /// Checks what the adapter would refuse at start-up: invalid regexes in
 /// `name.matches` and `seriesFilters`, and an `as` it cannot default.
-fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, String)> {
+fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, ConfigError)> {
     for (index, rule) in adapter_config.rules.iter().enumerate() {
         crate::naming::name_mapping(rule)
-            .map_err(|error| (index, format!("rules[{index}].name"), error.to_string()))?;
+            .map_err(|error| (index, format!("rules[{index}].name"), error.into()))?;
         for (filter_index, filter) in rule.series_filters.iter().enumerate() {
             for pattern in filter.is.iter().chain(&filter.is_not) {
                 regex::Regex::new(pattern).map_err(|error| {
                     (
                         index,
                         format!("rules[{index}].seriesFilters[{filter_index}]"),
-                        format!("`{pattern}` is not a valid regex: {error}"),
+                        ConfigError::Regex {
+                            pattern: pattern.clone(),
+                            message: error.to_string(),
+                        },
                     )
                 })?;
             }
@@ -1199,13 +1026,15 @@ fn check_rules(adapter_config: &AdapterConfig) -> Result<(), (usize, String, Str
 /// Without the `promql` feature the templates are not parsed here (lint,
 /// which needs the feature, still checks them).
 #[cfg(not(feature = "promql"))]
-fn check_queries(_: &AdapterConfig) -> Result<(), (Option<usize>, String, String)> {
+fn check_queries(_: &AdapterConfig) -> Result<(), (Option<usize>, String, ConfigError)> {
     Ok(())
 }
 
 /// See the other `check_queries`.
 #[cfg(feature = "promql")]
-fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, String, String)> {
+fn check_queries(
+    adapter_config: &AdapterConfig,
+) -> Result<(), (Option<usize>, String, ConfigError)> {
     for (location, template) in adapter_config.query_templates() {
         let (index, field) = (location.custom_rule(), location.to_string());
         // Templates with Go actions this does not model are left to lint.
@@ -1216,7 +1045,10 @@ fn check_queries(adapter_config: &AdapterConfig) -> Result<(), (Option<usize>, S
             return Err((
                 index,
                 field,
-                format!("not PromQL once the adapter fills it in ({message}): `{filled}`"),
+                ConfigError::Query {
+                    message: message.to_string(),
+                    filled,
+                },
             ));
         }
     }
@@ -1417,7 +1249,7 @@ mod tests {
             }
             build(&mut spec);
             let built = Config::from_spec(spec, "in code").unwrap_err();
-            assert_eq!(built.message, read.message, "{yaml}");
+            assert_eq!(built.kind.to_string(), read.kind.to_string(), "{yaml}");
             assert!(read.field.starts_with(field), "{yaml}: {}", read.field);
             assert_eq!((built.field.as_str(), built.line), (field, None), "{yaml}");
         }

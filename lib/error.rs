@@ -266,13 +266,11 @@ mod tests {
                 ExitStatus::Failure,
             ),
             (
-                Error::Spec(SpecError {
-                    origin: "spec.yaml".into(),
-                    line: Some(1),
-                    column: None,
-                    field: "apps".into(),
-                    message: "bad".into(),
-                }),
+                Error::Spec(
+                    SpecError::new("spec.yaml", crate::spec::SpecErrorKind::Read("bad".into()))
+                        .at(Some(1), None)
+                        .field("apps"),
+                ),
                 ExitStatus::Failure,
             ),
             (

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use ureq::tls::{Certificate, ClientCert, PemItem};
 
-use crate::spec::{self, SpecError};
+use crate::spec::{self, SpecError, SpecErrorKind};
 
 /// Headers Prometheus refuses in `http_headers` (prometheus/common
 /// `config/headers.go`, `ReservedHeaders`): they change the connection or
@@ -152,13 +152,9 @@ impl Place<'_> {
             .map(|s| (s.referenced.line(), s.referenced.column()))
             .filter(|&(line, _)| line > 0)
             .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        SpecError {
-            origin: self.origin.to_owned(),
-            line,
-            column,
-            field: field.to_owned(),
-            message,
-        }
+        SpecError::new(self.origin, SpecErrorKind::Input(message))
+            .at(line, column)
+            .field(field)
     }
 
     /// At most one of two keys, as Prometheus' Validate checks.
@@ -250,12 +246,11 @@ impl HttpClientConfig {
     /// against its directory.
     pub fn load(path: &Path) -> Result<HttpClientConfig, SpecError> {
         let origin = path.display().to_string();
-        let bytes = spec::read_bounded(path, spec::MAX_SPEC_BYTES).map_err(|error| SpecError {
-            origin: origin.clone(),
-            line: None,
-            column: None,
-            field: String::new(),
-            message: format!("cannot read the http config: {error}"),
+        let bytes = spec::read_bounded(path, spec::MAX_SPEC_BYTES).map_err(|error| {
+            SpecError::new(
+                &origin,
+                SpecErrorKind::Input(format!("cannot read the http config: {error}")),
+            )
         })?;
         let text = spec::checked_text_of(&bytes, &origin, "http_config files")?;
         let dir = path.parent().unwrap_or(Path::new("."));

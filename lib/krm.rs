@@ -591,7 +591,7 @@ fn function_config(config: &Value) -> Result<Config, KrmResult> {
                 } else {
                     format!("spec.{}", e.field)
                 };
-                error(&field, e.message, file)
+                error(&field, e.kind.to_string(), file)
             };
             let spec = Spec::from_yaml(&text, origin).map_err(unlocated)?;
             Config::from_spec(spec, origin).map_err(unlocated)
@@ -625,7 +625,7 @@ fn function_config(config: &Value) -> Result<Config, KrmResult> {
                 if !e.field.is_empty() {
                     message.push_str(&format!("{}: ", e.field));
                 }
-                message.push_str(&e.message);
+                message.push_str(&e.kind.to_string());
                 error("data.spec", message, file)
             };
             let spec = Spec::from_bytes(text.as_bytes(), origin).map_err(located)?;

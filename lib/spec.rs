@@ -23,6 +23,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod errors;
+pub use errors::{AppError, AppField, ConfigError, SpecErrorKind, StackError, MAX_RELEASE_NAME};
+
 use crate::adapter_config::{ResourceRules, Rule};
 use crate::located::Located;
 use crate::values::{
@@ -1031,7 +1034,25 @@ fn scrape_interval<'de, D: serde::Deserializer<'de>>(
     Ok(Some(duration))
 }
 
-/// A spec that could not be read: where, which field, and why.
+/// A spec that could not be read: where, which field, and why (its
+/// [`kind`](SpecError::kind), to match on).
+///
+/// ```
+/// use custom_metrics_manifests::{AppError, Config, ConfigError, Spec, SpecErrorKind};
+///
+/// let yaml = "apps:\n\
+///   - {name: api, namespace: shop, targetAverageValue: '1', maxReplicas: 5}\n\
+///   - {name: api, namespace: shop, targetAverageValue: '2', maxReplicas: 5}\n";
+/// let spec = Spec::from_yaml(yaml, "spec.yaml").unwrap();
+/// let error = Config::from_spec(spec, "spec.yaml").unwrap_err();
+/// assert_eq!((error.line, error.field.as_str()), (Some(3), "apps[1].name"));
+/// let SpecErrorKind::Config(kind) = &error.kind else { panic!("{error}") };
+/// assert!(matches!(**kind, ConfigError::App(AppError::Duplicate { .. })));
+/// assert_eq!(
+///     error.to_string(),
+///     "spec.yaml:3:3: apps[1].name: app `api` appears twice in namespace `shop`"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpecError {
     /// The file (or `<stdin>`), as given.
@@ -1044,7 +1065,33 @@ pub struct SpecError {
     /// at the top).
     pub field: String,
     /// What is wrong.
-    pub message: String,
+    pub kind: SpecErrorKind,
+}
+
+impl SpecError {
+    /// `kind` in `origin`, at no line and no field.
+    pub fn new(origin: impl Into<String>, kind: impl Into<SpecErrorKind>) -> SpecError {
+        SpecError {
+            origin: origin.into(),
+            line: None,
+            column: None,
+            field: String::new(),
+            kind: kind.into(),
+        }
+    }
+
+    /// At `line` and `column` (1-based), when known.
+    pub fn at(mut self, line: Option<u64>, column: Option<u64>) -> SpecError {
+        self.line = line;
+        self.column = column;
+        self
+    }
+
+    /// About `field` (a dotted path such as `apps[0].maxReplicas`).
+    pub fn field(mut self, field: impl Into<String>) -> SpecError {
+        self.field = field.into();
+        self
+    }
 }
 
 impl fmt::Display for SpecError {
@@ -1059,7 +1106,7 @@ impl fmt::Display for SpecError {
         if !self.field.is_empty() {
             write!(f, ": {}", self.field)?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.kind)
     }
 }
 
@@ -1079,15 +1126,7 @@ impl Spec {
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Spec, SpecError> {
         let text = checked_text(bytes, origin)?;
         if is_empty_yaml(text) {
-            return Err(SpecError {
-                origin: origin.to_owned(),
-                line: None,
-                column: None,
-                field: String::new(),
-                message: "the spec is empty; write at least `preset: documented`, or leave out -c \
-                          for the preset alone"
-                    .into(),
-            });
+            return Err(SpecError::new(origin, SpecErrorKind::Empty));
         }
         Spec::from_yaml(text, origin)
     }
@@ -1127,33 +1166,28 @@ pub(crate) fn checked_text<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str,
 pub(crate) fn checked_text_of<'a>(
     bytes: &'a [u8],
     origin: &str,
-    kind: &str,
+    kind: &'static str,
 ) -> Result<&'a str, SpecError> {
     if bytes.len() > MAX_SPEC_BYTES {
-        return Err(SpecError {
-            origin: origin.to_owned(),
-            line: None,
-            column: None,
-            field: String::new(),
-            message: format!(
-                "the file is larger than {MAX_SPEC_BYTES} bytes; {kind} are limited to {MAX_SPEC_BYTES} bytes"
-            ),
-        });
+        return Err(SpecError::new(
+            origin,
+            SpecErrorKind::TooLarge {
+                limit: MAX_SPEC_BYTES,
+                input: kind,
+            },
+        ));
     }
     std::str::from_utf8(bytes).map_err(|error| {
         let valid = &bytes[..error.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
-        SpecError {
-            origin: origin.to_owned(),
-            line: Some(line),
-            column: Some(column),
-            field: String::new(),
-            message: format!(
-                "the file is not UTF-8 (invalid byte at offset {})",
-                error.valid_up_to()
-            ),
-        }
+        SpecError::new(
+            origin,
+            SpecErrorKind::NotUtf8 {
+                offset: error.valid_up_to(),
+            },
+        )
+        .at(Some(line), Some(column))
     })
 }
 
@@ -1214,7 +1248,7 @@ pub(crate) fn located(error: &serde_saphyr::Error, origin: &str, field: &str) ->
         line: location.map(|l| l.line()),
         column: location.map(|l| l.column()),
         field: clean_path(field),
-        message: clean_message(&error.without_snippet().to_string()),
+        kind: SpecErrorKind::Read(clean_message(&error.without_snippet().to_string())),
     }
 }
 
@@ -1285,12 +1319,13 @@ fn bound_structure(text: &str, origin: &str, limits: YamlLimits) -> Result<(), S
     use serde_saphyr::granit_parser::{Event, Parser};
 
     let error =
-        |span: &serde_saphyr::granit_parser::Span, frames: &[Frame], message: String| SpecError {
-            origin: origin.to_owned(),
-            line: Some(span.start.line() as u64),
-            column: Some(span.start.col() as u64 + 1),
-            field: frame_path(frames),
-            message,
+        |span: &serde_saphyr::granit_parser::Span, frames: &[Frame], kind: SpecErrorKind| {
+            SpecError::new(origin, kind)
+                .at(
+                    Some(span.start.line() as u64),
+                    Some(span.start.col() as u64 + 1),
+                )
+                .field(frame_path(frames))
         };
     let mut frames: Vec<Frame> = Vec::new();
     // Per open collection: its anchor and the expanded count at its start.
@@ -1340,19 +1375,17 @@ fn bound_structure(text: &str, origin: &str, limits: YamlLimits) -> Result<(), S
                 replayed += size;
                 deepest = deepest.max(depth);
                 if replayed > limits.replayed_events as u64 {
-                    return Err(error(&span, &frames, format!(
-                        "alias expansion limit exceeded: the aliases expand to more than {} events (alias-bomb protection)",
-                        limits.replayed_events
-                    )));
+                    return Err(error(
+                        &span,
+                        &frames,
+                        SpecErrorKind::AliasExpansion(limits.replayed_events),
+                    ));
                 }
                 if open.len() + depth > limits.depth {
                     return Err(error(
                         &span,
                         &frames,
-                        format!(
-                            "nesting depth limit exceeded: this alias nests deeper than {} levels",
-                            limits.depth
-                        ),
+                        SpecErrorKind::AliasDepth(limits.depth),
                     ));
                 }
                 true
@@ -1360,14 +1393,7 @@ fn bound_structure(text: &str, origin: &str, limits: YamlLimits) -> Result<(), S
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 expanded += 1;
                 if open.len() + 1 > limits.depth {
-                    return Err(error(
-                        &span,
-                        &frames,
-                        format!(
-                            "nesting depth limit exceeded: collections nest deeper than {} levels",
-                            limits.depth
-                        ),
-                    ));
+                    return Err(error(&span, &frames, SpecErrorKind::Depth(limits.depth)));
                 }
                 open.push((anchor, expanded, deepest));
                 deepest = 0;

@@ -16,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::Stack;
+pub use crate::spec::StackError;
+use crate::spec::{Stack, MAX_RELEASE_NAME};
 use crate::values::Name;
 
 /// The chart whose templates [`chart_fullname`] and [`CHART_SERVICE_PORT`]
@@ -36,9 +37,6 @@ pub const CHART_SERVICE_PORT: u16 = 9090;
 /// The release name `helm install kube-prometheus-stack prometheus-community/kube-prometheus-stack`
 /// gives, the default of `prometheus.release`.
 pub const DEFAULT_RELEASE: &str = "kube-prometheus-stack";
-
-/// Helm's longest release name.
-pub const MAX_RELEASE_NAME: usize = 53;
 
 /// The chart's `kube-prometheus-stack.fullname` helper, rule for rule:
 ///
@@ -123,35 +121,6 @@ pub struct StackInput<'a> {
     pub service_monitor_selector: Option<&'a BTreeMap<String, String>>,
     /// `podMonitorSelector.matchLabels`, when the user gives it.
     pub pod_monitor_selector: Option<&'a BTreeMap<String, String>>,
-}
-
-/// Why the spec's Prometheus settings do not fit its stack.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum StackError {
-    /// A Helm release name longer than Helm allows.
-    #[error("`{0}` is {len} characters; Helm release names have at most {MAX_RELEASE_NAME}", len = .0.len())]
-    ReleaseTooLong(String),
-    /// A Helm setting (`field`) on a stack that is not a Helm chart.
-    #[error(
-        "only kube-prometheus-stack has a Helm release; this spec's stack is {stack} (set \
-         prometheus.stack: kube-prometheus-stack)"
-    )]
-    NotHelm {
-        /// The spec field given.
-        field: &'static str,
-        /// The spec's stack.
-        stack: Stack,
-    },
-}
-
-impl StackError {
-    /// The spec field at fault.
-    pub fn field(&self) -> &'static str {
-        match self {
-            StackError::ReleaseTooLong(_) => "prometheus.release",
-            StackError::NotHelm { field, .. } => field,
-        }
-    }
 }
 
 /// Resolves `stack` with the spec's settings.

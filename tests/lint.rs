@@ -929,7 +929,7 @@ fn malformed_files_are_located() {
     let error = parse_manifest_files(&files).unwrap_err();
     assert_eq!(error.origin, "bad.yaml");
     assert!(error.line.is_some_and(|line| line >= 3), "{error}");
-    assert!(!error.message.is_empty());
+    assert!(!error.kind.to_string().is_empty());
 }
 
 #[test]

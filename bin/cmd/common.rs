@@ -166,13 +166,10 @@ mod tests {
             ),
             (UsageError("--x: bad".into()).into(), ExitStatus::Failure),
             (
-                Error::Spec(custom_metrics_manifests::SpecError {
-                    origin: "spec.yaml".into(),
-                    line: Some(1),
-                    column: None,
-                    field: "apps".into(),
-                    message: "bad".into(),
-                })
+                Error::Spec(custom_metrics_manifests::SpecError::new(
+                    "spec.yaml",
+                    custom_metrics_manifests::SpecErrorKind::Empty,
+                ))
                 .into(),
                 ExitStatus::Failure,
             ),

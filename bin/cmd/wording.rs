@@ -8,7 +8,7 @@ use custom_metrics_manifests::prometheus::PrometheusError;
 use custom_metrics_manifests::simulate::{
     AppList, DurationSetting, RunError, SimulateError, SweepError,
 };
-use custom_metrics_manifests::{lint, Error};
+use custom_metrics_manifests::{lint, Error, SpecErrorKind};
 
 /// `error` worded with the flags that set what it is about; `None` when
 /// the library's wording names no setting.
@@ -22,6 +22,9 @@ pub fn cli(error: &Error) -> Option<String> {
             path.display()
         )),
         Error::Roles(RolesError::Namespace(error)) => Some(format!("--namespace: {error}")),
+        Error::Spec(error) if error.kind == SpecErrorKind::Empty => {
+            Some(format!("{error}, or leave out -c for the preset alone"))
+        }
         _ => None,
     }
 }

@@ -58,6 +58,48 @@ impl Candidate {
             );
         }
     }
+
+    /// Sets `path` to the string at `field` of `object`, when there is one,
+    /// with that field as its source: the field is read where the source
+    /// says, so the two cannot disagree.
+    fn copy_str(&mut self, path: &[&str], object: &Object, field: &str) {
+        if let Some(text) = field_at(&object.value, field).as_str() {
+            self.set(path, json!(text), Some((object, field)));
+        }
+    }
+}
+
+/// The value at `field` of `value`, in the syntax sources are written in
+/// (`spec.containers[0].image`, `metadata.labels["app.kubernetes.io/version"]`);
+/// null when absent.
+fn field_at<'v>(value: &'v Value, field: &str) -> &'v Value {
+    static NULL: Value = Value::Null;
+    let mut current = value;
+    let mut rest = field;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("[\"") {
+            let Some(end) = after.find("\"]") else {
+                return &NULL;
+            };
+            current = &current[&after[..end]];
+            rest = &after[end + 2..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let Some((index, after)) = after.split_once(']') else {
+                return &NULL;
+            };
+            let Ok(index) = index.parse::<usize>() else {
+                return &NULL;
+            };
+            current = &current[index];
+            rest = after;
+        } else {
+            let after = rest.strip_prefix('.').unwrap_or(rest);
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            current = &current[&after[..end]];
+            rest = &after[end..];
+        }
+    }
+    current
 }
 
 fn non_empty(value: &Value) -> Option<&Value> {
@@ -156,13 +198,7 @@ fn adapter_fields(
             Some((deployment, "metadata.namespace")),
         );
     }
-    if let Some(image) = container["image"].as_str() {
-        candidate.set(
-            &["adapter", "image"],
-            json!(image),
-            Some((deployment, &source("image"))),
-        );
-    }
+    candidate.copy_str(&["adapter", "image"], deployment, &source("image"));
     let replicas = value["spec"]["replicas"].clone();
     candidate.set(
         &["adapter", "replicas"],
@@ -324,13 +360,11 @@ fn adapter_fields(
             None => {}
         }
     }
-    if let Some(name) = value["spec"]["template"]["metadata"]["name"].as_str() {
-        candidate.set(
-            &["adapter", "podTemplateName"],
-            json!(name),
-            Some((deployment, "spec.template.metadata.name")),
-        );
-    }
+    candidate.copy_str(
+        &["adapter", "podTemplateName"],
+        deployment,
+        "spec.template.metadata.name",
+    );
     for (key, field) in [
         ("livenessProbe", "livenessProbe"),
         ("readinessProbe", "readinessProbe"),
@@ -655,21 +689,16 @@ fn prometheus_fields(objects: &[Object], survey: &Survey, candidate: &mut Candid
     let roles = !namespaces.is_empty();
     if let Some(&binding) = survey.prometheus_bindings.first() {
         let object = &objects[binding];
-        let subject = &object.value["subjects"][0];
-        if let Some(name) = subject["name"].as_str() {
-            candidate.set(
-                &["prometheus", "serviceAccount"],
-                json!(name),
-                Some((object, "subjects[0].name")),
-            );
-        }
-        if let Some(namespace) = subject["namespace"].as_str() {
-            candidate.set(
-                &["prometheus", "namespace"],
-                json!(namespace),
-                Some((object, "subjects[0].namespace")),
-            );
-        }
+        candidate.copy_str(
+            &["prometheus", "serviceAccount"],
+            object,
+            "subjects[0].name",
+        );
+        candidate.copy_str(
+            &["prometheus", "namespace"],
+            object,
+            "subjects[0].namespace",
+        );
     }
     if let Some(&first) = survey
         .prometheus_bindings
@@ -677,13 +706,11 @@ fn prometheus_fields(objects: &[Object], survey: &Survey, candidate: &mut Candid
         .or(survey.prometheus_roles.first())
     {
         let object = &objects[first];
-        if let Some(version) = object.value["metadata"]["labels"][crate::labels::VERSION].as_str() {
-            candidate.set(
-                &["prometheus", "version"],
-                json!(version),
-                Some((object, "metadata.labels[\"app.kubernetes.io/version\"]")),
-            );
-        }
+        candidate.copy_str(
+            &["prometheus", "version"],
+            object,
+            &format!("metadata.labels[\"{}\"]", crate::labels::VERSION),
+        );
         candidate.set(
             &["prometheus", "namespaces"],
             Value::Array(namespaces),
@@ -973,13 +1000,11 @@ fn keda_fields(objects: &[Object], survey: &Survey, candidate: &mut Candidate) {
     let object = &objects[first];
     let spec = &object.value["spec"];
     let trigger = &spec["triggers"][0];
-    if let Some(url) = trigger["metadata"]["serverAddress"].as_str() {
-        candidate.set(
-            &["adapter", "prometheusUrl"],
-            json!(url),
-            Some((object, "spec.triggers[0].metadata.serverAddress")),
-        );
-    }
+    candidate.copy_str(
+        &["adapter", "prometheusUrl"],
+        object,
+        "spec.triggers[0].metadata.serverAddress",
+    );
     let fallback = &spec["fallback"];
     let mut settings = Map::new();
     if !fallback["failureThreshold"].is_null() {
@@ -1052,5 +1077,32 @@ fn keda_fields(objects: &[Object], survey: &Survey, candidate: &mut Candidate) {
             Value::Object(settings),
             Some((object, "spec.triggers[0].authenticationRef")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path syntax a source is written in reads its value.
+    #[test]
+    fn field_at_reads_the_source_syntax() {
+        let value = json!({
+            "spec": {"containers": [{"image": "a"}, {"image": "b"}]},
+            "metadata": {"labels": {"app.kubernetes.io/version": "2.5"}},
+        });
+        assert_eq!(field_at(&value, "spec.containers[1].image"), "b");
+        assert_eq!(
+            field_at(&value, "metadata.labels[\"app.kubernetes.io/version\"]"),
+            "2.5"
+        );
+        for absent in [
+            "spec.containers[2].image",
+            "spec.x",
+            "spec.containers[x]",
+            "a[\"b",
+        ] {
+            assert!(field_at(&value, absent).is_null(), "{absent}");
+        }
     }
 }

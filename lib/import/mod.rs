@@ -261,7 +261,7 @@ fn resolve_dropping(candidate: &mut Candidate, reasons: &mut Vec<Loss>) -> Optio
             reasons.push(Loss {
                 object: source.map_or_else(|| format!("apps[{app}]"), |source| source.object),
                 field: String::new(),
-                message: format!("not represented: {}: {}", error.field, error.message),
+                message: format!("not represented: {}: {}", error.field, error.kind),
             });
             remove_app(candidate, *app);
             continue;
@@ -273,7 +273,7 @@ fn resolve_dropping(candidate: &mut Candidate, reasons: &mut Vec<Loss>) -> Optio
         reasons.push(Loss {
             object,
             field,
-            message: format!("not represented: {}", error.message),
+            message: format!("not represented: {}", error.kind),
         });
         // A rule the spec refuses leaves the preset's rules in place: the
         // rules are one list, replaced as a whole.

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::error::{PointError, TraceError};
-use crate::spec::SpecError;
+use crate::spec::{SpecError, SpecErrorKind};
 use crate::Error;
 
 /// A load trace: a step function of time.
@@ -63,12 +63,8 @@ impl Trace {
     /// assert_eq!(error.to_string(), "load.csv:2: `x` is not a number of requests per second");
     /// ```
     pub fn from_csv(text: &str, origin: &str) -> Result<Trace, SpecError> {
-        let error = |line: Option<u64>, message: String| SpecError {
-            origin: origin.to_owned(),
-            line,
-            column: None,
-            field: String::new(),
-            message,
+        let error = |line: Option<u64>, message: String| {
+            SpecError::new(origin, SpecErrorKind::Input(message)).at(line, None)
         };
         // "CSV UTF-8" as spreadsheets save it starts with a byte-order mark,
         // which would otherwise make the first row a "header".
@@ -185,16 +181,15 @@ impl Trace {
         let origin = path.display().to_string();
         // Excel's "Unicode text" is UTF-16: name it rather than "not UTF-8".
         if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-            return Err(SpecError {
+            return Err(SpecError::new(
                 origin,
-                line: Some(1),
-                column: None,
-                field: String::new(),
-                message:
+                SpecErrorKind::Input(
                     "the file is UTF-16 (it starts with a UTF-16 byte-order mark): save it as \
-                          CSV UTF-8"
+                     CSV UTF-8"
                         .into(),
-            }
+                ),
+            )
+            .at(Some(1), None)
             .into());
         }
         let text = crate::spec::checked_text_of(&bytes, &origin, "load traces (CSV)")?;

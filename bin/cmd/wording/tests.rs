@@ -56,3 +56,20 @@ fn settings_are_named_by_their_flags() {
         "{message}"
     );
 }
+
+/// An empty spec: the library says what to write, the binary adds the
+/// flag to leave out.
+#[test]
+fn empty_spec_names_the_config_flag() {
+    use custom_metrics_manifests::{SpecError, SpecErrorKind};
+    let error = Error::Spec(SpecError::new("spec.yaml", SpecErrorKind::Empty));
+    assert_eq!(
+        error.to_string(),
+        "spec.yaml: the spec is empty; write at least `preset: documented`"
+    );
+    assert_eq!(
+        cli(&error).unwrap(),
+        "spec.yaml: the spec is empty; write at least `preset: documented`, or leave out -c for \
+         the preset alone"
+    );
+}
