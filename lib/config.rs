@@ -118,6 +118,8 @@ pub struct Config {
 
 /// Resolved settings of the `keda` backend.
 #[derive(Clone, Debug, PartialEq)]
+// Built only by resolving a spec, which checks what spans its fields.
+#[non_exhaustive]
 pub struct Keda {
     /// Failed polls before the fallback applies.
     pub failure_threshold: u32,
@@ -142,6 +144,8 @@ impl Default for Keda {
 
 /// The adapter deployment's settings.
 #[derive(Clone, Debug, PartialEq)]
+// Built only by resolving a spec, which checks what spans its fields.
+#[non_exhaustive]
 pub struct Adapter {
     /// Name of the ServiceAccount, ConfigMap, Deployment and Service.
     pub name: Name,
@@ -200,6 +204,8 @@ pub struct Adapter {
 
 /// Resolved TLS settings.
 #[derive(Clone, Debug, PartialEq)]
+// Built only by resolving a spec, which checks what spans its fields.
+#[non_exhaustive]
 pub struct Tls {
     /// The trust mode.
     pub mode: TlsMode,
@@ -211,27 +217,116 @@ pub struct Tls {
     pub issuer_ref: Option<IssuerRefSpec>,
 }
 
-/// kube-prometheus' Prometheus.
+/// The Prometheus that scrapes the apps: its stack, where it runs, and
+/// the namespaces it may read. Built by resolving a spec, or with
+/// [`Prometheus::new`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prometheus {
     /// Namespaces that get the `prometheus-k8s` Role and RoleBinding, in
     /// the order first named, without repeats.
-    pub namespaces: Vec<Name>,
+    pub(crate) namespaces: Vec<Name>,
     /// `app.kubernetes.io/version` of the Role items.
-    pub version: String,
+    pub(crate) version: String,
     /// Prometheus' ServiceAccount.
-    pub service_account: Name,
+    pub(crate) service_account: Name,
     /// Prometheus' namespace.
-    pub namespace: Name,
+    pub(crate) namespace: Name,
     /// The scrape interval, when the spec or preset states one.
-    pub scrape_interval: Option<Duration>,
+    pub(crate) scrape_interval: Option<Duration>,
     /// The installation Prometheus comes from.
-    pub stack: Stack,
+    pub(crate) stack: Stack,
     /// What the stack means: URL, monitor labels, Roles, NetworkPolicy.
-    pub facts: StackFacts,
+    pub(crate) facts: StackFacts,
 }
 
 impl Prometheus {
+    /// The Prometheus of `stack` in `namespace`, running as
+    /// `service_account`, that may read `namespaces` (repeats dropped, in
+    /// the order first named): what
+    /// [`render::prometheus_access`](crate::render::prometheus_access)
+    /// grants. The stack's facts (URL, monitor labels, per-namespace Roles,
+    /// NetworkPolicy) follow from the stack and namespace, as for a spec
+    /// without Helm settings.
+    ///
+    /// ```
+    /// use custom_metrics_manifests::{render, Name, Prometheus, Stack};
+    ///
+    /// let shop: Name = "shop".parse()?;
+    /// let prometheus = Prometheus::new(
+    ///     Stack::KubePrometheus,
+    ///     "monitoring".parse()?,
+    ///     "prometheus-k8s".parse()?,
+    ///     [shop.clone(), "api".parse()?, shop],
+    /// );
+    /// assert_eq!(prometheus.namespaces().len(), 2);
+    /// // A Role and a RoleBinding per namespace.
+    /// assert_eq!(render::prometheus_access(&prometheus).len(), 4);
+    /// # Ok::<(), custom_metrics_manifests::NameError>(())
+    /// ```
+    pub fn new(
+        stack: Stack,
+        namespace: Name,
+        service_account: Name,
+        namespaces: impl IntoIterator<Item = Name>,
+    ) -> Prometheus {
+        let input = StackInput {
+            namespace: namespace.as_str(),
+            ..StackInput::default()
+        };
+        let facts = crate::stack::resolve(stack, &input)
+            .expect("a stack without Helm settings always resolves");
+        let mut prometheus = Prometheus {
+            namespaces: Vec::new(),
+            version: "2.44.0".into(),
+            service_account,
+            namespace,
+            scrape_interval: None,
+            stack,
+            facts,
+        };
+        for namespace in namespaces {
+            if !prometheus.namespaces.contains(&namespace) {
+                prometheus.namespaces.push(namespace);
+            }
+        }
+        prometheus
+    }
+
+    /// Namespaces Prometheus may read (each once, in the order first named).
+    pub fn namespaces(&self) -> &[Name] {
+        &self.namespaces
+    }
+
+    /// `app.kubernetes.io/version` of the Role items.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Prometheus' ServiceAccount.
+    pub fn service_account(&self) -> &Name {
+        &self.service_account
+    }
+
+    /// Prometheus' namespace.
+    pub fn namespace(&self) -> &Name {
+        &self.namespace
+    }
+
+    /// The scrape interval, when the spec or preset states one.
+    pub fn scrape_interval(&self) -> Option<&Duration> {
+        self.scrape_interval.as_ref()
+    }
+
+    /// The installation Prometheus comes from.
+    pub fn stack(&self) -> Stack {
+        self.stack
+    }
+
+    /// What the stack means: URL, monitor labels, Roles, NetworkPolicy.
+    pub fn facts(&self) -> &StackFacts {
+        &self.facts
+    }
+
     /// kube-prometheus' defaults (`prometheus-k8s` in `monitoring`, version
     /// label as in the guide).
     pub fn kube_prometheus(scrape_interval: Option<Duration>) -> Self {
@@ -256,35 +351,35 @@ impl Prometheus {
 #[derive(Clone, Debug, PartialEq)]
 pub struct App {
     /// HPA and ServiceMonitor name.
-    pub name: Name,
+    pub(crate) name: Name,
     /// Namespace.
-    pub namespace: Name,
+    pub(crate) namespace: Name,
     /// The Deployment the HPA scales.
-    pub deployment: Name,
+    pub(crate) deployment: Name,
     /// ServiceMonitor or PodMonitor.
-    pub monitor: MonitorKind,
+    pub(crate) monitor: MonitorKind,
     /// Labels the monitor carries so that Prometheus selects it.
-    pub monitor_labels: BTreeMap<String, String>,
+    pub(crate) monitor_labels: BTreeMap<String, String>,
     /// The app Service's labels (or pod labels, for a PodMonitor), which
     /// the monitor selects.
-    pub selector: BTreeMap<String, String>,
+    pub(crate) selector: BTreeMap<String, String>,
     /// Service (or container) port name to scrape.
-    pub port: String,
+    pub(crate) port: String,
     /// Metrics path.
-    pub path: String,
+    pub(crate) path: String,
     /// Scrape interval.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// The custom metric the HPA reads, as the adapter serves it.
-    pub metric: String,
+    pub(crate) metric: String,
     /// Target per-pod average.
-    pub target_average_value: Quantity,
+    pub(crate) target_average_value: Quantity,
     /// Minimum replicas (at most the maximum: read with
     /// [`App::min_replicas`]).
     pub(crate) min_replicas: Replicas,
     /// Maximum replicas.
     pub(crate) max_replicas: Replicas,
     /// Scaling behavior, if set.
-    pub behavior: Option<BehaviorSpec>,
+    pub(crate) behavior: Option<BehaviorSpec>,
 }
 
 impl Config {
@@ -325,6 +420,66 @@ impl Config {
 }
 
 impl App {
+    /// HPA and monitor name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// Namespace.
+    pub fn namespace(&self) -> &Name {
+        &self.namespace
+    }
+
+    /// The Deployment the HPA scales.
+    pub fn deployment(&self) -> &Name {
+        &self.deployment
+    }
+
+    /// ServiceMonitor or PodMonitor.
+    pub fn monitor(&self) -> MonitorKind {
+        self.monitor
+    }
+
+    /// Labels the monitor carries so that Prometheus selects it.
+    pub fn monitor_labels(&self) -> &BTreeMap<String, String> {
+        &self.monitor_labels
+    }
+
+    /// The labels the monitor selects (at least one).
+    pub fn selector(&self) -> &BTreeMap<String, String> {
+        &self.selector
+    }
+
+    /// The port name scraped (a valid Service port name).
+    pub fn port(&self) -> &str {
+        &self.port
+    }
+
+    /// Metrics path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Scrape interval (1s to 1h).
+    pub fn interval(&self) -> &Duration {
+        &self.interval
+    }
+
+    /// The custom metric the HPA reads, one the adapter's rules serve.
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// Target per-pod average (above zero).
+    pub fn target_average_value(&self) -> &Quantity {
+        &self.target_average_value
+    }
+
+    /// Scaling behavior, if set.
+    pub fn behavior(&self) -> Option<&BehaviorSpec> {
+        self.behavior.as_ref()
+    }
+
     /// Minimum replicas: at least 1 and at most [`App::max_replicas`].
     pub fn min_replicas(&self) -> Replicas {
         self.min_replicas
@@ -785,16 +940,8 @@ fn check_built(spec: &Spec) -> Result<(), (String, ConfigError)> {
     if adapter.selector.as_ref().is_some_and(Labels::is_empty) {
         return Err(("adapter.selector".into(), ConfigError::EmptySelector));
     }
-    if let Some(reader) = &adapter.metrics_reader {
-        if reader.verbs.is_empty() || reader.verbs.iter().any(String::is_empty) {
-            return Err(("adapter.metricsReader.verbs".into(), ConfigError::NoVerbs));
-        }
-    }
-    for (index, toleration) in adapter.tolerations.iter().flatten().enumerate() {
-        toleration
-            .check()
-            .map_err(|error| (format!("adapter.tolerations[{index}]"), error.into()))?;
-    }
+    // Tolerations and the metrics reader are checked when built
+    // (`TolerationSpec::new`, `MetricsReaderSpec::new`).
     if let Some(interval) = &spec.prometheus.scrape_interval {
         interval
             .check_range("a scrape interval", (1_000, "1s"), (3_600_000, "1h"))
@@ -1190,7 +1337,6 @@ mod tests {
     /// the same field and message (and no line: it has no file).
     #[test]
     fn a_spec_built_in_code_is_refused_as_yaml_is() {
-        use crate::spec::{TolerationOperator, TolerationSpec};
         let app = "apps:\n- {name: api, namespace: shop, targetAverageValue: \"1\", maxReplicas: 2";
         type Build = Box<dyn Fn(&mut Spec)>;
         let cases: Vec<(String, Build, &str)> = vec![
@@ -1198,29 +1344,6 @@ mod tests {
                 "adapter:\n  selector: {}\n".into(),
                 Box::new(|spec| spec.adapter.selector = Some(Labels::new())),
                 "adapter.selector",
-            ),
-            (
-                "adapter:\n  metricsReader: {verbs: [], subject: adapter}\n".into(),
-                Box::new(|spec| {
-                    spec.adapter.metrics_reader = Some(MetricsReaderSpec {
-                        verbs: Vec::new(),
-                        subject: ReaderSubject::Adapter,
-                    })
-                }),
-                "adapter.metricsReader.verbs",
-            ),
-            (
-                "adapter:\n  tolerations:\n  - {operator: Equal}\n".into(),
-                Box::new(|spec| {
-                    spec.adapter.tolerations = Some(vec![TolerationSpec {
-                        key: None,
-                        operator: Some(TolerationOperator::Equal),
-                        value: None,
-                        effect: None,
-                        toleration_seconds: None,
-                    }])
-                }),
-                "adapter.tolerations[0]",
             ),
             (
                 "prometheus:\n  scrapeInterval: 500ms\n".into(),
@@ -1233,6 +1356,27 @@ mod tests {
                 "apps[0].interval",
             ),
         ];
+        // Values whose fields span a rule cannot be built unchecked: their
+        // constructors refuse them with the reader's message.
+        use crate::spec::{
+            MetricsReaderError, TolerationError, TolerationOperator, TolerationSpec,
+        };
+        let read = |yaml: &str| Spec::from_yaml(yaml, "spec.yaml").unwrap_err();
+        let reader = read("adapter:\n  metricsReader: {verbs: [], subject: adapter}\n");
+        assert_eq!(reader.field, "adapter.metricsReader.verbs");
+        let built = MetricsReaderSpec::new(Vec::new(), ReaderSubject::Adapter).unwrap_err();
+        assert_eq!(built, MetricsReaderError::NoVerbs);
+        assert_eq!(reader.kind.to_string(), built.to_string());
+        assert!(MetricsReaderSpec::new(vec![String::new()], ReaderSubject::Adapter).is_err());
+        let toleration = read("adapter:\n  tolerations:\n  - {operator: Equal}\n");
+        assert!(
+            toleration.field.starts_with("adapter.tolerations[0]"),
+            "{toleration}"
+        );
+        let built = TolerationSpec::new(None, Some(TolerationOperator::Equal), None, None, None)
+            .unwrap_err();
+        assert_eq!(built, TolerationError::EmptyKeyNeedsExists);
+        assert_eq!(toleration.kind.to_string(), built.to_string());
         for (yaml, build, field) in cases {
             let read = Spec::from_yaml(&yaml, "spec.yaml").unwrap_err();
             let mut spec = Spec::default();

@@ -148,11 +148,12 @@ pub use located::{Located, Location};
 pub use spec::{
     AdapterSpec, AppSpec, AuthMode, Backend, BehaviorSpec, CapabilitiesSpec, ConfigError,
     FallbackBehavior, FallbackSpec, IssuerKind, IssuerRefSpec, KedaAuthSpec, KedaSpec,
-    MatchLabelsSpec, MetricsReaderSpec, MonitorKind, PolicyKind, Preset, ProbePath, ProbePathError,
-    ProbeSpec, PrometheusSpec, ReaderSubject, ResourcesSpec, ScalingPolicySpec, ScalingRulesSpec,
-    SeccompKind, SeccompProfileSpec, SecurityContextSpec, SelectPolicy, Spec, SpecError,
-    SpecErrorKind, Stack, StackError, TaintEffect, TlsMode, TlsSpec, TolerationError,
-    TolerationOperator, TolerationSpec, UnknownPreset, MAX_APPS, MAX_RELEASE_NAME, MAX_SPEC_BYTES,
+    MatchLabelsSpec, MetricsReaderError, MetricsReaderSpec, MonitorKind, PolicyKind, Preset,
+    ProbePath, ProbePathError, ProbeSpec, PrometheusSpec, ReaderSubject, ResourcesSpec,
+    ScalingPolicySpec, ScalingRulesSpec, SeccompKind, SeccompProfileSpec, SecurityContextSpec,
+    SelectPolicy, Spec, SpecError, SpecErrorKind, Stack, StackError, TaintEffect, TlsMode, TlsSpec,
+    TolerationError, TolerationOperator, TolerationSpec, UnknownPreset, MAX_APPS, MAX_RELEASE_NAME,
+    MAX_SPEC_BYTES,
 };
 // prometheus-adapter's `config.yaml`: the discovery rules a spec may replace.
 pub use adapter_config::{

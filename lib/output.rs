@@ -125,6 +125,10 @@ impl WriteError {
 }
 
 /// A step of [`Transaction::commit`], as seen by [`Faults`].
+///
+/// Test support (the fault-injection tests of `tests/safety.rs`), not part
+/// of the API: hidden from the docs, it may change in any release.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Creating and writing the temporary file of a target.
@@ -145,6 +149,9 @@ pub enum Step {
 /// A hook called before each step of a commit, so that tests can make any
 /// step fail and check that every file keeps its previous bytes. An error
 /// returned here is treated as if the step itself had failed.
+///
+/// Test support, not part of the API (see [`Step`]).
+#[doc(hidden)]
 pub trait Faults {
     /// Called before `step` on `path`.
     fn before(&self, step: Step, path: &Path) -> io::Result<()>;
@@ -241,7 +248,9 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    /// Calls `faults` before every step (for tests).
+    /// Calls `faults` before every step. Test support, not part of the
+    /// API (see [`Step`]).
+    #[doc(hidden)]
     pub fn faults(&mut self, faults: &'a dyn Faults) -> &mut Self {
         self.faults = Some(faults);
         self

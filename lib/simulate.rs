@@ -3,7 +3,7 @@
 //! and `behavior` before deploying.
 //!
 //! The controller is a port of kubernetes `pkg/controller/podautoscaler`
-//! ([`controller`]; the version is stated there), driven by the HPA object
+//! (the private `controller` module; the version is stated there), driven by the HPA object
 //! the generator writes ([`Autoscaler::from_app`] reads it back):
 //!
 //! - no `behavior` in the HPA selects the controller's legacy path
@@ -39,7 +39,7 @@
 //! ```
 
 mod command;
-pub mod controller;
+mod controller;
 use crate::error::simulate as error;
 mod model;
 mod plot;
@@ -51,6 +51,7 @@ pub use command::{
     execute, execute_report, find_app, parse_feature_gates, parse_pod_startup, LoadSource, Report,
     ReportFormat, Request,
 };
+pub use controller::{Behavior, HpaSpec, Millis, Policy, ScalingRules, Tolerances};
 pub use error::{
     AppList, AutoscalerError, DurationSetting, FeatureGateError, PlotError, PointError, RunError,
     SecondsError, SimulateError, SweepError, TraceError,
@@ -61,7 +62,7 @@ pub use model::{
     MAX_SWEEP_STEPS,
 };
 pub use plot::{plot_files, render_png, render_svg};
-pub use report::{json_report, text_report, write_json_report};
+pub use report::{json_report, text_report, write_json_report, JsonReport};
 pub use sweep::{
     best_setting, rule_text, run_sweep, Axis, Sweep, SweepParameter, SweepResult, SweepRow,
     MAX_SETTINGS,

@@ -484,12 +484,24 @@ fn selector<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<
 /// RBAC verbs: at least one (a PolicyRule without verbs is refused).
 fn verbs<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     let verbs = Vec::<String>::deserialize(deserializer)?;
-    if verbs.is_empty() || verbs.iter().any(String::is_empty) {
-        return Err(serde::de::Error::custom(
-            "give at least one verb, such as `get`, `list`, `watch`",
-        ));
-    }
+    check_verbs(&verbs).map_err(serde::de::Error::custom)?;
     Ok(verbs)
+}
+
+/// At least one verb, none empty.
+fn check_verbs(verbs: &[String]) -> Result<(), MetricsReaderError> {
+    if verbs.is_empty() || verbs.iter().any(String::is_empty) {
+        return Err(MetricsReaderError::NoVerbs);
+    }
+    Ok(())
+}
+
+/// Why a metrics reader was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MetricsReaderError {
+    /// No verb, or an empty one.
+    #[error("give at least one verb, such as `get`, `list`, `watch`")]
+    NoVerbs,
 }
 
 /// The adapter container's security context (the fields Pod Security
@@ -563,9 +575,31 @@ pub struct MetricsReaderSpec {
     /// Verbs on `custom.metrics.k8s.io` (the HPA controller needs `get`,
     /// `list` and `watch`); at least one.
     #[serde(deserialize_with = "verbs")]
-    pub verbs: Vec<String>,
+    pub(crate) verbs: Vec<String>,
     /// Who is bound.
-    pub subject: ReaderSubject,
+    pub(crate) subject: ReaderSubject,
+}
+
+impl MetricsReaderSpec {
+    /// Read access with `verbs` for `subject`, checked as the spec reader
+    /// checks it (the same error).
+    pub fn new(
+        verbs: Vec<String>,
+        subject: ReaderSubject,
+    ) -> Result<MetricsReaderSpec, MetricsReaderError> {
+        check_verbs(&verbs)?;
+        Ok(MetricsReaderSpec { verbs, subject })
+    }
+
+    /// Verbs on `custom.metrics.k8s.io` (at least one).
+    pub fn verbs(&self) -> &[String] {
+        &self.verbs
+    }
+
+    /// Who is bound.
+    pub fn subject(&self) -> &ReaderSubject {
+        &self.subject
+    }
 }
 
 /// The subject of the metrics reader binding.
@@ -669,15 +703,15 @@ pub enum IssuerKind {
 #[serde(try_from = "RawToleration")]
 pub struct TolerationSpec {
     /// Taint key (none: every key, with `Exists`).
-    pub key: Option<LabelKey>,
+    pub(crate) key: Option<LabelKey>,
     /// `Exists` or `Equal` (Kubernetes' default when absent: `Equal`).
-    pub operator: Option<TolerationOperator>,
+    pub(crate) operator: Option<TolerationOperator>,
     /// Taint value (`Equal` only).
-    pub value: Option<LabelValue>,
+    pub(crate) value: Option<LabelValue>,
     /// The taint effect tolerated (none: every effect).
-    pub effect: Option<TaintEffect>,
+    pub(crate) effect: Option<TaintEffect>,
     /// For `NoExecute`: how long the pod stays bound.
-    pub toleration_seconds: Option<i64>,
+    pub(crate) toleration_seconds: Option<i64>,
 }
 
 /// A toleration as written, before the rules that span its fields.
@@ -722,9 +756,51 @@ impl TryFrom<RawToleration> for TolerationSpec {
 }
 
 impl TolerationSpec {
-    /// Checks the rules between the fields (a toleration built in code is
-    /// checked when its spec is resolved).
-    pub fn check(&self) -> Result<(), TolerationError> {
+    /// A toleration, checked as the spec reader checks one (the same
+    /// error).
+    pub fn new(
+        key: Option<LabelKey>,
+        operator: Option<TolerationOperator>,
+        value: Option<LabelValue>,
+        effect: Option<TaintEffect>,
+        toleration_seconds: Option<i64>,
+    ) -> Result<TolerationSpec, TolerationError> {
+        TolerationSpec::try_from(RawToleration {
+            key,
+            operator,
+            value,
+            effect,
+            toleration_seconds,
+        })
+    }
+
+    /// Taint key (none: every key, with `Exists`).
+    pub fn key(&self) -> Option<&LabelKey> {
+        self.key.as_ref()
+    }
+
+    /// `Exists` or `Equal` (Kubernetes' default when absent: `Equal`).
+    pub fn operator(&self) -> Option<TolerationOperator> {
+        self.operator
+    }
+
+    /// Taint value (`Equal` only).
+    pub fn value(&self) -> Option<&LabelValue> {
+        self.value.as_ref()
+    }
+
+    /// The taint effect tolerated (none: every effect).
+    pub fn effect(&self) -> Option<TaintEffect> {
+        self.effect
+    }
+
+    /// For `NoExecute`: how long the pod stays bound.
+    pub fn toleration_seconds(&self) -> Option<i64> {
+        self.toleration_seconds
+    }
+
+    /// Checks the rules between the fields.
+    fn check(&self) -> Result<(), TolerationError> {
         let exists = self.operator == Some(TolerationOperator::Exists);
         if self.key.is_none() && !exists {
             return Err(TolerationError::EmptyKeyNeedsExists);

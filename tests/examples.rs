@@ -64,3 +64,47 @@ fn readme_library_examples_are_doc_tests() {
     }
     assert!(examples >= 2, "the README's library examples");
 }
+
+/// The README's list of modules is the crate's: every module `lib/lib.rs`
+/// declares is named in the section on the public API (public ones as
+/// tools or `render`, private ones in the "Inside" list), and nothing else.
+#[test]
+fn readme_module_list_is_the_crates() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let lib = std::fs::read_to_string(format!("{root}/lib/lib.rs")).unwrap();
+    let start = readme
+        .find("The public API is the list in `lib/lib.rs`")
+        .unwrap();
+    let section = &readme[start..];
+    let inside = section.find("Inside, the private modules").unwrap();
+    let end = section.find("\nThe binary is").unwrap();
+    let (public, private) = (&section[..inside], &section[inside..end]);
+    let named = |text: &str, module: &str| text.contains(&format!("`{module}`"));
+    let mut modules = 0;
+    for line in lib.lines() {
+        let (is_pub, rest) = match (line.strip_prefix("pub mod "), line.strip_prefix("mod ")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            _ => continue,
+        };
+        let Some(module) = rest.strip_suffix(';') else {
+            continue;
+        };
+        let listed = if is_pub { public } else { private };
+        assert!(
+            named(listed, module),
+            "README does not list module `{module}`"
+        );
+        modules += 1;
+    }
+    assert!(modules > 20, "the scan finds lib.rs's modules: {modules}");
+    // No module named in the private list that the crate lacks.
+    for word in private.split('`').skip(1).step_by(2) {
+        let declared = format!("mod {word};");
+        assert!(
+            lib.contains(&declared),
+            "README lists `{word}`, which lib.rs does not declare"
+        );
+    }
+}

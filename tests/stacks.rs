@@ -111,7 +111,7 @@ fn operator_points_at_prometheus_operated_and_uses_the_users_labels() {
     );
     assert_eq!(
         config.apps()[0]
-            .monitor_labels
+            .monitor_labels()
             .get("team")
             .map(String::as_str),
         Some("shop")
@@ -130,8 +130,8 @@ fn kube_prometheus_keeps_its_roles_and_network_policy() {
         "http://prometheus-k8s.monitoring.svc:9090"
     );
     assert_eq!(render::prometheus_access(config.prometheus()).len(), 2);
-    assert!(config.prometheus().facts.network_policy.is_some());
-    assert!(kps("").prometheus().facts.network_policy.is_none());
+    assert!(config.prometheus().facts().network_policy.is_some());
+    assert!(kps("").prometheus().facts().network_policy.is_none());
 }
 
 #[test]

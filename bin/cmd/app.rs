@@ -1,10 +1,10 @@
 //! `app`: one app's ServiceMonitor, HPA and Role items, without a spec.
 
 use clap::Args;
-use custom_metrics_manifests::QuickAppInput;
 use custom_metrics_manifests::{render, ExitStatus, OutputFormat};
 
-use crate::common::{print, InputArgs, UsageError};
+use crate::common::{print, InputArgs};
+use crate::wording::FlagError;
 
 #[derive(Args)]
 pub struct AppArgs {
@@ -41,18 +41,7 @@ pub fn run(args: &AppArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> {
         args.min,
         args.max,
     )
-    .map_err(|error| {
-        // The argument as its flag.
-        let flag = match error.input() {
-            QuickAppInput::Namespace => "namespace",
-            QuickAppInput::Deployment => "deployment",
-            QuickAppInput::Target => "target",
-            QuickAppInput::Min => "min",
-            QuickAppInput::Max => "max",
-            QuickAppInput::App(field) => field.as_str(),
-        };
-        UsageError(format!("--{flag}: {error}"))
-    })?;
+    .map_err(FlagError::App)?;
     let manifests = render::app_manifests(&config);
     print(&custom_metrics_manifests::encode(&manifests, args.format))?;
     Ok(ExitStatus::Success)

@@ -7,8 +7,8 @@ use clap::Args;
 use custom_metrics_manifests::prometheus::HttpClientConfig;
 use custom_metrics_manifests::{explain, prometheus, ExitStatus};
 
-use crate::common::{print, InputArgs, ReportFormat, UsageError};
-use crate::wording;
+use crate::common::{print, InputArgs, ReportFormat};
+use crate::wording::FlagError;
 
 #[derive(Args)]
 pub struct ExplainArgs {
@@ -41,17 +41,13 @@ pub fn run(args: &ExplainArgs, input: &InputArgs) -> anyhow::Result<ExitStatus> 
                     None => Default::default(),
                 },
             )
-            .map_err(|error| {
-                UsageError(format!("--prometheus: {}", wording::prometheus(&error)))
-            })?,
+            .map_err(FlagError::Prometheus)?,
         ),
         None => None,
     };
     if let Some(client) = &client {
         // Fail clearly, once, when Prometheus cannot be reached at all.
-        client.query("vector(1)").map_err(|error| {
-            UsageError(format!("--prometheus: {}", wording::prometheus(&error)))
-        })?;
+        client.query("vector(1)").map_err(FlagError::Prometheus)?;
     }
     let explanation = explain::explain(&config, client.as_ref());
     let text = match args.format {

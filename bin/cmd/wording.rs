@@ -8,7 +8,7 @@ use custom_metrics_manifests::prometheus::PrometheusError;
 use custom_metrics_manifests::simulate::{
     AppList, DurationSetting, RunError, SimulateError, SweepError,
 };
-use custom_metrics_manifests::{lint, Error, SpecErrorKind};
+use custom_metrics_manifests::{lint, Error, QuickAppError, QuickAppInput, SpecErrorKind};
 
 /// `error` worded with the flags that set what it is about; `None` when
 /// the library's wording names no setting.
@@ -76,6 +76,30 @@ fn simulate(error: &SimulateError) -> String {
         E::Run { load, error } => format!("{load}: {}", run(error)),
         E::SweepRun { load, error } => format!("--sweep on {load}: {}", sweep_run(error)),
         E::NoRule { .. } | E::Autoscaler(_) | E::Plot(_) => error.to_string(),
+    }
+}
+
+/// A library error about the value one flag gave, worded with the flag
+/// (typed: the binary keeps the library's error, not its text).
+#[derive(Debug, thiserror::Error)]
+pub enum FlagError {
+    /// `--prometheus`: Prometheus cannot be asked.
+    #[error("--prometheus: {}", prometheus(.0))]
+    Prometheus(PrometheusError),
+    /// An argument of `app`, as its flag.
+    #[error("--{flag}: {0}", flag = app_flag(.0.input()))]
+    App(QuickAppError),
+}
+
+/// The flag of a `quick_app` argument.
+fn app_flag(input: QuickAppInput) -> &'static str {
+    match input {
+        QuickAppInput::Namespace => "namespace",
+        QuickAppInput::Deployment => "deployment",
+        QuickAppInput::Target => "target",
+        QuickAppInput::Min => "min",
+        QuickAppInput::Max => "max",
+        QuickAppInput::App(field) => field.as_str(),
     }
 }
 

@@ -11,13 +11,9 @@
 //! ports. Times are milliseconds on the controller's clock; Go's `int32`
 //! arithmetic saturates here instead of wrapping.
 //!
-//! ```
-//! use custom_metrics_manifests::simulate::controller::{convert_desired_replicas_with_rules, calculate_scale_up_limit};
-//!
-//! // No `behavior`: at most max(2 x current, 4) per sync (calculateScaleUpLimit).
-//! assert_eq!(calculate_scale_up_limit(1), 4);
-//! assert_eq!(convert_desired_replicas_with_rules(4, 100, 1, 50).0, 8);
-//! ```
+//! The module is private: `simulate` re-exports the types its public API
+//! holds (an [`Autoscaler`](super::Autoscaler)'s `HpaSpec`); the
+//! controller's own unit-test tables run against it in `ported`.
 
 use serde::Serialize;
 
@@ -103,7 +99,9 @@ pub enum PodState {
     /// `Running`, with the metric's milli-value if the metrics API has one
     /// (none: a "missing" pod).
     Running(Option<i64>),
-    /// Being deleted, or `Succeeded`/`Failed`: ignored.
+    /// Being deleted, or `Succeeded`/`Failed`: ignored. Kept as ported:
+    /// the model's pods are all live.
+    #[allow(dead_code)]
     Ignored,
 }
 
@@ -241,7 +239,9 @@ fn per_pod_usage(usage: i64, status_replicas: i32) -> i64 {
 
 /// `GetExternalMetricReplicas` with `getUsageRatioReplicaCount`: an
 /// External metric with a Value target; `ready_pods` is
-/// `getReadyPodsCount`. Returns the replicas and the usage.
+/// `getReadyPodsCount`. Returns the replicas and the usage. Ported with
+/// its test table; KEDA's HPA uses the per-pod (AverageValue) variant.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn external_metric_replicas(
     current_replicas: i32,
     values: &[i64],
@@ -976,4 +976,15 @@ mod tests {
         assert_eq!(milli_value("x"), None);
         assert_eq!(milli_value("9Ei"), Some(i64::MAX));
     }
+
+    /// No `behavior`: at most max(2 x current, 4) per sync
+    /// (calculateScaleUpLimit).
+    #[test]
+    fn legacy_scale_up_limit() {
+        assert_eq!(calculate_scale_up_limit(1), 4);
+        assert_eq!(convert_desired_replicas_with_rules(4, 100, 1, 50).0, 8);
+    }
 }
+
+#[cfg(test)]
+mod ported;

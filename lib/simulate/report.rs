@@ -321,13 +321,27 @@ fn chart(out: &mut String, sim: &Simulation) {
 /// The run as JSON: app, source, the HPA and options, the summary, every
 /// scale event and the per-sync series (`time`, `load` offered, `seen` by
 /// the HPA, `desired`, `replicas`, `ready`, `perPodLoad`).
-pub fn json_report(sim: &Simulation, app: &str, source: &str) -> serde_json::Value {
-    let mut value = serde_json::to_value(sim).expect("a simulation serializes");
-    if let serde_json::Value::Object(map) = &mut value {
-        map.insert("app".into(), app.into());
-        map.insert("source".into(), source.into());
+pub fn json_report<'a>(sim: &'a Simulation, app: &'a str, source: &'a str) -> JsonReport<'a> {
+    JsonReport {
+        app,
+        source,
+        simulation: sim,
     }
-    value
+}
+
+/// One run's JSON report ([`json_report`]): the simulation's fields and
+/// the app and load source it ran for, in one object. Through
+/// `serde_json::Value` (whose maps sort their keys) it is what
+/// [`write_json_report`] streams.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct JsonReport<'a> {
+    /// The app simulated.
+    pub app: &'a str,
+    /// The load source, as reports name it.
+    pub source: &'a str,
+    /// The run.
+    #[serde(flatten)]
+    pub simulation: &'a Simulation,
 }
 
 /// Writes [`json_report`]'s text (pretty-printed, keys sorted, a final
@@ -469,7 +483,7 @@ mod tests {
             sim.series[2].load = f64::NAN;
             let mut streamed = Vec::new();
             write_json_report(&sim, "web", "load \"x\".csv", &mut streamed).unwrap();
-            let built = json_report(&sim, "web", "load \"x\".csv");
+            let built = serde_json::to_value(json_report(&sim, "web", "load \"x\".csv")).unwrap();
             let expected = format!("{}\n", serde_json::to_string_pretty(&built).unwrap());
             assert_eq!(String::from_utf8(streamed).unwrap(), expected);
         }

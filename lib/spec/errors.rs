@@ -8,7 +8,7 @@ use crate::naming::{NamingError, DEFAULT_SERIES};
 use crate::query::KedaQueryError;
 use crate::values::{Duration, DurationError, GoDuration, Name, Quantity, Replicas};
 
-use super::{Stack, TolerationError};
+use super::Stack;
 
 /// Helm's longest release name.
 pub const MAX_RELEASE_NAME: usize = 53;
@@ -78,12 +78,6 @@ pub enum ConfigError {
     /// A selector without labels.
     #[error("the selector needs at least one label")]
     EmptySelector,
-    /// A metrics reader without verbs (or with an empty one).
-    #[error("give at least one verb, such as `get`, `list`, `watch`")]
-    NoVerbs,
-    /// A toleration whose fields contradict each other.
-    #[error(transparent)]
-    Toleration(#[from] TolerationError),
     /// A scrape interval outside 1s to 1h.
     #[error(transparent)]
     ScrapeInterval(DurationError),
