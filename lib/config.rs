@@ -10,9 +10,9 @@
 //!     "spec.yaml",
 //! ).unwrap();
 //! let config = Config::from_spec(spec, "spec.yaml").unwrap();
-//! assert_eq!(config.apps()[0].metric, "http_requests_per_second");
+//! assert_eq!(config.apps()[0].metric(), "http_requests_per_second");
 //! // The app's namespace gets Prometheus' Role without being listed.
-//! assert_eq!(config.prometheus().namespaces[0].as_str(), "shop");
+//! assert_eq!(config.prometheus().namespaces()[0].as_str(), "shop");
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,7 +57,7 @@ enum Source {
 /// for app in spec.apps {
 ///     config.add_app(app.value).unwrap();
 /// }
-/// assert_eq!(config.prometheus().namespaces[0].as_str(), "shop");
+/// assert_eq!(config.prometheus().namespaces()[0].as_str(), "shop");
 /// assert!(render::objects(&config).any(|object| object.kind() == "HorizontalPodAutoscaler"));
 ///
 /// // The same app twice is refused, naming the field.

@@ -11,13 +11,17 @@
 //! file's own items, because those differ between kube-prometheus releases.
 //!
 //! ```
-//! use custom_metrics_manifests::{kube_prometheus, render, Config, Preset, Prometheus};
+//! use custom_metrics_manifests::{kube_prometheus, render, Config, Preset, Prometheus, Stack};
 //!
 //! // Two list files in the layout `gen-manifests roles` writes, for `default`.
 //! let temp = tempfile::tempdir().unwrap();
 //! let dir = temp.path();
-//! let mut prometheus = Prometheus::kube_prometheus(None);
-//! prometheus.namespaces = vec!["default".parse().unwrap()];
+//! let prometheus = Prometheus::new(
+//!     Stack::KubePrometheus,
+//!     "monitoring".parse().unwrap(),
+//!     "prometheus-k8s".parse().unwrap(),
+//!     ["default".parse().unwrap()],
+//! );
 //! let bindings = kube_prometheus::role_binding_list(&prometheus);
 //! let roles = kube_prometheus::role_list(&prometheus);
 //! std::fs::write(dir.join(kube_prometheus::ROLE_BINDINGS_FILE), render::to_yaml_document(&bindings)).unwrap();
@@ -161,7 +165,7 @@ impl Patch {
     }
 }
 
-/// Plans appending an item for each of `config.prometheus().namespaces` to
+/// Plans appending an item for each of `config.prometheus().namespaces()` to
 /// both list files in `dir` (a kube-prometheus `manifests/` directory).
 ///
 /// Both files are read and checked before anything is planned, so an
