@@ -24,8 +24,25 @@ all: build
 # program, dynamically linked.
 STATIC := $(if $(filter Linux,$(shell uname -s)),-- -C target-feature=+crt-static -C relocation-model=static)
 
-build:
-	$(CARGO) rustc --release --locked --bin gen-manifests $(STATIC)
+# On x86_64 Linux (linked by rust-lld, Rust's default there since 1.90),
+# the code and read-only data a default run uses (tools/hot-functions.txt,
+# tools/hot-rodata.ld, written by tools/hot-functions) are placed together:
+# a run then maps a few hundred KB of the binary rather than pages all over
+# its 19 MB, a third of its time (`make bench`). The copies' directory is
+# named by their checksum, so that cargo relinks when a list changes; a
+# name the binary lacks is skipped. The link map is tools/hot-functions'
+# input.
+HOT := target/hot-$(shell cat tools/hot-functions.txt tools/hot-rodata.ld | sha256sum | cut -c1-16)
+LLD_LAYOUT := -C link-arg=-Wl,--symbol-ordering-file=$(CURDIR)/$(HOT)/hot-functions.txt \
+  -C link-arg=-Wl,--no-warn-symbol-ordering -C link-arg=-Wl,-T,$(CURDIR)/$(HOT)/hot-rodata.ld \
+  -C link-arg=-Wl,-Map=$(CURDIR)/target/gen-manifests.map
+LAYOUT := $(if $(filter Linux/x86_64,$(shell uname -s)/$(shell uname -m)),$(LLD_LAYOUT))
+
+build: $(HOT)
+	$(CARGO) rustc --release --locked --bin gen-manifests $(STATIC) $(LAYOUT)
+
+$(HOT): tools/hot-functions.txt tools/hot-rodata.ld
+	mkdir -p $@ && cp tools/hot-functions.txt tools/hot-rodata.ld $@/
 
 gen: build
 	$(BIN) > custom-metrics.yaml

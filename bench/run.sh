@@ -19,6 +19,10 @@ command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install
 if readelf -l "$BIN" 2>/dev/null | grep -q INTERP; then
   echo "note: $BIN is dynamically linked (cargo build --release); make bench links it statically"
 fi
+# `make build` places the functions of a default run together
+# (tools/hot-functions.txt); names the binary lacks mean a stale list.
+hot=$(nm --defined-only "$BIN" | awk '{print $3}' | sort -u | comm -12 - <(sort -u tools/hot-functions.txt) | wc -l)
+echo "hot functions placed together: $hot of $(wc -l < tools/hot-functions.txt) listed (tools/hot-functions rewrites the list)"
 
 if [ "${1:-}" != limits ]; then
 for n in 100 1000 10000; do

@@ -33,7 +33,7 @@ use serde::{Serialize, Serializer};
 use crate::config::Config;
 use crate::keda::{ScaledObject, TriggerAuthentication};
 use crate::monitoring::{PodMonitor, ServiceMonitor};
-use crate::spec::{Backend, MonitorKind};
+use crate::spec::{Backend, MonitorKind, TlsMode};
 use crate::tls::{Certificate, Issuer};
 use crate::{autoscaling, monitoring, network, rbac, tls, workload};
 
@@ -185,40 +185,79 @@ pub fn manifests(config: &Config) -> Vec<Manifest> {
 /// assert_eq!(render::objects(&config).count(), 11);
 /// ```
 pub fn objects(config: &Config) -> impl Iterator<Item = Manifest> + '_ {
-    let bundle = if config.backend == Backend::Keda {
-        Vec::new()
-    } else {
-        adapter_bundle(config)
-    };
-    bundle.into_iter().chain(app_objects(config))
+    let bundle = (config.backend != Backend::Keda).then(|| adapter_bundle(config));
+    bundle.into_iter().flatten().chain(app_objects(config))
 }
 
-/// The adapter's own objects (a dozen, whatever the number of apps).
-fn adapter_bundle(config: &Config) -> Vec<Manifest> {
-    let adapter = &config.adapter;
-    let (issuer, certificate) = tls::cert_manager_objects(adapter);
-    let mut out = vec![
-        Manifest::ServiceAccount(rbac::service_account(adapter)),
-        Manifest::ClusterRoleBinding(rbac::auth_delegator_binding(adapter)),
-        Manifest::ClusterRoleBinding(rbac::resource_reader_binding(adapter)),
-        Manifest::ClusterRole(rbac::resource_reader_role(adapter)),
-        Manifest::RoleBinding(rbac::auth_reader_binding(adapter)),
-        Manifest::ConfigMap(workload::config_map(adapter, &config.adapter_config)),
-    ];
-    out.extend(issuer.map(Manifest::Issuer));
-    out.extend(certificate.map(Manifest::Certificate));
-    out.push(Manifest::Deployment(Box::new(workload::deployment(
-        adapter,
-        &config.adapter_config,
-    ))));
-    out.extend(workload::pod_disruption_budget(adapter).map(Manifest::PodDisruptionBudget));
-    out.extend([
-        Manifest::Service(network::service(adapter)),
-        Manifest::ClusterRole(rbac::server_resources_role(adapter)),
-        Manifest::ClusterRoleBinding(rbac::hpa_controller_binding(adapter)),
-        Manifest::APIService(network::api_service(adapter)),
-    ]);
-    out
+/// The adapter's own objects (a dozen, whatever the number of apps), each
+/// built as it is taken: one object and its text in memory at a time.
+fn adapter_bundle(config: &Config) -> AdapterBundle<'_> {
+    // `config.yaml` serialized once: the ConfigMap holds it, the
+    // Deployment's pod annotation is its checksum.
+    let config_yaml = config.adapter_config.to_yaml();
+    let checksum = crate::adapter_config::checksum_of(&config_yaml);
+    AdapterBundle {
+        adapter: &config.adapter,
+        step: 0,
+        config_yaml,
+        checksum,
+    }
+}
+
+/// [`adapter_bundle`]'s iterator: one step per object, in apply order. A
+/// `match` rather than a chain of iterators, whose nested `next` calls
+/// would each reserve stack for every object (200 KB, 50 page faults).
+struct AdapterBundle<'a> {
+    adapter: &'a crate::config::Adapter,
+    step: u8,
+    config_yaml: String,
+    checksum: String,
+}
+
+impl Iterator for AdapterBundle<'_> {
+    type Item = Manifest;
+
+    fn next(&mut self) -> Option<Manifest> {
+        let adapter = self.adapter;
+        loop {
+            self.step += 1;
+            // Steps that yield nothing (no cert-manager, one replica) are skipped.
+            let manifest = match self.step {
+                1 => Manifest::ServiceAccount(rbac::service_account(adapter)),
+                2 => Manifest::ClusterRoleBinding(rbac::auth_delegator_binding(adapter)),
+                3 => Manifest::ClusterRoleBinding(rbac::resource_reader_binding(adapter)),
+                4 => Manifest::ClusterRole(rbac::resource_reader_role(adapter)),
+                5 => Manifest::RoleBinding(rbac::auth_reader_binding(adapter)),
+                6 => Manifest::ConfigMap(workload::config_map(
+                    adapter,
+                    std::mem::take(&mut self.config_yaml),
+                )),
+                7 | 8 if adapter.tls.mode != TlsMode::CertManager => continue,
+                7 => match tls::issuer(adapter) {
+                    Some(issuer) => Manifest::Issuer(issuer),
+                    None => continue,
+                },
+                8 => Manifest::Certificate(tls::certificate(adapter)),
+                9 => Manifest::Deployment(Box::new(workload::deployment(
+                    adapter,
+                    std::mem::take(&mut self.checksum),
+                ))),
+                10 => match workload::pod_disruption_budget(adapter) {
+                    Some(budget) => Manifest::PodDisruptionBudget(budget),
+                    None => continue,
+                },
+                11 => Manifest::Service(network::service(adapter)),
+                12 => Manifest::ClusterRole(rbac::server_resources_role(adapter)),
+                13 => Manifest::ClusterRoleBinding(rbac::hpa_controller_binding(adapter)),
+                14 => Manifest::APIService(network::api_service(adapter)),
+                _ => {
+                    self.step = 14;
+                    return None;
+                }
+            };
+            return Some(manifest);
+        }
+    }
 }
 
 /// Prometheus' RoleBinding and Role in each of its namespaces, flat: the

@@ -180,15 +180,6 @@ pub fn certificate(adapter: &Adapter) -> Certificate {
     }
 }
 
-/// The cert-manager objects the TLS mode needs, if any.
-pub fn cert_manager_objects(adapter: &Adapter) -> (Option<Issuer>, Option<Certificate>) {
-    if adapter.tls.mode == TlsMode::CertManager {
-        (issuer(adapter), Some(certificate(adapter)))
-    } else {
-        (None, None)
-    }
-}
-
 /// The examples that were this module's doc tests (the module is private;
 /// the crate's public items carry the doc tests a user reads).
 #[cfg(test)]

@@ -18,7 +18,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::adapter_config::{AdapterConfig, CONFIG_KEY, CONFIG_MOUNT_PATH};
+use crate::adapter_config::{CONFIG_KEY, CONFIG_MOUNT_PATH};
 use crate::config::Adapter;
 use crate::meta::{self, adapter_meta, object_meta};
 use crate::spec::{ProbeSpec, SecurityContextSpec, TlsMode};
@@ -32,14 +32,13 @@ pub const SERVING_CERT_PATH: &str = "/var/run/serving-cert";
 /// The adapter's container name.
 pub const CONTAINER_NAME: &str = "prometheus-adapter";
 
-/// The adapter's ConfigMap, `config.yaml` rendered from `adapter_config`.
-pub fn config_map(adapter: &Adapter, adapter_config: &AdapterConfig) -> ConfigMap {
+/// The adapter's ConfigMap holding `config_yaml`
+/// ([`crate::AdapterConfig::to_yaml`]; serialized once per bundle, as the
+/// Deployment's checksum is of the same text).
+pub fn config_map(adapter: &Adapter, config_yaml: String) -> ConfigMap {
     ConfigMap {
         metadata: adapter_meta(adapter, adapter.name.as_str()),
-        data: Some(BTreeMap::from([(
-            CONFIG_KEY.to_owned(),
-            adapter_config.to_yaml(),
-        )])),
+        data: Some(BTreeMap::from([(CONFIG_KEY.to_owned(), config_yaml)])),
         ..Default::default()
     }
 }
@@ -183,8 +182,9 @@ pub fn container(adapter: &Adapter) -> Container {
     }
 }
 
-/// The adapter Deployment. `adapter_config` supplies the checksum annotation.
-pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployment {
+/// The adapter Deployment; `config_checksum` is its pod template's
+/// `checksum/config` annotation ([`crate::AdapterConfig::checksum`]).
+pub fn deployment(adapter: &Adapter, config_checksum: String) -> Deployment {
     let selector = meta::adapter_selector(adapter);
     let (volumes, _) = volumes(adapter);
     let metadata = match &adapter.deployment_labels {
@@ -204,7 +204,7 @@ pub fn deployment(adapter: &Adapter, adapter_config: &AdapterConfig) -> Deployme
         name: adapter.pod_template_name.as_ref().map(ToString::to_string),
         annotations: Some(BTreeMap::from([(
             meta::CHECKSUM_CONFIG.to_owned(),
-            adapter_config.checksum(),
+            config_checksum,
         )])),
         ..ObjectMeta::default()
     };
@@ -290,7 +290,7 @@ mod examples {
         use crate::{workload, Config, Preset};
 
         let config = Config::from_preset(Preset::Documented);
-        let deployment = workload::deployment(&config.adapter, &config.adapter_config);
+        let deployment = workload::deployment(&config.adapter, config.adapter_config.checksum());
         let annotations = deployment
             .spec
             .unwrap()
