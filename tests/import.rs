@@ -9,7 +9,7 @@ use common::*;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn relative(path: &Path) -> String {
     path.strip_prefix(ROOT).unwrap().display().to_string()
@@ -17,16 +17,7 @@ fn relative(path: &Path) -> String {
 
 /// `gen-manifests import -` with `input` on standard input.
 fn import_stdin(input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gen-manifests"))
-        .args(["import", "-"])
-        .current_dir(ROOT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gen-manifests runs");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    gen_manifests_with_stdin(&["import", "-"], input)
 }
 
 /// What `-c spec` generates with `extra` arguments.
