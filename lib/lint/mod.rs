@@ -244,7 +244,7 @@ pub fn lint_files(
             return Err(InputError::NothingToLint(origin.clone()).into());
         }
     }
-    let mut all = lint_values(&manifests, options);
+    let mut all = lint_source(manifests.as_slice(), options);
     all.extend(findings);
     Ok(all)
 }
@@ -334,12 +334,7 @@ impl Source for [(String, Value)] {
 /// Runs every check over `docs` (`(origin file, object)`). Findings come in
 /// input order of their object, then by id.
 pub fn lint_documents(docs: &Documents, options: &LintOptions) -> Vec<Finding> {
-    lint_values(&docs.0, options)
-}
-
-/// [`lint_documents`] over the values the checks read.
-fn lint_values(docs: &[(String, Value)], options: &LintOptions) -> Vec<Finding> {
-    lint_source(docs, options)
+    lint_source(docs.0.as_slice(), options)
 }
 
 /// The input objects in order, visited as many times as the checks need
@@ -542,7 +537,11 @@ mod tests {
             let streamed = lint_source(&rendered, &options);
             let mut held = Vec::new();
             rendered.visit(&mut |origin, value| held.push((origin.to_owned(), value.clone())));
-            assert_eq!(streamed, lint_values(&held, &options), "{backend}");
+            assert_eq!(
+                streamed,
+                lint_source(held.as_slice(), &options),
+                "{backend}"
+            );
             // keda: a conflict between each two ScaledObjects of a Deployment.
             let least = if backend == "keda" { 40 } else { 1 };
             assert!(streamed.len() >= least, "{backend}: {}", streamed.len());
